@@ -1,0 +1,414 @@
+"""The API server's core: admission, the verbs, subresources and Events.
+
+Everything that writes to the cluster — steps through the driver, the HTTP server, and the
+simulated controllers and kubelets — goes through here, so defaulting, validation,
+generation bumps and status/spec separation behave the same for all of them, as they do
+upstream where every component is just another API client.
+
+Objects passed in are copied; objects returned to callers outside the simulator are
+copies. Components inside the simulator read the store directly (read-only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from kclusterkit.sim import errors, patch as patching
+from kclusterkit.sim.clock import Clock
+from kclusterkit.sim.meta import (
+    Obj,
+    SelectorError,
+    clone,
+    dig,
+    parse_field_selector,
+    parse_label_selector,
+    random_suffix,
+)
+from kclusterkit.sim.resources import EVENTS, NAMESPACES, Resource, UnknownResource, for_kind
+from kclusterkit.sim.store import Store
+
+Cause = tuple[str, str, str]  # (reason, field path, message)
+
+
+class Strategy:
+    """Per-kind admission rules, as upstream's registry strategies hold them."""
+
+    # Whether spec changes bump metadata.generation (controllers' observedGeneration).
+    tracks_generation = False
+    # Whether the main resource ignores status, and the status subresource ignores the rest.
+    has_status = True
+
+    def default(self, api: Api, obj: Obj) -> None:
+        """Fill defaults on create and update (defaulting runs on every decode upstream)."""
+
+    def prepare_create(self, api: Api, obj: Obj) -> None:
+        """Reset what a client may not set on create (status for most kinds)."""
+
+    def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
+        return []
+
+    def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
+        """Return an updated object to keep (graceful deletion) or None to remove now."""
+        return None
+
+
+_STRATEGIES: dict[str, Strategy] = {}
+
+
+def register_strategy(res: Resource, strategy: Strategy) -> None:
+    _STRATEGIES[res.key] = strategy
+
+
+def strategy_for(res: Resource) -> Strategy:
+    return _STRATEGIES.get(res.key) or _DEFAULT_STRATEGY
+
+
+_DEFAULT_STRATEGY = Strategy()
+
+
+class Api:
+    def __init__(self, clock: Clock, store: Store):
+        self.clock = clock
+        self.store = store
+        # Set by the cluster when the control plane cannot serve (quorum lost, all down).
+        self.unavailable_reason: str | None = None
+        # Hooks the rest of the cluster hangs on object life cycle (e.g. pod deletion).
+        self._delete_hooks: list[Callable[[Resource, Obj], None]] = []
+
+    # -- helpers ----------------------------------------------------------------------
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self.clock.rng.getrandbits(128), version=4))
+
+    def _check_available(self) -> None:
+        if self.unavailable_reason:
+            raise errors.unavailable(self.unavailable_reason)
+
+    @staticmethod
+    def resource_of(obj: Obj) -> Resource:
+        try:
+            return for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        except UnknownResource as exc:
+            raise errors.StatusError(404, "NotFound", str(exc)) from None
+
+    def _namespace_of(self, res: Resource, obj: Obj, namespace: str | None) -> str:
+        meta = obj.setdefault("metadata", {})
+        if not res.namespaced:
+            meta.pop("namespace", None)
+            return ""
+        ns = meta.get("namespace") or namespace or "default"
+        if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        meta["namespace"] = ns
+        return ns
+
+    # -- create -----------------------------------------------------------------------
+    def create(self, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
+        self._check_available()
+        obj = clone(obj)
+        res = self.resource_of(obj)
+        ns = self._namespace_of(res, obj, namespace)
+        meta = obj["metadata"]
+        if res.namespaced:
+            namespace_obj = self.store.get(NAMESPACES, "", ns)
+            if namespace_obj is None:
+                raise errors.not_found("namespaces", "", ns)
+            if dig(namespace_obj, "metadata", "deletionTimestamp"):
+                raise errors.forbidden(
+                    f'{res.plural}{"." + res.group if res.group else ""} "{meta.get("name") or meta.get("generateName", "")}" '
+                    f"is forbidden: unable to create new content in namespace {ns} because it is being terminated"
+                )
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + random_suffix(self.clock.rng.choice)
+        strategy = strategy_for(res)
+        for key in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(key, None)
+        strategy.prepare_create(self, obj)
+        strategy.default(self, obj)
+        if strategy.tracks_generation:
+            meta["generation"] = 1
+        causes = _validate_meta(res, obj) + strategy.validate(self, obj, None)
+        if causes:
+            raise errors.invalid(res.kind, res.group, meta.get("name") or "", causes)
+        meta["uid"] = self.new_uid()
+        meta["creationTimestamp"] = self.clock.timestamp()
+        if dry_run:
+            return obj
+        stored = self.store.create(res, obj)
+        return clone(stored)
+
+    # -- read -------------------------------------------------------------------------
+    def get(self, res: Resource, namespace: str, name: str) -> Obj:
+        self._check_available()
+        return clone(self.store.must_get(res, namespace, name))
+
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> Obj:
+        """A ``<Kind>List`` with the store revision it was read at."""
+        self._check_available()
+        try:
+            labels = parse_label_selector(label_selector)
+            fields = parse_field_selector(field_selector)
+        except SelectorError as exc:
+            raise errors.bad_request(str(exc)) from None
+        items = self.store.list(res, namespace, labels, fields)
+        return {
+            "kind": f"{res.kind}List",
+            "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": str(self.store.revision)},
+            "items": [clone(o) for o in items],
+        }
+
+    # -- update -----------------------------------------------------------------------
+    def update(self, obj: Obj, namespace: str | None = None, *, subresource: str | None = None,
+               dry_run: bool = False) -> Obj:
+        self._check_available()
+        obj = clone(obj)
+        res = self.resource_of(obj)
+        ns = self._namespace_of(res, obj, namespace)
+        name = obj["metadata"].get("name") or ""
+        old = self.store.must_get(res, ns, name)
+        return self._write(res, old, obj, subresource, dry_run=dry_run)
+
+    def _write(self, res: Resource, old: Obj, obj: Obj, subresource: str | None, *,
+               dry_run: bool = False) -> Obj:
+        strategy = strategy_for(res)
+        meta = obj["metadata"]
+        old_meta = old["metadata"]
+        # Fields no client can change.
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                    "generation"):
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        if strategy.has_status:
+            if subresource == "status":
+                # The status subresource changes status only (and metadata, as upstream).
+                obj = {**clone(old), "metadata": meta, "status": obj.get("status", {})}
+            elif subresource is None:
+                if "status" in old:
+                    obj["status"] = clone(old["status"])
+                else:
+                    obj.pop("status", None)
+        strategy.default(self, obj)
+        if strategy.tracks_generation and subresource is None:
+            if obj.get("spec") != old.get("spec"):
+                meta["generation"] = old_meta.get("generation", 1) + 1
+        causes = _validate_meta(res, obj) + strategy.validate(self, obj, old)
+        if causes:
+            raise errors.invalid(res.kind, res.group, meta.get("name") or "", causes)
+        if dry_run:
+            return obj
+        # Finalizers cleared on an object being deleted: it goes now.
+        if old_meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                old_meta.get("finalizers") and not strategy.after_delete_request(self, obj, 0):
+            self.store.update(res, obj)
+            return clone(self._remove(res, obj))
+        return clone(self.store.update(res, obj))
+
+    def patch(self, res: Resource, namespace: str, name: str, body: Any, patch_type: str,
+              *, subresource: str | None = None, dry_run: bool = False) -> Obj:
+        """Apply a JSON, merge or strategic merge patch (``patch_type`` is the content type)."""
+        self._check_available()
+        old = self.store.must_get(res, namespace if res.namespaced else "", name)
+        try:
+            patched = patching.apply(clone(old), body, patch_type, res.kind)
+        except patching.PatchError as exc:
+            raise errors.StatusError(exc.code, exc.reason, str(exc)) from None
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch did not produce an object")
+        patched.setdefault("metadata", {})
+        patched["apiVersion"], patched["kind"] = old["apiVersion"], old["kind"]
+        patched["metadata"]["name"] = name
+        if res.namespaced:
+            patched["metadata"]["namespace"] = namespace
+        # A patch carries no precondition unless it sets resourceVersion itself.
+        if patched["metadata"].get("resourceVersion") == old["metadata"]["resourceVersion"]:
+            pass
+        return self._write(res, old, patched, subresource, dry_run=dry_run)
+
+    # -- scale subresource ------------------------------------------------------------
+    def get_scale(self, res: Resource, namespace: str, name: str) -> Obj:
+        self._check_available()
+        obj = self.store.must_get(res, namespace, name)
+        return _scale_of(obj)
+
+    def update_scale(self, res: Resource, namespace: str, name: str, replicas: int) -> Obj:
+        self._check_available()
+        old = self.store.must_get(res, namespace, name)
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise errors.invalid("Scale", "autoscaling", name, [
+                ("FieldValueInvalid", "spec.replicas",
+                 f"Invalid value: {replicas}: must be greater than or equal to 0")])
+        obj = clone(old)
+        obj["spec"]["replicas"] = replicas
+        return _scale_of(self._write(res, old, obj, None))
+
+    # -- delete -----------------------------------------------------------------------
+    def delete(self, res: Resource, namespace: str, name: str, *,
+               grace_period: float | None = None, propagation: str | None = None,
+               preconditions: dict[str, str] | None = None, dry_run: bool = False) -> Obj:
+        """Delete; returns the object while it terminates, or a success Status once gone."""
+        self._check_available()
+        ns = namespace if res.namespaced else ""
+        old = self.store.must_get(res, ns, name)
+        meta = old["metadata"]
+        if preconditions:
+            if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
+                raise errors.StatusError(409, "Conflict", (
+                    f'Operation cannot be fulfilled on {res.key} "{name}": Precondition failed: '
+                    f'UID in precondition: {preconditions["uid"]}, UID in object meta: {meta["uid"]}'))
+            wanted = preconditions.get("resourceVersion")
+            if wanted and wanted != meta["resourceVersion"]:
+                raise errors.StatusError(409, "Conflict", (
+                    f'Operation cannot be fulfilled on {res.key} "{name}": Precondition failed: '
+                    f'ResourceVersion in precondition: {wanted}, ResourceVersion in object meta: '
+                    f'{meta["resourceVersion"]}'))
+        if dry_run:
+            return clone(old)
+        propagation = propagation or self._default_propagation(res)
+        obj = clone(old)
+        finalizers = list(obj["metadata"].get("finalizers") or [])
+        if propagation == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        if finalizers != list(obj["metadata"].get("finalizers") or []):
+            obj["metadata"]["finalizers"] = finalizers
+        keep = strategy_for(res).after_delete_request(self, obj, grace_period)
+        if keep is None and not finalizers:
+            return self._success_status(res, self._remove(res, old))
+        target = keep if keep is not None else obj
+        if not target["metadata"].get("deletionTimestamp"):
+            target["metadata"]["deletionTimestamp"] = self.clock.timestamp()
+            target["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+        stored = self.store.update(res, target, check_version=False)
+        return clone(stored)
+
+    def _default_propagation(self, res: Resource) -> str:
+        # Upstream: background for everything but the legacy extensions/v1beta1 groups.
+        return "Background"
+
+    def _remove(self, res: Resource, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        gone = self.store.delete(res, meta.get("namespace", ""), meta["name"])
+        for hook in list(self._delete_hooks):
+            hook(res, gone)
+        return gone
+
+    def finish_delete(self, res: Resource, namespace: str, name: str) -> None:
+        """Remove an object whose graceful deletion has completed (kubelet, grace 0)."""
+        obj = self.store.get(res, namespace, name)
+        if obj is not None and not obj["metadata"].get("finalizers"):
+            self._remove(res, obj)
+
+    def on_delete(self, hook: Callable[[Resource, Obj], None]) -> None:
+        self._delete_hooks.append(hook)
+
+    @staticmethod
+    def _success_status(res: Resource, gone: Obj) -> Obj:
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {
+                "name": gone["metadata"]["name"],
+                **({"group": res.group} if res.group else {}),
+                "kind": res.plural,
+                "uid": gone["metadata"]["uid"],
+            },
+        }
+
+    # -- events -----------------------------------------------------------------------
+    def record_event(self, involved: Obj, etype: str, reason: str, message: str,
+                     component: str, host: str | None = None, field_path: str | None = None) -> None:
+        """Record a core/v1 Event, folding repeats into ``count`` as the event recorder does."""
+        meta = involved["metadata"]
+        ns = meta.get("namespace") or "default"
+        ref = {
+            "kind": involved.get("kind"),
+            "namespace": meta.get("namespace", ""),
+            "name": meta["name"],
+            "uid": meta.get("uid", ""),
+            "apiVersion": involved.get("apiVersion"),
+            "resourceVersion": meta.get("resourceVersion", ""),
+        }
+        if not ref["namespace"]:
+            del ref["namespace"]
+        if field_path:
+            ref["fieldPath"] = field_path
+        now = self.clock.timestamp()
+        source = {"component": component, **({"host": host} if host else {})}
+        for existing in self.store.iter(EVENTS, ns):
+            io = existing["involvedObject"]
+            if (io.get("uid") == ref["uid"] and existing["reason"] == reason
+                    and existing["message"] == message and existing["type"] == etype
+                    and existing.get("source") == source and io.get("fieldPath") == field_path):
+                updated = clone(existing)
+                updated["count"] = existing.get("count", 1) + 1
+                updated["lastTimestamp"] = now
+                self.store.update(EVENTS, updated, check_version=False)
+                return
+        # Upstream names events <object>.<hex unix nanos>; the clock gives the nanos.
+        nanos = int(self.clock.datetime().timestamp() * 1e9) + self.store.revision
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{meta['name']}.{nanos:x}",
+                "namespace": ns,
+                "uid": self.new_uid(),
+                "creationTimestamp": now,
+            },
+            "involvedObject": ref,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": etype,
+            "eventTime": None,
+            "reportingComponent": component,
+            "reportingInstance": host or "",
+        }
+        self.store.create(EVENTS, event)
+
+
+def _scale_of(obj: Obj) -> Obj:
+    meta = obj["metadata"]
+    from kclusterkit.sim.meta import selector_string
+
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta.get("namespace", ""),
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "creationTimestamp": meta["creationTimestamp"],
+        },
+        "spec": {"replicas": dig(obj, "spec", "replicas", default=0)},
+        "status": {
+            "replicas": dig(obj, "status", "replicas", default=0),
+            "selector": selector_string(dig(obj, "spec", "selector")),
+        },
+    }
+
+
+def _validate_meta(res: Resource, obj: Obj) -> list[Cause]:
+    from kclusterkit.sim import validation
+
+    return validation.object_meta(res, obj)

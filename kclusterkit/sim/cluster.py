@@ -1,0 +1,81 @@
+"""One simulated cluster: the clock, the store, the API server and every component.
+
+A cluster is built from a ``ClusterSpec`` (what ``environments/*.yaml`` and "Given a
+cluster with …" describe) and a seed. Nothing runs until the clock is advanced; components
+schedule their work on the clock and talk to each other only through the API, as upstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
+from kclusterkit.sim.api import Api
+from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
+from kclusterkit.sim.store import Store
+from kclusterkit.sim.timings import Timings
+
+KUBERNETES_VERSION = "v1.34.1"
+
+
+@dataclass
+class NodeShape:
+    """What a node offers; upstream kubelet defaults for pods (110)."""
+
+    cpu: str = "4"
+    memory: str = "8Gi"
+    pods: int = 110
+    ephemeral_storage: str = "100Gi"
+
+
+@dataclass
+class ClusterSpec:
+    control_plane_nodes: int = 1
+    worker_nodes: int = 2
+    node: NodeShape = field(default_factory=NodeShape)
+    control_plane_node: NodeShape | None = None
+    network_plugin: bool = True
+    kubernetes_version: str = KUBERNETES_VERSION
+    timings: Timings = field(default_factory=Timings)
+    # Images the cluster's registry does not have, beyond the simulator's own rule.
+    missing_images: tuple[str, ...] = ()
+
+
+class Cluster:
+    def __init__(self, spec: ClusterSpec | None = None, seed: int = 0,
+                 epoch: datetime = DEFAULT_EPOCH):
+        self.spec = spec or ClusterSpec()
+        self.seed = seed
+        self.timings = self.spec.timings
+        self.clock = Clock(seed, epoch)
+        self.store = Store()
+        self.api = Api(self.clock, self.store)
+        self.components: dict[str, Any] = {}
+        self._bootstrap()
+
+    def _bootstrap(self) -> None:
+        # Imported here so the core (clock/store/api) stays importable on its own.
+        from kclusterkit.sim.controllers import start_controllers
+        from kclusterkit.sim.nodes import start_nodes
+        from kclusterkit.sim.scheduler import Scheduler
+
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        self.components["nodes"] = start_nodes(self)
+        self.components["scheduler"] = Scheduler(self)
+        self.components.update(start_controllers(self))
+        # Let the nodes register and report Ready before anyone uses the cluster.
+        self.clock.run_until(self.clock.now)
+
+    # -- time -------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def run_until(self, when: float) -> None:
+        self.clock.run_until(when)

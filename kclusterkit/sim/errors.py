@@ -1,0 +1,111 @@
+"""API errors in the shape the Kubernetes API server returns them.
+
+Every refusal is a ``metav1.Status`` with upstream's reason, code and message wording, so
+the in-process driver and the HTTP server report the same thing a real cluster would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StatusError(Exception):
+    """An API refusal carrying the ``Status`` object a client would receive."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def _qualified(kind_plural: str, group: str) -> str:
+    return f"{kind_plural}.{group}" if group else kind_plural
+
+
+def not_found(plural: str, group: str, name: str) -> StatusError:
+    return StatusError(
+        404,
+        "NotFound",
+        f'{_qualified(plural, group)} "{name}" not found',
+        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+    )
+
+
+def already_exists(plural: str, group: str, name: str) -> StatusError:
+    return StatusError(
+        409,
+        "AlreadyExists",
+        f'{_qualified(plural, group)} "{name}" already exists',
+        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+    )
+
+
+def conflict(plural: str, group: str, name: str) -> StatusError:
+    return StatusError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": '
+        "the object has been modified; please apply your changes to the latest version "
+        "and try again",
+        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+    )
+
+
+def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> StatusError:
+    """422 Invalid; ``causes`` are (reason, field path, message) as field.Error renders them.
+
+    ``reason`` is one of FieldValueRequired, FieldValueInvalid, FieldValueNotSupported,
+    FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong.
+    """
+    qualified = f"{kind}.{group}" if group else kind
+    rendered = ", ".join(f"{field}: {msg}" for _, field, msg in causes)
+    if len(causes) > 1:
+        rendered = "[" + rendered + "]"
+    return StatusError(
+        422,
+        "Invalid",
+        f'{qualified} "{name}" is invalid: {rendered}',
+        {
+            "name": name,
+            **({"group": group} if group else {}),
+            "kind": kind,
+            "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],
+        },
+    )
+
+
+def bad_request(message: str) -> StatusError:
+    return StatusError(400, "BadRequest", message)
+
+
+def method_not_allowed(message: str) -> StatusError:
+    return StatusError(405, "MethodNotAllowed", message)
+
+
+def gone(message: str) -> StatusError:
+    return StatusError(410, "Expired", message)
+
+
+def unavailable(message: str) -> StatusError:
+    return StatusError(503, "ServiceUnavailable", message)
+
+
+def forbidden(message: str) -> StatusError:
+    return StatusError(403, "Forbidden", message)

@@ -1,0 +1,8 @@
+"""Admission strategies per kind: defaults, validation, and deletion semantics.
+
+Importing this package registers every strategy with the API layer.
+"""
+
+from __future__ import annotations
+
+from kclusterkit.sim.kinds import apps, core, pods  # noqa: F401
