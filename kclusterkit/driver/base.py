@@ -71,7 +71,7 @@ class Driver(ABC):
     def close_scenario(self, passed: bool) -> None:
         """Remove what the scenario created, as the environment's cleanup policy says."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most drivers hold nothing
         """Release the connection or the simulator at the end of the run."""
 
     # -- cluster shape ----------------------------------------------------------------
@@ -96,13 +96,20 @@ class Driver(ABC):
     def update(self, obj: Obj) -> Obj: ...
 
     @abstractmethod
-    def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
-              namespace: str | None = None) -> Obj:
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        body: Any,
+        patch_type: str = "merge",
+        namespace: str | None = None,
+    ) -> Obj:
         """``patch_type``: "json", "merge" or "strategic"."""
 
     @abstractmethod
-    def delete(self, kind: str, name: str, namespace: str | None = None,
-               grace_period: int | None = None) -> None: ...
+    def delete(
+        self, kind: str, name: str, namespace: str | None = None, grace_period: int | None = None
+    ) -> None: ...
 
     @abstractmethod
     def scale(self, kind: str, name: str, replicas: int, namespace: str | None = None) -> None: ...
@@ -112,17 +119,32 @@ class Driver(ABC):
         """core/v1 Events of the scenario's namespace, oldest first."""
 
     # -- inside pods ------------------------------------------------------------------
-    def exec(self, pod: str, command: Sequence[str], container: str | None = None,
-             namespace: str | None = None) -> ExecResult:
+    def exec(
+        self,
+        pod: str,
+        command: Sequence[str],
+        container: str | None = None,
+        namespace: str | None = None,
+    ) -> ExecResult:
         raise NotImplementedError
 
-    def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
-             previous: bool = False) -> str:
+    def logs(
+        self,
+        pod: str,
+        container: str | None = None,
+        namespace: str | None = None,
+        previous: bool = False,
+    ) -> str:
         raise NotImplementedError
 
     # -- faults -----------------------------------------------------------------------
-    def crash_container(self, pod: str, container: str | None = None,
-                        namespace: str | None = None, exit_code: int = 1) -> None:
+    def crash_container(
+        self,
+        pod: str,
+        container: str | None = None,
+        namespace: str | None = None,
+        exit_code: int = 1,
+    ) -> None:
         """Make a running container exit, as a crash would."""
         raise NotImplementedError
 

@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from kclusterkit.sim import errors, patch as patching
+from kclusterkit.sim import errors
+from kclusterkit.sim import patch as patching
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.meta import (
     Obj,
@@ -62,6 +63,10 @@ def register_strategy(res: Resource, strategy: Strategy) -> None:
 
 
 def strategy_for(res: Resource) -> Strategy:
+    if not _STRATEGIES:
+        # The kinds package registers itself on import; importing it here (not at the top)
+        # keeps api importable by the strategies it registers.
+        from kclusterkit.sim import kinds  # noqa: F401
     return _STRATEGIES.get(res.key) or _DEFAULT_STRATEGY
 
 
@@ -100,7 +105,8 @@ class Api:
         ns = meta.get("namespace") or namespace or "default"
         if namespace and meta.get("namespace") and meta["namespace"] != namespace:
             raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request"
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
             )
         meta["namespace"] = ns
         return ns
@@ -117,15 +123,22 @@ class Api:
             if namespace_obj is None:
                 raise errors.not_found("namespaces", "", ns)
             if dig(namespace_obj, "metadata", "deletionTimestamp"):
+                shown = meta.get("name") or meta.get("generateName", "")
                 raise errors.forbidden(
-                    f'{res.plural}{"." + res.group if res.group else ""} "{meta.get("name") or meta.get("generateName", "")}" '
-                    f"is forbidden: unable to create new content in namespace {ns} because it is being terminated"
+                    f'{res.key} "{shown}" is forbidden: unable to create new content in '
+                    f"namespace {ns} because it is being terminated"
                 )
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + random_suffix(self.clock.rng.choice)
         strategy = strategy_for(res)
-        for key in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "selfLink"):
+        for key in (
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
             meta.pop(key, None)
         strategy.prepare_create(self, obj)
         strategy.default(self, obj)
@@ -169,8 +182,14 @@ class Api:
         }
 
     # -- update -----------------------------------------------------------------------
-    def update(self, obj: Obj, namespace: str | None = None, *, subresource: str | None = None,
-               dry_run: bool = False) -> Obj:
+    def update(
+        self,
+        obj: Obj,
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         self._check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
@@ -179,14 +198,20 @@ class Api:
         old = self.store.must_get(res, ns, name)
         return self._write(res, old, obj, subresource, dry_run=dry_run)
 
-    def _write(self, res: Resource, old: Obj, obj: Obj, subresource: str | None, *,
-               dry_run: bool = False) -> Obj:
+    def _write(
+        self, res: Resource, old: Obj, obj: Obj, subresource: str | None, *, dry_run: bool = False
+    ) -> Obj:
         strategy = strategy_for(res)
         meta = obj["metadata"]
         old_meta = old["metadata"]
         # Fields no client can change.
-        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                    "generation"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if key in old_meta:
                 meta[key] = old_meta[key]
             else:
@@ -210,14 +235,27 @@ class Api:
         if dry_run:
             return obj
         # Finalizers cleared on an object being deleted: it goes now.
-        if old_meta.get("deletionTimestamp") and not meta.get("finalizers") and \
-                old_meta.get("finalizers") and not strategy.after_delete_request(self, obj, 0):
+        if (
+            old_meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and old_meta.get("finalizers")
+            and not strategy.after_delete_request(self, obj, 0)
+        ):
             self.store.update(res, obj)
             return clone(self._remove(res, obj))
         return clone(self.store.update(res, obj))
 
-    def patch(self, res: Resource, namespace: str, name: str, body: Any, patch_type: str,
-              *, subresource: str | None = None, dry_run: bool = False) -> Obj:
+    def patch(
+        self,
+        res: Resource,
+        namespace: str,
+        name: str,
+        body: Any,
+        patch_type: str,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         """Apply a JSON, merge or strategic merge patch (``patch_type`` is the content type)."""
         self._check_available()
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
@@ -247,17 +285,34 @@ class Api:
         self._check_available()
         old = self.store.must_get(res, namespace, name)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-            raise errors.invalid("Scale", "autoscaling", name, [
-                ("FieldValueInvalid", "spec.replicas",
-                 f"Invalid value: {replicas}: must be greater than or equal to 0")])
+            raise errors.invalid(
+                "Scale",
+                "autoscaling",
+                name,
+                [
+                    (
+                        "FieldValueInvalid",
+                        "spec.replicas",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                ],
+            )
         obj = clone(old)
         obj["spec"]["replicas"] = replicas
         return _scale_of(self._write(res, old, obj, None))
 
     # -- delete -----------------------------------------------------------------------
-    def delete(self, res: Resource, namespace: str, name: str, *,
-               grace_period: float | None = None, propagation: str | None = None,
-               preconditions: dict[str, str] | None = None, dry_run: bool = False) -> Obj:
+    def delete(
+        self,
+        res: Resource,
+        namespace: str,
+        name: str,
+        *,
+        grace_period: float | None = None,
+        propagation: str | None = None,
+        preconditions: dict[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         """Delete; returns the object while it terminates, or a success Status once gone."""
         self._check_available()
         ns = namespace if res.namespaced else ""
@@ -265,15 +320,26 @@ class Api:
         meta = old["metadata"]
         if preconditions:
             if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
-                raise errors.StatusError(409, "Conflict", (
-                    f'Operation cannot be fulfilled on {res.key} "{name}": Precondition failed: '
-                    f'UID in precondition: {preconditions["uid"]}, UID in object meta: {meta["uid"]}'))
+                raise errors.StatusError(
+                    409,
+                    "Conflict",
+                    (
+                        f'Operation cannot be fulfilled on {res.key} "{name}": '
+                        f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                        f"UID in object meta: {meta['uid']}"
+                    ),
+                )
             wanted = preconditions.get("resourceVersion")
             if wanted and wanted != meta["resourceVersion"]:
-                raise errors.StatusError(409, "Conflict", (
-                    f'Operation cannot be fulfilled on {res.key} "{name}": Precondition failed: '
-                    f'ResourceVersion in precondition: {wanted}, ResourceVersion in object meta: '
-                    f'{meta["resourceVersion"]}'))
+                raise errors.StatusError(
+                    409,
+                    "Conflict",
+                    (
+                        f'Operation cannot be fulfilled on {res.key} "{name}": '
+                        f"Precondition failed: ResourceVersion in precondition: {wanted}, "
+                        f"ResourceVersion in object meta: {meta['resourceVersion']}"
+                    ),
+                )
         if dry_run:
             return clone(old)
         propagation = propagation or self._default_propagation(res)
@@ -331,8 +397,16 @@ class Api:
         }
 
     # -- events -----------------------------------------------------------------------
-    def record_event(self, involved: Obj, etype: str, reason: str, message: str,
-                     component: str, host: str | None = None, field_path: str | None = None) -> None:
+    def record_event(
+        self,
+        involved: Obj,
+        etype: str,
+        reason: str,
+        message: str,
+        component: str,
+        host: str | None = None,
+        field_path: str | None = None,
+    ) -> None:
         """Record a core/v1 Event, folding repeats into ``count`` as the event recorder does."""
         meta = involved["metadata"]
         ns = meta.get("namespace") or "default"
@@ -352,9 +426,14 @@ class Api:
         source = {"component": component, **({"host": host} if host else {})}
         for existing in self.store.iter(EVENTS, ns):
             io = existing["involvedObject"]
-            if (io.get("uid") == ref["uid"] and existing["reason"] == reason
-                    and existing["message"] == message and existing["type"] == etype
-                    and existing.get("source") == source and io.get("fieldPath") == field_path):
+            if (
+                io.get("uid") == ref["uid"]
+                and existing["reason"] == reason
+                and existing["message"] == message
+                and existing["type"] == etype
+                and existing.get("source") == source
+                and io.get("fieldPath") == field_path
+            ):
                 updated = clone(existing)
                 updated["count"] = existing.get("count", 1) + 1
                 updated["lastTimestamp"] = now

@@ -72,7 +72,9 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
             reqs.append((match.group("nkey"), "DoesNotExist", ()))
         elif match.group("setop"):
             values = tuple(v.strip() for v in match.group("values").split(",") if v.strip())
-            reqs.append((match.group("key"), "In" if match.group("setop") == "in" else "NotIn", values))
+            reqs.append(
+                (match.group("key"), "In" if match.group("setop") == "in" else "NotIn", values)
+            )
         elif match.group("op"):
             op = "NotIn" if match.group("op") == "!=" else "In"
             reqs.append((match.group("key"), op, (match.group("value"),)))
@@ -85,7 +87,9 @@ def selector_requirements(selector: Mapping[str, Any] | None) -> list[Requiremen
     """Requirements of a ``metav1.LabelSelector``; None for a nil selector (matches nothing)."""
     if selector is None:
         return None
-    reqs: list[Requirement] = [(k, "In", (v,)) for k, v in (selector.get("matchLabels") or {}).items()]
+    reqs: list[Requirement] = [
+        (k, "In", (v,)) for k, v in (selector.get("matchLabels") or {}).items()
+    ]
     for expr in selector.get("matchExpressions") or []:
         reqs.append((expr["key"], expr["operator"], tuple(expr.get("values") or ())))
     return reqs

@@ -63,8 +63,9 @@ def apply(obj: Any, body: Any, patch_type: str, kind: str = "") -> Any:
         if not isinstance(body, dict):
             raise PatchError("strategic merge patch must be an object", 400, "BadRequest")
         return strategic_merge(obj, body, parent="")
-    raise PatchError(f"the server does not support the patch type {ctype}", 415,
-                     "UnsupportedMediaType")
+    raise PatchError(
+        f"the server does not support the patch type {ctype}", 415, "UnsupportedMediaType"
+    )
 
 
 # -- RFC 7386 ---------------------------------------------------------------------------
@@ -93,15 +94,15 @@ def _walk(doc: Any, parts: list[str], path: str) -> Any:
     for part in parts:
         if isinstance(doc, dict):
             if part not in doc:
-                raise PatchError(f"doc is missing path: \"{path}\": missing value")
+                raise PatchError(f'doc is missing path: "{path}": missing value')
             doc = doc[part]
         elif isinstance(doc, list):
             try:
                 doc = doc[int(part)]
             except (ValueError, IndexError):
-                raise PatchError(f"doc is missing path: \"{path}\": missing value") from None
+                raise PatchError(f'doc is missing path: "{path}": missing value') from None
         else:
-            raise PatchError(f"doc is missing path: \"{path}\": missing value")
+            raise PatchError(f'doc is missing path: "{path}": missing value')
     return doc
 
 
@@ -135,15 +136,23 @@ def json_patch(doc: Any, ops: list[Any]) -> Any:
             last = parts[-1]
             if isinstance(parent, dict):
                 if last not in parent:
-                    raise PatchError(f"replace operation does not apply: doc is missing key: {path}: missing value")
+                    raise PatchError(
+                        f"replace operation does not apply: doc is missing key: {path}: "
+                        "missing value"
+                    )
                 parent[last] = clone(op.get("value"))
             elif isinstance(parent, list):
                 try:
                     parent[int(last)] = clone(op.get("value"))
                 except (ValueError, IndexError):
-                    raise PatchError(f"replace operation does not apply: doc is missing key: {path}: missing value") from None
+                    raise PatchError(
+                        f"replace operation does not apply: doc is missing key: {path}: "
+                        "missing value"
+                    ) from None
             else:
-                raise PatchError(f"replace operation does not apply: doc is missing key: {path}: missing value")
+                raise PatchError(
+                    f"replace operation does not apply: doc is missing key: {path}: missing value"
+                )
         else:
             raise PatchError(f"Unexpected kind: {kind}", 400, "BadRequest")
     return doc
@@ -163,12 +172,18 @@ def _add(doc: Any, parts: list[str], path: str, value: Any) -> Any:
             try:
                 index = int(last)
             except ValueError:
-                raise PatchError(f"add operation does not apply: doc is missing path: \"{path}\": missing value") from None
+                raise PatchError(
+                    f'add operation does not apply: doc is missing path: "{path}": missing value'
+                ) from None
             if not 0 <= index <= len(parent):
-                raise PatchError(f"add operation does not apply: doc is missing path: \"{path}\": missing value")
+                raise PatchError(
+                    f'add operation does not apply: doc is missing path: "{path}": missing value'
+                )
             parent.insert(index, value)
     else:
-        raise PatchError(f"add operation does not apply: doc is missing path: \"{path}\": missing value")
+        raise PatchError(
+            f'add operation does not apply: doc is missing path: "{path}": missing value'
+        )
     return doc
 
 
@@ -185,7 +200,9 @@ def _remove(doc: Any, parts: list[str], path: str) -> Any:
         else:
             raise KeyError(last)
     except (KeyError, ValueError, IndexError):
-        raise PatchError(f"remove operation does not apply: doc is missing path: \"{path}\": missing value") from None
+        raise PatchError(
+            f'remove operation does not apply: doc is missing path: "{path}": missing value'
+        ) from None
     return doc
 
 
@@ -219,7 +236,9 @@ def strategic_merge(target: Any, patch: dict[str, Any], parent: str) -> Any:
             else:
                 result[key] = merged
         elif isinstance(value, list):
-            result[key] = _merge_list(current if isinstance(current, list) else [], value, key, parent)
+            result[key] = _merge_list(
+                current if isinstance(current, list) else [], value, key, parent
+            )
         else:
             result[key] = value
     for key in list(patch):
@@ -249,7 +268,9 @@ def _merge_list(current: list[Any], patch: list[Any], field: str, parent: str) -
         if not isinstance(item, dict) or key not in item:
             out.append(clone(item))
             continue
-        index = next((n for n, c in enumerate(out) if isinstance(c, dict) and c.get(key) == item[key]), None)
+        index = next(
+            (n for n, c in enumerate(out) if isinstance(c, dict) and c.get(key) == item[key]), None
+        )
         if item.get("$patch") == "delete":
             if index is not None:
                 out.pop(index)

@@ -40,28 +40,62 @@ class Resource:
 RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize")),
     Resource("", "v1", "Node", "nodes", False, ("no",), ("status", "proxy")),
-    Resource("", "v1", "Pod", "pods", True, ("po",),
-             ("status", "log", "exec", "binding", "eviction"), categories=("all",)),
-    Resource("", "v1", "Service", "services", True, ("svc",), ("status", "proxy"),
-             categories=("all",)),
+    Resource(
+        "",
+        "v1",
+        "Pod",
+        "pods",
+        True,
+        ("po",),
+        ("status", "log", "exec", "binding", "eviction"),
+        categories=("all",),
+    ),
+    Resource(
+        "", "v1", "Service", "services", True, ("svc",), ("status", "proxy"), categories=("all",)
+    ),
     Resource("", "v1", "Endpoints", "endpoints", True, ("ep",)),
     Resource("", "v1", "Event", "events", True, ("ev",)),
     Resource("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
     Resource("", "v1", "Secret", "secrets", True),
     Resource("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
     Resource("", "v1", "PersistentVolume", "persistentvolumes", False, ("pv",), ("status",)),
-    Resource("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",),
-             ("status",)),
-    Resource("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("status", "scale"),
-             categories=("all",)),
-    Resource("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("status", "scale"),
-             categories=("all",)),
+    Resource(
+        "", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), ("status",)
+    ),
+    Resource(
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        True,
+        ("deploy",),
+        ("status", "scale"),
+        categories=("all",),
+    ),
+    Resource(
+        "apps",
+        "v1",
+        "ReplicaSet",
+        "replicasets",
+        True,
+        ("rs",),
+        ("status", "scale"),
+        categories=("all",),
+    ),
     Resource("apps", "v1", "ControllerRevision", "controllerrevisions", True),
     Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
     Resource("coordination.k8s.io", "v1", "Lease", "leases", True),
     Resource("events.k8s.io", "v1", "Event", "events", True, ("ev",)),
-    Resource("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True,
-             ("hpa",), ("status",), categories=("all",)),
+    Resource(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        True,
+        ("hpa",),
+        ("status",),
+        categories=("all",),
+    ),
     Resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
     Resource("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
     Resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
@@ -84,16 +118,16 @@ def for_kind(api_version: str, kind: str) -> Resource:
     try:
         return _BY_KIND[(api_version, kind)]
     except KeyError:
-        raise UnknownResource(
-            f'no matches for kind "{kind}" in version "{api_version}"'
-        ) from None
+        raise UnknownResource(f'no matches for kind "{kind}" in version "{api_version}"') from None
 
 
 def for_plural(group: str, plural: str) -> Resource:
     try:
         return _BY_PLURAL[(group, plural)]
     except KeyError:
-        raise UnknownResource(f'the server could not find the requested resource ({plural})') from None
+        raise UnknownResource(
+            f"the server could not find the requested resource ({plural})"
+        ) from None
 
 
 def lookup(name: str) -> Resource:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.meta import Obj, Requirement, fields_match, labels_match
@@ -136,14 +135,14 @@ class Store:
 
     def subscribe_all(self, listener: Callable[[WatchEvent], None]) -> Callable[[], None]:
         self._any_listeners.append(listener)
-        return lambda: self._any_listeners.remove(listener) if listener in self._any_listeners else None
+        return lambda: (
+            self._any_listeners.remove(listener) if listener in self._any_listeners else None
+        )
 
     def events_since(self, revision: int, res: Resource | None = None) -> Iterable[WatchEvent]:
         """Changes after ``revision``; 410 Expired once history no longer reaches back."""
         if self._history and revision < self._history[0][0] - 1:
-            raise errors.gone(
-                f"too old resource version: {revision} ({self._history[0][0] - 1})"
-            )
+            raise errors.gone(f"too old resource version: {revision} ({self._history[0][0] - 1})")
         for event in self._history:
             if event[0] > revision and (res is None or event[2] == res.key):
                 yield event

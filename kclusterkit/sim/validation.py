@@ -51,8 +51,11 @@ def invalid(path: str, value: Any, detail: str) -> Cause:
 
 def not_supported(path: str, value: Any, supported: list[str]) -> Cause:
     choices = ", ".join(json.dumps(s) for s in supported)
-    return ("FieldValueNotSupported", path,
-            f"Unsupported value: {render_value(value)}: supported values: {choices}")
+    return (
+        "FieldValueNotSupported",
+        path,
+        f"Unsupported value: {render_value(value)}: supported values: {choices}",
+    )
 
 
 def duplicate(path: str, value: Any) -> Cause:
@@ -167,7 +170,11 @@ def object_meta(res: Resource, obj: Obj) -> list[Cause]:
     if not name:
         out.append(required("metadata.name", "name or generateName is required"))
     else:
-        check = dns1123_label_errors if res.plural in ("namespaces", "services") else dns1123_subdomain_errors
+        check = (
+            dns1123_label_errors
+            if res.plural in ("namespaces", "services")
+            else dns1123_subdomain_errors
+        )
         out += [invalid("metadata.name", name, e) for e in check(str(name))]
     if res.namespaced and not meta.get("namespace"):
         out.append(required("metadata.namespace"))

@@ -40,10 +40,17 @@ def validate_selector_and_template(spec: dict[str, Any]) -> list[Cause]:
         return out
     labels = (template.get("metadata") or {}).get("labels") or {}
     out += v.labels("spec.template.metadata.labels", labels)
-    if isinstance(selector, dict) and (selector.get("matchLabels") or selector.get("matchExpressions")):
+    if isinstance(selector, dict) and (
+        selector.get("matchLabels") or selector.get("matchExpressions")
+    ):
         if not selector_matches(selector, labels):
-            out.append(v.invalid("spec.template.metadata.labels", labels,
-                                 "`selector` does not match template `labels`"))
+            out.append(
+                v.invalid(
+                    "spec.template.metadata.labels",
+                    labels,
+                    "`selector` does not match template `labels`",
+                )
+            )
     out += validate_pod_spec("spec.template.spec", template.get("spec"))
     policy = (template.get("spec") or {}).get("restartPolicy")
     if policy not in (None, "Always"):
@@ -119,21 +126,35 @@ class DeploymentStrategy(Strategy):
             out.append(v.not_supported("spec.strategy.type", stype, ["Recreate", "RollingUpdate"]))
         rolling = strategy.get("rollingUpdate")
         if stype == "Recreate" and rolling:
-            out.append(v.forbidden("spec.strategy.rollingUpdate",
-                                   "may not be specified when strategy `type` is 'Recreate'"))
+            out.append(
+                v.forbidden(
+                    "spec.strategy.rollingUpdate",
+                    "may not be specified when strategy `type` is 'Recreate'",
+                )
+            )
         if stype == "RollingUpdate" and isinstance(rolling, dict):
             surge, unavailable = rolling.get("maxSurge"), rolling.get("maxUnavailable")
             out += _int_or_percent("spec.strategy.rollingUpdate.maxSurge", surge)
             out += _int_or_percent("spec.strategy.rollingUpdate.maxUnavailable", unavailable)
             if surge in (0, "0%") and unavailable in (0, "0%"):
-                out.append(v.invalid("spec.strategy.rollingUpdate.maxUnavailable", unavailable,
-                                     "may not be 0 when `maxSurge` is 0"))
+                out.append(
+                    v.invalid(
+                        "spec.strategy.rollingUpdate.maxUnavailable",
+                        unavailable,
+                        "may not be 0 when `maxSurge` is 0",
+                    )
+                )
         deadline = spec.get("progressDeadlineSeconds")
         if deadline is not None:
             out += v.non_negative("spec.progressDeadlineSeconds", deadline)
             if isinstance(deadline, int) and deadline <= (spec.get("minReadySeconds") or 0):
-                out.append(v.invalid("spec.progressDeadlineSeconds", deadline,
-                                     "must be greater than minReadySeconds"))
+                out.append(
+                    v.invalid(
+                        "spec.progressDeadlineSeconds",
+                        deadline,
+                        "must be greater than minReadySeconds",
+                    )
+                )
         if old is not None and spec.get("selector") != (old.get("spec") or {}).get("selector"):
             out.append(v.invalid("spec.selector", spec.get("selector"), "field is immutable"))
         return out

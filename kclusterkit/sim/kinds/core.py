@@ -31,8 +31,13 @@ class NodeStrategy(Strategy):
         for i, taint in enumerate((obj.get("spec") or {}).get("taints") or []):
             effect = taint.get("effect")
             if effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
-                out.append(v.not_supported(f"spec.taints[{i}].effect", effect,
-                                           ["NoSchedule", "PreferNoSchedule", "NoExecute"]))
+                out.append(
+                    v.not_supported(
+                        f"spec.taints[{i}].effect",
+                        effect,
+                        ["NoSchedule", "PreferNoSchedule", "NoExecute"],
+                    )
+                )
         return out
 
 

@@ -119,15 +119,22 @@ def validate_resources(path: str, resources: Any) -> list[Cause]:
                 out.append(v.invalid(f"{path}.{section}[{key}]", value, str(exc)))
                 continue
             if q < 0:
-                out.append(v.invalid(f"{path}.{section}[{key}]", value,
-                                     "must be greater than or equal to 0"))
+                out.append(
+                    v.invalid(
+                        f"{path}.{section}[{key}]", value, "must be greater than or equal to 0"
+                    )
+                )
             parsed[section][key] = q
     limits, requests = parsed.get("limits", {}), parsed.get("requests", {})
     for key, req in requests.items():
         if key in limits and req > limits[key]:
-            out.append(v.invalid(f"{path}.requests", str(resources["requests"][key]),
-                                 f"must be less than or equal to {key} limit of "
-                                 f"{resources['limits'][key]}"))
+            out.append(
+                v.invalid(
+                    f"{path}.requests",
+                    str(resources["requests"][key]),
+                    f"must be less than or equal to {key} limit of {resources['limits'][key]}",
+                )
+            )
     return out
 
 
@@ -148,8 +155,9 @@ def validate_container(path: str, c: Any, names: set[str]) -> list[Cause]:
         out.append(v.required(f"{path}.image"))
     policy = c.get("imagePullPolicy")
     if policy is not None and policy not in ("Always", "IfNotPresent", "Never"):
-        out.append(v.not_supported(f"{path}.imagePullPolicy", policy,
-                                   ["Always", "IfNotPresent", "Never"]))
+        out.append(
+            v.not_supported(f"{path}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"])
+        )
     ports_seen: set[tuple[int, str]] = set()
     for i, port in enumerate(c.get("ports") or []):
         p = port.get("containerPort") if isinstance(port, dict) else None
@@ -180,7 +188,9 @@ def validate_pod_spec(path: str, spec: Any) -> list[Cause]:
         out += validate_container(f"{path}.initContainers[{i}]", c, names)
     policy = spec.get("restartPolicy")
     if policy not in ("Always", "OnFailure", "Never"):
-        out.append(v.not_supported(f"{path}.restartPolicy", policy, ["Always", "OnFailure", "Never"]))
+        out.append(
+            v.not_supported(f"{path}.restartPolicy", policy, ["Always", "OnFailure", "Never"])
+        )
     grace = spec.get("terminationGracePeriodSeconds")
     out += v.non_negative(f"{path}.terminationGracePeriodSeconds", grace)
     node_selector = spec.get("nodeSelector")
@@ -189,11 +199,18 @@ def validate_pod_spec(path: str, spec: Any) -> list[Cause]:
     for i, tol in enumerate(spec.get("tolerations") or []):
         op = tol.get("operator", "Equal")
         if op not in ("Equal", "Exists"):
-            out.append(v.not_supported(f"{path}.tolerations[{i}].operator", op, ["Equal", "Exists"]))
+            out.append(
+                v.not_supported(f"{path}.tolerations[{i}].operator", op, ["Equal", "Exists"])
+            )
         effect = tol.get("effect")
         if effect and effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
-            out.append(v.not_supported(f"{path}.tolerations[{i}].effect", effect,
-                                       ["NoSchedule", "PreferNoSchedule", "NoExecute"]))
+            out.append(
+                v.not_supported(
+                    f"{path}.tolerations[{i}].effect",
+                    effect,
+                    ["NoSchedule", "PreferNoSchedule", "NoExecute"],
+                )
+            )
     return out
 
 
@@ -203,8 +220,14 @@ def add_default_tolerations(spec: dict[str, Any], seconds: int) -> None:
     have = {(t.get("key"), t.get("effect")) for t in tolerations}
     for key in (NOT_READY_TAINT, UNREACHABLE_TAINT):
         if (key, "NoExecute") not in have and (key, None) not in have:
-            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
-                                "tolerationSeconds": seconds})
+            tolerations.append(
+                {
+                    "key": key,
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": seconds,
+                }
+            )
 
 
 class PodStrategy(Strategy):
@@ -218,7 +241,10 @@ class PodStrategy(Strategy):
             spec.setdefault("priority", 0)
             spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
             add_default_tolerations(spec, self.default_toleration_seconds)
-        obj["status"] = {"phase": "Pending", "qosClass": qos_class(spec) if isinstance(spec, dict) else "BestEffort"}
+        obj["status"] = {
+            "phase": "Pending",
+            "qosClass": qos_class(spec) if isinstance(spec, dict) else "BestEffort",
+        }
 
     def default(self, api: Api, obj: Obj) -> None:
         if isinstance(obj.get("spec"), dict):
@@ -231,13 +257,18 @@ class PodStrategy(Strategy):
             # additions; the scheduler's binding sets nodeName once.
             before, after = old.get("spec", {}), obj.get("spec", {})
             if before.get("nodeName") and after.get("nodeName") != before.get("nodeName"):
-                out.append(v.forbidden("spec.nodeName", "pod updates may not change fields "
-                                       "other than `spec.containers[*].image`, "
-                                       "`spec.initContainers[*].image`, "
-                                       "`spec.activeDeadlineSeconds`, "
-                                       "`spec.tolerations` (only additions to existing "
-                                       "tolerations) or `spec.terminationGracePeriodSeconds` "
-                                       "(allow it to be set to 1 if it was previously negative)"))
+                out.append(
+                    v.forbidden(
+                        "spec.nodeName",
+                        "pod updates may not change fields "
+                        "other than `spec.containers[*].image`, "
+                        "`spec.initContainers[*].image`, "
+                        "`spec.activeDeadlineSeconds`, "
+                        "`spec.tolerations` (only additions to existing "
+                        "tolerations) or `spec.terminationGracePeriodSeconds` "
+                        "(allow it to be set to 1 if it was previously negative)",
+                    )
+                )
         return out
 
     def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
