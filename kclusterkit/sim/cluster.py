@@ -59,6 +59,7 @@ class Cluster:
     def _bootstrap(self) -> None:
         # Imported here so the core (clock/store/api) stays importable on its own.
         from kclusterkit.sim.controllers import start_controllers
+        from kclusterkit.sim.network import start_network
         from kclusterkit.sim.nodes import start_nodes
         from kclusterkit.sim.scheduler import Scheduler
 
@@ -67,6 +68,7 @@ class Cluster:
         self.components["nodes"] = start_nodes(self)
         self.components["scheduler"] = Scheduler(self)
         self.components.update(start_controllers(self))
+        self.components["network"] = start_network(self)
         # Let the nodes register and report Ready before anyone uses the cluster.
         self.clock.run_until(self.clock.now)
 
