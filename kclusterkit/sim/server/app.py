@@ -1,0 +1,188 @@
+"""The aiohttp application serving one simulated cluster as a Kubernetes API server.
+
+The simulator is single-threaded and driven by its clock; this module owns both: a
+background task advances virtual time with wall time × ``speed`` between requests, and
+every request handler runs on the same event loop, so the simulation never sees two
+callers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from kclusterkit.sim import errors
+from kclusterkit.sim.errors import StatusError
+from kclusterkit.sim.server import discovery, openapi, paths
+from kclusterkit.sim.server.encoding import ObjectCache, json_response, status_response
+from kclusterkit.sim.server.rest import Rest
+from kclusterkit.sim.server.watch import Watches
+from kclusterkit.sim.store import DELETED
+
+log = logging.getLogger(__name__)
+
+HEALTH = ("/healthz", "/livez", "/readyz")
+PUBLIC = (*HEALTH, "/version")
+# Longest stretch of simulation work before requests get a turn.
+SLICE_SECONDS = 0.05
+# Longest sleep between clock steps when nothing is due sooner.
+TICK_SECONDS = 0.02
+
+
+class SimServer:
+    """One cluster (anything with ``.api .store .clock .components .spec``) behind HTTP."""
+
+    def __init__(self, cluster: Any, token: str, speed: float = 1.0, *,
+                 require_auth: bool = True):
+        self.cluster = cluster
+        self.token = token
+        # Over plain HTTP kubectl never sends credentials (clientcmd applies them only with
+        # TLS), so a server without certificates has to let anonymous requests in.
+        self.require_auth = require_auth
+        self.speed = speed
+        self.address = "127.0.0.1:0"
+        self.cache = ObjectCache()
+        self.watches = Watches(self)
+        self.rest = Rest(self)
+        self.stopping = False
+        self._kick = asyncio.Event()
+        self._ticker: asyncio.Task[None] | None = None
+        cluster.store.subscribe_all(self._forget_deleted)
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 2**20)
+        self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
+        self.app.on_startup.append(self._start)
+        self.app.on_shutdown.append(self._shutdown)
+        self.app.on_cleanup.append(self._cleanup)
+
+    # -- virtual time -------------------------------------------------------------------
+    def kick(self) -> None:
+        """Let the clock run now: a write may have scheduled work due immediately."""
+        self._kick.set()
+
+    def step(self, target: float) -> None:
+        """Run due events up to ``target`` for at most one slice of wall time."""
+        clock = self.cluster.clock
+        budget = time.perf_counter() + SLICE_SECONDS
+        while True:
+            when = clock.next_time()
+            if when is None or when > target:
+                clock.now = max(clock.now, target)
+                return
+            clock.run_next()
+            if time.perf_counter() > budget:
+                return
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        clock = self.cluster.clock
+        wall0, virtual0 = loop.time(), clock.now
+        while not self.stopping:
+            self._kick.clear()
+            target = virtual0 + (loop.time() - wall0) * self.speed
+            try:
+                self.step(target)
+            except Exception:  # a component bug must not stop the clock for everyone
+                log.exception("simulation step failed")
+            when = clock.next_time()
+            delay = TICK_SECONDS
+            if when is not None:
+                delay = min(delay, max(0.0, (when - target) / self.speed))
+            try:
+                await asyncio.wait_for(self._kick.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def _start(self, app: web.Application) -> None:
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _shutdown(self, app: web.Application) -> None:
+        self.stopping = True
+        self.watches.close_all()
+
+    async def _cleanup(self, app: web.Application) -> None:
+        self.stopping = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+
+    def _forget_deleted(self, event: tuple[int, str, str, Any]) -> None:
+        _, etype, key, obj = event
+        if etype == DELETED:
+            meta = obj["metadata"]
+            self.cache.forget(key, meta.get("namespace", ""), meta["name"])
+
+    # -- HTTP ---------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            if self.require_auth and request.path not in PUBLIC \
+                    and not request.path.startswith(HEALTH):
+                if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+                    raise StatusError(401, "Unauthorized", "Unauthorized")
+            return await handler(request)
+        except StatusError as exc:
+            return status_response(exc)
+        except web.HTTPException:
+            raise
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # upstream answers 500 InternalError with the message
+            log.exception("request %s %s failed", request.method, request.path_qs)
+            return status_response(StatusError(500, "InternalError",
+                                               f"Internal error occurred: {exc}"))
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        unavailable = self.cluster.api.unavailable_reason
+        if path.startswith(HEALTH):
+            if unavailable:
+                return web.Response(status=503, text=f"[-]etcd failed: {unavailable}\n")
+            return web.Response(text="ok")
+        if unavailable:
+            raise errors.unavailable(unavailable)
+        if path == "/version":
+            return json_response(self.version())
+        if path == "/api":
+            return json_response(discovery.api_versions(self.address))
+        if path == "/apis":
+            return json_response(discovery.api_group_list())
+        if path == "/openapi/v3":
+            return json_response(openapi.index())
+        if path.startswith("/openapi/v3/"):
+            doc = openapi.document_for(path)
+            if doc is None:
+                raise paths.not_found_path()
+            return json_response(doc)
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            found = discovery.resource_list("", parts[1])
+            if found is None:
+                raise paths.not_found_path()
+            return json_response(found)
+        if parts[0] == "apis" and len(parts) in (2, 3):
+            found = (discovery.api_group(parts[1]) if len(parts) == 2
+                     else discovery.resource_list(parts[1], parts[2]))
+            if found is None:
+                raise paths.not_found_path()
+            return json_response(found)
+        target = paths.parse(path)
+        if target is None:
+            raise paths.not_found_path()
+        return await self.rest.handle(request, target)
+
+    def version(self) -> dict[str, Any]:
+        git_version = self.cluster.spec.kubernetes_version
+        major, _, rest = git_version.lstrip("v").partition(".")
+        minor = rest.split(".", 1)[0]
+        return {"major": major, "minor": minor, "emulationMajor": major, "emulationMinor": minor,
+                "minCompatibilityMajor": major, "minCompatibilityMinor": minor,
+                "gitVersion": git_version, "gitCommit": "0" * 40, "gitTreeState": "clean",
+                "buildDate": "2025-09-09T00:00:00Z", "goVersion": "go1.24.6",
+                "compiler": "gc", "platform": "linux/amd64"}

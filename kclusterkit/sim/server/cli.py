@@ -1,0 +1,98 @@
+"""``kclusterkit sim serve``: a simulated cluster on 127.0.0.1 until SIGINT/SIGTERM.
+
+Prints the URL and the kubeconfig path so ``kubectl --kubeconfig PATH …`` can be used
+right away; the first line printed is the kubeconfig path alone when ``--print-kubeconfig``
+is given, for scripts that start the server as a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from kclusterkit.sim.server.runner import default_factory, start
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kclusterkit sim serve",
+                                description="Serve a simulated cluster over the Kubernetes API.")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    p.add_argument("--kubeconfig", type=Path, default=None, help="where to write the kubeconfig")
+    p.add_argument("--speed", type=float, default=None,
+                   help="virtual seconds per wall second (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--workers", type=int, default=None, help="worker nodes (default 2)")
+    p.add_argument("--control-planes", type=int, default=None,
+                   help="control-plane nodes (default 1)")
+    p.add_argument("--env", type=Path, default=None,
+                   help="environment YAML whose `cluster:` section shapes the cluster")
+    p.add_argument("--print-kubeconfig", action="store_true",
+                   help="print only the kubeconfig path (for scripts)")
+    return p
+
+
+def _env_settings(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    section = data.get("cluster", data) if isinstance(data, dict) else {}
+    return section if isinstance(section, dict) else {}
+
+
+def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
+    from kclusterkit.sim.cluster import ClusterSpec, NodeShape
+
+    spec = ClusterSpec()
+    workers = args.workers if args.workers is not None else env.get(
+        "worker_nodes", env.get("workers"))
+    planes = args.control_planes if args.control_planes is not None else env.get(
+        "control_plane_nodes", env.get("control_planes"))
+    if workers is not None:
+        spec.worker_nodes = int(workers)
+    if planes is not None:
+        spec.control_plane_nodes = int(planes)
+    if env.get("kubernetes_version"):
+        spec.kubernetes_version = str(env["kubernetes_version"])
+    node = env.get("node")
+    if isinstance(node, dict):
+        spec.node = NodeShape(**{k: v for k, v in node.items()
+                                 if k in ("cpu", "memory", "pods", "ephemeral_storage")})
+    return spec
+
+
+async def serve(args: argparse.Namespace) -> int:
+    env = _env_settings(args.env)
+    seed = args.seed if args.seed is not None else int(env.get("seed", 0))
+    speed = args.speed if args.speed is not None else float(env.get("speed", 1.0))
+    cluster = default_factory(cluster_spec(args, env), seed)()
+    started = await start(cluster, port=args.port, speed=speed)
+    url = started.url
+    path = started.write_kubeconfig(args.kubeconfig)
+    if args.print_kubeconfig:
+        print(path, flush=True)
+    else:
+        print(f"kclusterkit simulated cluster serving at {url} (speed {speed:g}x, seed {seed})")
+        print(f"kubeconfig: {path}")
+        print(f"try: kubectl --kubeconfig {path} get nodes", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await started.runner.cleanup()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"kclusterkit sim serve: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,203 @@
+"""Subresources: status, scale, log, exec, binding, eviction.
+
+Each is a different contract than its parent resource (``scale`` speaks autoscaling/v1
+Scale, ``binding`` only sets a node, ``log`` answers text), which is why upstream routes
+them separately and so do we.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from kclusterkit.sim import errors
+from kclusterkit.sim import patch as patching
+from kclusterkit.sim.errors import StatusError
+from kclusterkit.sim.meta import clone, dig
+from kclusterkit.sim.resources import PODS
+from kclusterkit.sim.server.encoding import json_response
+from kclusterkit.sim.server.paths import Target, not_found_path
+from kclusterkit.sim.server.rest import PATCH_TYPES, _int_param, _not_allowed, dry_run, flag
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.server.rest import Rest
+
+
+async def handle(rest: Rest, request: web.Request, target: Target) -> web.StreamResponse:
+    sub, method = target.sub, request.method
+    if sub == "status":
+        if method == "GET":
+            return rest.get(request, target)
+        if method == "PUT":
+            return await rest.update(request, target, "status")
+        if method == "PATCH":
+            return await rest.patch(request, target, "status")
+        raise _not_allowed()
+    if sub == "scale":
+        return await _scale(rest, request, target)
+    if sub == "log" and method == "GET":
+        return await _log(rest, request, target)
+    if sub == "exec" and method in ("GET", "POST"):
+        from kclusterkit.sim.server import exec as exec_
+
+        return await exec_.handle(rest.server, request, target)
+    if sub == "binding" and method == "POST":
+        return await _binding(rest, request, target)
+    if sub == "eviction" and method == "POST":
+        return await _eviction(rest, request, target)
+    if sub == "finalize" and method == "PUT":
+        return await rest.update(request, target, "status")
+    if sub in ("log", "exec", "binding", "eviction", "finalize"):
+        raise _not_allowed()
+    raise not_found_path()
+
+
+async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Response:
+    api, res = rest.api, target.res
+    ns, name = target.namespace or "", target.name or ""
+    if request.method == "GET":
+        return json_response(api.get_scale(res, ns, name))
+    if request.method not in ("PUT", "PATCH"):
+        raise _not_allowed()
+    current = api.get_scale(res, ns, name)
+    body = await rest._body(request)
+    if request.method == "PUT":
+        if not isinstance(body, dict):
+            raise errors.bad_request("Scale must be an object")
+        wanted_rv = dig(body, "metadata", "resourceVersion")
+        if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
+            raise errors.conflict(res.plural, res.group, name)
+        scale = body
+    else:
+        ctype = request.headers.get("Content-Type", "").split(";", 1)[0].strip()
+        if ctype not in PATCH_TYPES:
+            raise StatusError(415, "UnsupportedMediaType", "the body of the request was in an "
+                              "unknown format")
+        try:
+            scale = patching.apply(clone(current), body, ctype, "Scale")
+        except patching.PatchError as exc:
+            raise StatusError(exc.code, exc.reason, str(exc)) from None
+    replicas = dig(scale, "spec", "replicas", default=0)
+    if dry_run(request):
+        out = clone(current)
+        out["spec"]["replicas"] = replicas
+        return json_response(out)
+    result = api.update_scale(res, ns, name, replicas)
+    rest.server.kick()
+    return json_response(result)
+
+
+def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
+    names = [c["name"] for c in dig(pod, "spec", "containers", default=[])]
+    name = pod["metadata"]["name"]
+    if wanted:
+        init = [c["name"] for c in dig(pod, "spec", "initContainers", default=[])]
+        if wanted not in names and wanted not in init:
+            raise errors.bad_request(f"container {wanted} is not valid for pod {name}")
+        return wanted
+    default = dig(pod, "metadata", "annotations", "kubectl.kubernetes.io/default-container")
+    if default in names:
+        return default
+    if len(names) == 1:
+        return names[0]
+    raise errors.bad_request(f"a container name must be specified for pod {name}, choose one "
+                             f"of: [{' '.join(names)}]")
+
+
+def _nodes(rest: Rest, what: str) -> Any:
+    nodes = rest.server.cluster.components.get("nodes")
+    if nodes is None or not hasattr(nodes, what):
+        raise errors.bad_request(f"pod {what} is not supported by this simulated cluster")
+    return nodes
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "".join(f"{line}\n" for line in value)
+    return str(value or "")
+
+
+def _cut(text: str, tail: int | None, limit: int | None) -> str:
+    if tail is not None and tail >= 0:
+        lines = text.splitlines(keepends=True)
+        text = "".join(lines[-tail:]) if tail else ""
+    if limit is not None and limit > 0:
+        text = text.encode()[:limit].decode(errors="ignore")
+    return text
+
+
+async def _log(rest: Rest, request: web.Request, target: Target) -> web.StreamResponse:
+    if target.res is not PODS:
+        raise not_found_path()
+    rest.api._check_available()
+    ns, name = target.namespace or "", target.name or ""
+    pod = rest.store.must_get(PODS, ns, name)
+    container = _container_of(pod, request.query.get("container"))
+    previous = flag(request, "previous")
+    nodes = _nodes(rest, "logs")
+    text = _text(nodes.logs(ns, name, container, previous))
+    tail, limit = _int_param(request, "tailLines"), _int_param(request, "limitBytes")
+    if not flag(request, "follow") or previous:
+        return web.Response(text=_cut(text, tail, limit), content_type="text/plain")
+    response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+    await response.prepare(request)
+    await response.write(_cut(text, tail, None).encode())
+    sent = len(text)
+    while not rest.server.stopping:
+        await asyncio.sleep(0.2)
+        if rest.store.get(PODS, ns, name) is None or rest.api.unavailable_reason:
+            break
+        try:
+            text = _text(nodes.logs(ns, name, container, False))
+        except StatusError:
+            break
+        if len(text) > sent:
+            await response.write(text[sent:].encode())
+            sent = len(text)
+    return response
+
+
+async def _binding(rest: Rest, request: web.Request, target: Target) -> web.Response:
+    body = await rest._body(request) or {}
+    node = dig(body, "target", "name")
+    ns, name = target.namespace or "", target.name or ""
+    if not node:
+        raise errors.invalid("Binding", "", name, [("FieldValueRequired", "target.name",
+                                                     "Required value")])
+    bind = getattr(rest.api, "bind", None)
+    if bind is not None:
+        bind(ns, name, node)
+    else:
+        rest.api._check_available()
+        pod = rest.store.must_get(PODS, ns, name)
+        if dig(pod, "spec", "nodeName"):
+            raise StatusError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding '
+                              f'"{name}": pod {name} is already assigned to node '
+                              f'"{pod["spec"]["nodeName"]}"')
+        bound = clone(pod)
+        bound["spec"]["nodeName"] = node
+        conditions = [c for c in dig(bound, "status", "conditions", default=[])
+                      if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": rest.server.cluster.clock.timestamp()})
+        bound.setdefault("status", {})["conditions"] = conditions
+        rest.store.update(PODS, bound)
+    rest.server.kick()
+    return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Success", "code": 201}, 201)
+
+
+async def _eviction(rest: Rest, request: web.Request, target: Target) -> web.Response:
+    body = await rest._body(request) or {}
+    options = body.get("deleteOptions") or {}
+    # Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed.
+    rest.api.delete(PODS, target.namespace or "", target.name or "",
+                    grace_period=options.get("gracePeriodSeconds"),
+                    propagation=options.get("propagationPolicy"),
+                    preconditions=options.get("preconditions"),
+                    dry_run=dry_run(request))
+    rest.server.kick()
+    return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Success", "code": 201}, 201)

@@ -1,0 +1,421 @@
+"""``meta.k8s.io/v1`` Table responses: the columns ``kubectl get`` prints.
+
+kubectl renders whatever cells the server computes, so the pod STATUS column, node ROLES
+and ages are worked out here exactly as pkg/printers/internalversion/printers.go does
+(ages against the cluster's own clock, so a 50× sped-up cluster shows cluster ages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kclusterkit.sim.meta import Obj, dig, selector_requirements
+from kclusterkit.sim.resources import Resource
+
+Column = tuple[str, str, int]  # (name, type, priority)
+Printer = Callable[[Obj, datetime], list[Any]]
+
+NAME_DOC = ("Name must be unique within a namespace. Is required when creating resources, "
+            "although some resources may allow a client to request the generation of an "
+            "appropriate name automatically. Name is primarily intended for creation "
+            "idempotence and configuration definition. Cannot be updated. More info: "
+            "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
+AGE_DOC = ("CreationTimestamp is a timestamp representing the server time when this object "
+           "was created. It is not guaranteed to be set in happens-before order across separate "
+           "operations. Clients may not set this value. It is represented in RFC3339 form and "
+           "is in UTC.")
+
+
+# -- formatting helpers as upstream ------------------------------------------------------
+def human_duration(seconds: float) -> str:
+    """k8s.io/apimachinery/pkg/util/duration.HumanDuration."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
+    return f"{hours // 24 // 365}y"
+
+
+def parse_time(stamp: Any) -> datetime | None:
+    if not stamp or not isinstance(stamp, str):
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def since(stamp: Any, now: datetime) -> str:
+    when = parse_time(stamp)
+    if when is None:
+        return "<unknown>"
+    return human_duration((now - when).total_seconds())
+
+
+def age(obj: Obj, now: datetime) -> str:
+    return since(dig(obj, "metadata", "creationTimestamp"), now)
+
+
+def selector_text(selector: Any) -> str:
+    """labels.Selector.String() of a LabelSelector: requirements sorted by key."""
+    reqs = selector_requirements(selector) if selector is not None else []
+    parts = []
+    for key, op, values in sorted(reqs or [], key=lambda r: r[0]):
+        if op == "In" and len(values) == 1:
+            parts.append(f"{key}={values[0]}")
+        elif op in ("In", "NotIn"):
+            parts.append(f"{key} {op.lower()} ({','.join(sorted(values))})")
+        elif op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts) or "<none>"
+
+
+def format_labels(labels: dict[str, str] | None) -> str:
+    if not labels:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def containers_cells(spec: Any) -> list[str]:
+    containers = dig(spec, "containers", default=[])
+    return [",".join(c.get("name", "") for c in containers),
+            ",".join(c.get("image", "") for c in containers)]
+
+
+# -- pods --------------------------------------------------------------------------------
+def _restartable(container: dict[str, Any] | None) -> bool:
+    return bool(container) and container.get("restartPolicy") == "Always"  # type: ignore[union-attr]
+
+
+def pod_status(pod: Obj) -> tuple[str, int, int, float | None, int]:
+    """(STATUS, ready, total, last restart finishedAt as epoch seconds, restarts)."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    phase = status.get("phase") or ""
+    reason = status.get("reason") or phase
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    init_specs = {c["name"]: c for c in spec.get("initContainers") or [] if "name" in c}
+    total = len(spec.get("containers") or []) + sum(1 for c in init_specs.values()
+                                                     if _restartable(c))
+    ready = restarts = sidecar_restarts = 0
+    last: float | None = None
+    sidecar_last: float | None = None
+
+    def finished(cs: dict[str, Any]) -> float | None:
+        when = parse_time(dig(cs, "lastState", "terminated", "finishedAt"))
+        return when.timestamp() if when else None
+
+    initializing = False
+    init_statuses = status.get("initContainerStatuses") or []
+    for i, cs in enumerate(init_statuses):
+        restarts += cs.get("restartCount", 0)
+        done = finished(cs)
+        if done is not None and (last is None or done > last):
+            last = done
+        sidecar = _restartable(init_specs.get(cs.get("name", "")))
+        if sidecar:
+            sidecar_restarts += cs.get("restartCount", 0)
+            if done is not None and (sidecar_last is None or done > sidecar_last):
+                sidecar_last = done
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if term is not None and term.get("exitCode", 0) == 0:
+            continue
+        if sidecar and cs.get("started"):
+            if cs.get("ready"):
+                ready += 1
+            continue
+        if term is not None:
+            if not term.get("reason"):
+                reason = (f"Init:Signal:{term['signal']}" if term.get("signal")
+                          else f"Init:ExitCode:{term.get('exitCode', 0)}")
+            else:
+                reason = "Init:" + term["reason"]
+        elif wait is not None and wait.get("reason") and wait["reason"] != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
+        initializing = True
+        break
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    if not initializing or initialized:
+        restarts, last = sidecar_restarts, sidecar_last
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += cs.get("restartCount", 0)
+            done = finished(cs)
+            if done is not None and (last is None or done > last):
+                last = done
+            state = cs.get("state") or {}
+            wait, term = state.get("waiting"), state.get("terminated")
+            if wait is not None and wait.get("reason"):
+                reason = wait["reason"]
+            elif term is not None and term.get("reason"):
+                reason = term["reason"]
+            elif term is not None:
+                reason = (f"Signal:{term['signal']}" if term.get("signal")
+                          else f"ExitCode:{term.get('exitCode', 0)}")
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                            for c in status.get("conditions") or [])
+            reason = "Running" if pod_ready else "NotReady"
+    deleting = dig(pod, "metadata", "deletionTimestamp")
+    if deleting and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif deleting and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    return reason, ready, total, last, restarts
+
+
+def print_pod(pod: Obj, now: datetime) -> list[Any]:
+    reason, ready, total, last, restarts = pod_status(pod)
+    restarts_text = str(restarts)
+    if restarts and last is not None:
+        restarts_text = f"{restarts} ({human_duration(now.timestamp() - last)} ago)"
+    status = pod.get("status") or {}
+    ips = status.get("podIPs") or []
+    gates = dig(pod, "spec", "readinessGates", default=[])
+    gates_text = "<none>"
+    if gates:
+        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+        true = sum(1 for g in gates if conditions.get(g.get("conditionType")) == "True")
+        gates_text = f"{true}/{len(gates)}"
+    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts_text, age(pod, now),
+            (ips[0].get("ip") if ips else "") or "<none>",
+            dig(pod, "spec", "nodeName") or "<none>",
+            status.get("nominatedNodeName") or "<none>", gates_text]
+
+
+# -- other kinds -------------------------------------------------------------------------
+def node_roles(node: Obj) -> str:
+    roles = set()
+    for key, value in (dig(node, "metadata", "labels") or {}).items():
+        if key.startswith("node-role.kubernetes.io/"):
+            role = key[len("node-role.kubernetes.io/"):]
+            if role:
+                roles.add(role)
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def print_node(node: Obj, now: datetime) -> list[Any]:
+    ready = next((c for c in dig(node, "status", "conditions", default=[])
+                  if c.get("type") == "Ready"), None)
+    status = ["Unknown"] if ready is None else (
+        ["Ready"] if ready.get("status") == "True" else ["NotReady"])
+    if dig(node, "spec", "unschedulable"):
+        status.append("SchedulingDisabled")
+    info = dig(node, "status", "nodeInfo", default={})
+    addresses = dig(node, "status", "addresses", default=[])
+
+    def address(kind: str) -> str:
+        return next((a["address"] for a in addresses if a.get("type") == kind), "<none>")
+
+    return [node["metadata"]["name"], ",".join(status), node_roles(node), age(node, now),
+            info.get("kubeletVersion", ""), address("InternalIP"), address("ExternalIP"),
+            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
+            info.get("containerRuntimeVersion") or "<unknown>"]
+
+
+def print_deployment(obj: Obj, now: datetime) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    template = dig(spec, "template", "spec", default={})
+    return [obj["metadata"]["name"],
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+            status.get("updatedReplicas", 0), status.get("availableReplicas", 0), age(obj, now),
+            *containers_cells(template), selector_text(spec.get("selector"))]
+
+
+def print_replicaset(obj: Obj, now: datetime) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    template = dig(spec, "template", "spec", default={})
+    return [obj["metadata"]["name"], spec.get("replicas", 0), status.get("replicas", 0),
+            status.get("readyReplicas", 0), age(obj, now), *containers_cells(template),
+            selector_text(spec.get("selector"))]
+
+
+def _port_string(ports: list[dict[str, Any]]) -> str:
+    out = []
+    for port in ports:
+        protocol = port.get("protocol", "TCP")
+        if port.get("nodePort"):
+            out.append(f"{port.get('port')}:{port['nodePort']}/{protocol}")
+        else:
+            out.append(f"{port.get('port')}/{protocol}")
+    return ",".join(out)
+
+
+def _service_external_ip(svc: Obj) -> str:
+    spec = svc.get("spec") or {}
+    kind = spec.get("type", "ClusterIP")
+    external = list(spec.get("externalIPs") or [])
+    if kind in ("ClusterIP", "NodePort"):
+        return ",".join(external) or "<none>"
+    if kind == "LoadBalancer":
+        ingress = [i.get("ip") or i.get("hostname") or ""
+                   for i in dig(svc, "status", "loadBalancer", "ingress", default=[])]
+        result = ",".join([*ingress, *external])
+        return result or "<pending>"
+    if kind == "ExternalName":
+        return spec.get("externalName", "")
+    return "<unknown>"
+
+
+def print_service(svc: Obj, now: datetime) -> list[Any]:
+    spec = svc.get("spec") or {}
+    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    return [svc["metadata"]["name"], spec.get("type", "ClusterIP"), ips[0] if ips else "<none>",
+            _service_external_ip(svc), _port_string(spec.get("ports") or []) or "<none>",
+            age(svc, now), format_labels(spec.get("selector"))]
+
+
+def print_event(ev: Obj, now: datetime) -> list[Any]:
+    first = since(ev.get("firstTimestamp"), now)
+    if not ev.get("firstTimestamp"):
+        first = since(ev.get("eventTime"), now)
+    last = since(ev.get("lastTimestamp"), now) if ev.get("lastTimestamp") else first
+    count = ev.get("count") or 1
+    series = ev.get("series")
+    if series:
+        last = since(series.get("lastObservedTime"), now)
+        count = series.get("count", count)
+    involved = ev.get("involvedObject") or {}
+    kind = (involved.get("kind") or "").lower()
+    target = f"{kind}/{involved['name']}" if involved.get("name") else kind
+    source = ev.get("source") or {}
+    if source.get("component"):
+        source_text = source["component"] + (f", {source['host']}" if source.get("host") else "")
+    else:
+        parts = [ev.get("reportingComponent") or "", ev.get("reportingInstance") or ""]
+        source_text = ", ".join(p for p in parts if p)
+    return [last, ev.get("type", ""), ev.get("reason", ""), target,
+            involved.get("fieldPath", ""), source_text, (ev.get("message") or "").strip(), first,
+            count, ev["metadata"]["name"]]
+
+
+def format_endpoints(subsets: list[dict[str, Any]]) -> str:
+    out: list[str] = []
+    count = 0
+    for subset in subsets:
+        for port in subset.get("ports") or [{}]:
+            for address in subset.get("addresses") or []:
+                if len(out) < 3:
+                    ip = address.get("ip", "")
+                    out.append(f"{ip}:{port['port']}" if "port" in port else ip)
+                count += 1
+    if not out:
+        return "<none>"
+    text = ",".join(out)
+    return text + f" + {count - 3} more..." if count > 3 else text
+
+
+def print_endpoints(ep: Obj, now: datetime) -> list[Any]:
+    return [ep["metadata"]["name"], format_endpoints(ep.get("subsets") or []), age(ep, now)]
+
+
+def print_namespace(ns: Obj, now: datetime) -> list[Any]:
+    return [ns["metadata"]["name"], dig(ns, "status", "phase", default=""), age(ns, now)]
+
+
+def print_configmap(cm: Obj, now: datetime) -> list[Any]:
+    return [cm["metadata"]["name"], len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
+            age(cm, now)]
+
+
+def print_secret(s: Obj, now: datetime) -> list[Any]:
+    return [s["metadata"]["name"], s.get("type", "Opaque"),
+            len(s.get("data") or {}) + len(s.get("stringData") or {}), age(s, now)]
+
+
+def print_generic(obj: Obj, now: datetime) -> list[Any]:
+    return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
+
+
+N, S, INT = "Name", "string", "integer"
+TABLES: dict[str, tuple[list[Column], Printer]] = {
+    "pods": ([(N, S, 0), ("Ready", S, 0), ("Status", S, 0), ("Restarts", S, 0), ("Age", S, 0),
+              ("IP", S, 1), ("Node", S, 1), ("Nominated Node", S, 1), ("Readiness Gates", S, 1)],
+             print_pod),
+    "nodes": ([(N, S, 0), ("Status", S, 0), ("Roles", S, 0), ("Age", S, 0), ("Version", S, 0),
+               ("Internal-IP", S, 1), ("External-IP", S, 1), ("OS-Image", S, 1),
+               ("Kernel-Version", S, 1), ("Container-Runtime", S, 1)], print_node),
+    "deployments.apps": ([(N, S, 0), ("Ready", S, 0), ("Up-to-date", INT, 0), ("Available", INT, 0),
+                          ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1),
+                          ("Selector", S, 1)], print_deployment),
+    "replicasets.apps": ([(N, S, 0), ("Desired", INT, 0), ("Current", INT, 0), ("Ready", INT, 0),
+                          ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1),
+                          ("Selector", S, 1)], print_replicaset),
+    "services": ([(N, S, 0), ("Type", S, 0), ("Cluster-IP", S, 0), ("External-IP", S, 0),
+                  ("Port(s)", S, 0), ("Age", S, 0), ("Selector", S, 1)], print_service),
+    "events": ([("Last Seen", S, 0), ("Type", S, 0), ("Reason", S, 0), ("Object", S, 0),
+                ("Subobject", S, 1), ("Source", S, 1), ("Message", S, 0), ("First Seen", S, 1),
+                ("Count", S, 1), (N, S, 1)], print_event),
+    "endpoints": ([(N, S, 0), ("Endpoints", S, 0), ("Age", S, 0)], print_endpoints),
+    "namespaces": ([(N, S, 0), ("Status", S, 0), ("Age", S, 0)], print_namespace),
+    "configmaps": ([(N, S, 0), ("Data", INT, 0), ("Age", S, 0)], print_configmap),
+    "secrets": ([(N, S, 0), ("Type", S, 0), ("Data", S, 0), ("Age", S, 0)], print_secret),
+}
+# Upstream's DefaultTableConvertor for kinds without a printer.
+GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
+
+
+def _column(name: str, ctype: str, priority: int) -> dict[str, Any]:
+    col: dict[str, Any] = {"name": name, "type": ctype, "format": "name" if name == N else "",
+                           "description": NAME_DOC if name == N else (
+                               AGE_DOC if name in ("Age", "Created At") else name),
+                           "priority": priority}
+    return col
+
+
+def table(cluster: Any, res: Resource, objs: list[Obj], include: str = "Metadata") -> Obj:
+    columns, printer = TABLES.get(res.key, GENERIC)
+    now = cluster.clock.datetime()
+    rows = []
+    for obj in objs:
+        row: dict[str, Any] = {"cells": printer(obj, now)}
+        if include == "Object":
+            row["object"] = obj
+        elif include != "None":
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": obj["metadata"]}
+        if res.key == "pods":
+            phase = dig(obj, "status", "phase")
+            if phase in ("Succeeded", "Failed"):
+                message = ("The pod has completed successfully." if phase == "Succeeded"
+                           else "The pod failed.")
+                row["conditions"] = [{"type": "Completed", "status": "True", "reason": phase,
+                                      "message": message}]
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": str(cluster.store.revision)},
+            "columnDefinitions": [_column(*c) for c in columns], "rows": rows}
