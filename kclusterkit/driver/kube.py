@@ -1,0 +1,755 @@
+"""The driver for any API server reachable through a kubeconfig: a real cluster, or the
+simulator's HTTP server.
+
+On somebody's cluster the framework must be a polite guest: every scenario works in a
+namespace of its own, labelled with the run, and nothing outside those namespaces is ever
+written (nodes are only read). Namespaces go away as the cleanup policy says, on failure
+and on Ctrl-C too. What the cluster cannot be asked to do (change its node count, fail a
+node without an operator's hook) is a skipped step with the reason, not a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from kclusterkit.driver.base import Check, Driver, ExecResult, Obj, WaitResult
+from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported, Unreachable
+from kclusterkit.driver.hooks_exec import run_hook, validate_hooks
+from kclusterkit.driver.kubeapi import (
+    NO_RETRY,
+    Rest,
+    RetryPolicy,
+    from_api_exception,
+    is_conflict,
+    is_retryable_create,
+    is_transient_error,
+    iter_json_lines,
+)
+from kclusterkit.driver.kubediscovery import ApiResource, Discovery, UnknownKind
+from kclusterkit.driver.kubewait import WaitCache, hold, start_mirrors, wait_until
+
+RUN_LABEL = "kclusterkit.io/run"
+MANAGED_LABEL = "kclusterkit.io/managed"
+SCENARIO_ANNOTATION = "kclusterkit.io/scenario"
+CLEANUP_POLICIES = ("always", "on-success", "never")
+CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+#: what a wait watches when the step did not say (the check's own reads add more)
+DEFAULT_WAIT_KINDS = ("pods",)
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
+OPTIONS = ("kubeconfig", "context", "namespace_prefix", "cleanup", "allow_disruptive", "hooks",
+           "request_timeout", "serve")
+
+_DNS_BAD = re.compile(r"[^a-z0-9-]+")
+
+
+# -- names ---------------------------------------------------------------------------------
+
+def dns_label(text: str, limit: int = 63) -> str:
+    """``text`` made into a DNS-1123 label (lowercase alphanumerics and '-', ≤ limit)."""
+    label = _DNS_BAD.sub("-", text.lower()).strip("-")
+    return label[:limit].rstrip("-") or "x"
+
+
+def new_run_id() -> str:
+    """Short, sortable by start time, unique enough across concurrent runs."""
+    stamp = time.strftime("%m%d%H%M%S", time.gmtime())
+    return f"{stamp}{secrets.token_hex(2)}"
+
+
+def namespace_name(prefix: str, run_id: str, n: int) -> str:
+    """``<prefix>-<runid>-<n>`` as a DNS-1123 label of at most 63 characters."""
+    tail = f"-{n}"
+    head = dns_label(f"{prefix}-{run_id}", 63 - len(tail))
+    return head + tail
+
+
+def run_label_value(run_id: str) -> str:
+    # Label values: ≤ 63 chars, alphanumerics plus -_. , starting and ending alphanumeric.
+    return dns_label(run_id)
+
+
+# -- connecting ----------------------------------------------------------------------------
+
+def kubeconfig_path(explicit: str | None = None) -> str:
+    if explicit:
+        return os.path.expanduser(explicit)
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env  # may be a ':'-separated list; the client merges it
+    return os.path.expanduser("~/.kube/config")
+
+
+def load_client(kubeconfig: str | None = None, context: str | None = None) -> tuple[Any, str]:
+    """An ``ApiClient`` for ``context`` of ``kubeconfig``, and the context's name.
+
+    Every problem is an ``Unreachable`` with one line that says which file and context.
+    """
+    from kubernetes.client import Configuration
+    from kubernetes.config import ConfigException, list_kube_config_contexts, new_client_from_config
+
+    path = kubeconfig_path(kubeconfig)
+    paths = [p for p in path.split(os.pathsep) if p]
+    if not any(os.path.exists(p) for p in paths):
+        raise Unreachable(f"kubeconfig {path} not found (set kubeconfig: in the environment "
+                          "file or KUBECONFIG)")
+    for one in paths:
+        _looks_like_kubeconfig(one)
+    try:
+        contexts, current = list_kube_config_contexts(path)
+    except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+        raise Unreachable(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
+    except Exception as exc:  # yaml errors and the like
+        raise Unreachable(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
+    names = [c.get("name") for c in contexts or []]
+    if context and context not in names:
+        known = ", ".join(n for n in names if n) or "none"
+        raise Unreachable(f"context {context!r} not found in kubeconfig {path} "
+                          f"(contexts: {known})")
+    name = context or (current or {}).get("name")
+    if not name:
+        raise Unreachable(f"kubeconfig {path} has no current-context; name one with context:")
+    configuration = type.__call__(Configuration)
+    # One attempt per request at the urllib3 level: our RetryPolicy decides what to retry,
+    # and an unreachable server fails in seconds instead of after urllib3's retry storm.
+    configuration.retries = False
+    try:
+        client = new_client_from_config(path, name, persist_config=False,
+                                        client_configuration=configuration)
+    except Exception as exc:  # noqa: BLE001 — ConfigException, bad certificate data …
+        raise Unreachable(f"kubeconfig {path} (context {name}) is not usable: "
+                          f"{_one_line(exc)}") from exc
+    return client, name
+
+
+def _looks_like_kubeconfig(path: str) -> None:
+    import yaml
+
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise Unreachable(f"kubeconfig {path} is not readable YAML: {_one_line(exc)}") from exc
+    if data is not None and not isinstance(data, dict):
+        raise Unreachable(f"kubeconfig {path} is not a kubeconfig (expected a mapping with "
+                          "clusters, contexts and users)")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None,
+            request_timeout: float = 10.0, policy: RetryPolicy | None = None) -> Rest:
+    """A checked connection: the client loads and the server answers ``/version``."""
+    client, name = load_client(kubeconfig, context)
+    rest = Rest(client, context=name, request_timeout=request_timeout, policy=policy)
+    rest.check_reachable(timeout=min(request_timeout, 5.0))
+    return rest
+
+
+# -- Ctrl-C and SIGTERM --------------------------------------------------------------------
+
+_LIVE: weakref.WeakSet[KubeDriver] = weakref.WeakSet()
+_PREVIOUS: dict[int, Any] = {}
+_in_handler = False
+
+
+def _install_signal_handlers() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if sig in _PREVIOUS:
+            continue
+        previous = signal.getsignal(sig)
+        if previous is signal.SIG_IGN:
+            continue  # whoever started us wants this signal ignored; so do we
+        _PREVIOUS[sig] = previous
+        signal.signal(sig, _on_signal)
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    global _in_handler
+    if not _in_handler:
+        _in_handler = True
+        try:
+            for driver in list(_LIVE):
+                driver.abandon(f"interrupted by {signal.Signals(signum).name}")
+        finally:
+            _in_handler = False
+    previous = _PREVIOUS.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+# -- the driver ----------------------------------------------------------------------------
+
+class KubeDriver(Driver):
+    """Drive a cluster through its API server; see the module docstring for the rules."""
+
+    def __init__(self, rest: Rest, *, target: str = "kubeconfig", run_id: str | None = None,
+                 namespace_prefix: str = "kk", cleanup: str = "always",
+                 allow_disruptive: bool = False, hooks: Mapping[str, str] | None = None,
+                 faults: Callable[[str, dict[str, Any]], None] | None = None,
+                 on_close: Callable[[], None] | None = None,
+                 log: Callable[[str], None] | None = None):
+        if cleanup not in CLEANUP_POLICIES:
+            raise ClusterError(f"cleanup: expected one of {', '.join(CLEANUP_POLICIES)}, "
+                               f"got {cleanup!r}")
+        self.rest = rest
+        self.target = target
+        self.run_id = run_label_value(run_id or new_run_id())
+        self.namespace_prefix = dns_label(namespace_prefix, 20)
+        self.cleanup = cleanup
+        self.allow_disruptive = allow_disruptive
+        self.hooks = validate_hooks(hooks)
+        self.discovery = Discovery(lambda path: self.rest.call("GET", path))
+        self.scenario = ""
+        self.namespace = "default"
+        self.kept: list[str] = []  # namespaces left behind on purpose (cleanup policy)
+        self._owned: list[str] = []  # namespaces of this run still to delete
+        self._mine: set[str] = set()  # every namespace this run created
+        self._count = 0
+        self._cache: WaitCache | None = None
+        self._cache_thread: int | None = None
+        self._faults = faults
+        self._on_close = on_close
+        self._log = log or (lambda line: print(line, file=sys.stderr))
+        self._lock = threading.RLock()
+        caps = {"exec", "logs", "container-crash"}
+        if faults is not None:
+            caps.add("node-failure")
+        elif allow_disruptive and self.hooks.get("fail_node"):
+            caps.add("node-failure")
+        if allow_disruptive:
+            caps.add("disruptive")
+        self.capabilities = frozenset(caps)
+        _LIVE.add(self)
+        _install_signal_handlers()
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, options: Mapping[str, Any], run_id: str | None = None,
+                    target: str = "kubeconfig", **extra: Any) -> KubeDriver:
+        """Build from an environment's options (kubeconfig, context, namespace_prefix,
+        cleanup, allow_disruptive, hooks, request_timeout); checks the server answers."""
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise ClusterError(f"{unknown[0]}: unknown option for target {target!r} "
+                               f"(known: {', '.join(OPTIONS)})")
+        timeout = float(options.get("request_timeout", 10.0))
+        rest = connect(options.get("kubeconfig"), options.get("context"), timeout)
+        return cls(rest, target=target, run_id=run_id,
+                   namespace_prefix=options.get("namespace_prefix", "kk"),
+                   cleanup=options.get("cleanup", "always"),
+                   allow_disruptive=bool(options.get("allow_disruptive", False)),
+                   hooks=options.get("hooks"), **extra)
+
+    # -- life cycle ---------------------------------------------------------------------
+    def open_scenario(self, name: str) -> None:
+        for _ in range(5):
+            with self._lock:
+                self._count += 1
+                ns = namespace_name(self.namespace_prefix, self.run_id, self._count)
+            body = {
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns,
+                             "labels": {RUN_LABEL: self.run_id, MANAGED_LABEL: "true"},
+                             "annotations": {SCENARIO_ANNOTATION: name}},
+            }
+            try:
+                self.rest.call("POST", "/api/v1/namespaces", body=body)
+                break
+            except ApiError as exc:
+                if exc.code != 409:  # AlreadyExists: a run with the same id; take the next
+                    raise
+        else:
+            raise ClusterError(f"could not create a namespace for scenario {name!r}: "
+                               f"{ns} and the ones before it already exist")
+        with self._lock:
+            self._owned.append(ns)
+            self._mine.add(ns)
+        self.scenario = name
+        self.namespace = ns
+
+    def close_scenario(self, passed: bool) -> None:
+        ns = self.namespace
+        with self._lock:
+            if ns not in self._owned:
+                return
+            self._owned.remove(ns)
+        if self.cleanup == "always" or (self.cleanup == "on-success" and passed):
+            self._delete_namespace(ns)
+        else:
+            self.kept.append(ns)
+
+    def close(self) -> None:
+        """Delete namespaces of scenarios that never closed, then let go of the client."""
+        for ns in list(self._owned):
+            self._delete_namespace(ns, policy=NO_RETRY)
+        self._owned.clear()
+        _LIVE.discard(self)
+        try:
+            self.rest.api_client.close()
+        except Exception:  # noqa: BLE001 — closing is best effort
+            pass
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    def abandon(self, why: str) -> None:
+        """The run is being killed: delete every namespace still open, quickly."""
+        with self._lock:
+            owned, self._owned = list(self._owned), []
+        for ns in owned:
+            try:
+                self._delete_namespace(ns, policy=NO_RETRY, timeout=5.0)
+                self._log(f"kclusterkit: {why}: deleted namespace {ns}")
+            except ClusterError as exc:
+                self._log(f"kclusterkit: {why}: could not delete namespace {ns}: {exc}")
+
+    def _delete_namespace(self, ns: str, policy: RetryPolicy | None = None,
+                          timeout: float | None = None) -> None:
+        try:
+            self.rest.call("DELETE", f"/api/v1/namespaces/{ns}",
+                           body={"propagationPolicy": "Background"}, policy=policy,
+                           timeout=timeout)
+        except ApiError as exc:
+            if exc.code != 404:
+                raise
+
+    # -- cluster shape ------------------------------------------------------------------
+    def configure_cluster(self, control_plane_nodes: int, worker_nodes: int) -> None:
+        """A real cluster's shape is checked, not built: NotSupported when it differs."""
+        nodes = self.list("nodes")
+        ready = [n for n in nodes if _node_ready(n)]
+        cp = [n for n in ready if _is_control_plane(n)]
+        workers = [n for n in ready if not _is_control_plane(n)]
+        not_ready = len(nodes) - len(ready)
+        visible_cp = any(_is_control_plane(n) for n in nodes)
+        problems = []
+        if visible_cp and len(cp) != control_plane_nodes:
+            problems.append(f"{len(cp)} Ready control-plane node(s), not {control_plane_nodes}")
+        if len(workers) != worker_nodes:
+            problems.append(f"{len(workers)} Ready worker node(s), not {worker_nodes}")
+        if not_ready:
+            problems.append(f"{not_ready} node(s) not Ready")
+        if problems:
+            raise NotSupported(f"the cluster has {'; '.join(problems)} (a real cluster's "
+                               "shape is checked, not changed)")
+
+    def preflight(self) -> dict[str, str | None]:
+        """What the cluster offers that scenarios may need; None where absent."""
+        out: dict[str, str | None] = {}
+        version = self.rest.call("GET", "/version")
+        out["server_version"] = version.get("gitVersion") if isinstance(version, dict) else None
+        nodes = self.list("nodes")
+        out["nodes"] = str(len(nodes))
+        out["ready_nodes"] = str(sum(1 for n in nodes if _node_ready(n)))
+        out["control_plane_nodes"] = str(sum(1 for n in nodes if _is_control_plane(n)))
+        try:
+            self.rest.call("GET", "/apis/metrics.k8s.io/v1beta1", policy=NO_RETRY)
+            out["metrics_api"] = "metrics.k8s.io/v1beta1"
+        except ApiError:
+            out["metrics_api"] = None
+        try:
+            classes = self.list("storageclasses")
+        except ApiError:
+            classes = []
+        default = [c["metadata"]["name"] for c in classes
+                   if (c["metadata"].get("annotations") or {}).get(
+                       "storageclass.kubernetes.io/is-default-class") == "true"]
+        out["default_storage_class"] = default[0] if default else None
+        return out
+
+    # -- objects ------------------------------------------------------------------------
+    def _resource(self, kind: str) -> ApiResource:
+        try:
+            return self.discovery.resolve(kind)
+        except UnknownKind as exc:
+            raise ApiError(404, "NotFound", str(exc)) from exc
+
+    def _ns(self, res: ApiResource, namespace: str | None) -> str:
+        if not res.namespaced:
+            return ""
+        return self.namespace if namespace is None else namespace
+
+    def _writable(self, res: ApiResource, ns: str, what: str) -> None:
+        if not res.namespaced:
+            raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped objects "
+                               f"({res.kind}) on target {self.target!r}")
+        if ns not in self._mine:
+            raise ClusterError(f"{what}: refusing to write in namespace {ns!r}, which this "
+                               f"run did not create (kclusterkit only writes to its own)")
+
+    def create(self, obj: Obj) -> Obj:
+        try:
+            res = self.discovery.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        except UnknownKind as exc:
+            raise ApiError(404, "NotFound", str(exc)) from exc
+        meta = obj.get("metadata") or {}
+        ns = self._ns(res, meta.get("namespace"))
+        self._writable(res, ns, f"creating {res.kind} {meta.get('name', '')}".rstrip())
+        return self.rest.call("POST", res.path(ns), body=obj, retry_on=is_retryable_create)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        cached = self._mirror(res, ns)
+        if cached is not None:
+            cache, ref = cached
+            return cache.get(ref, ns, name)
+        try:
+            return self.rest.call("GET", res.path(ns, name))
+        except ApiError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def list(self, kind: str, namespace: str | None = None, labels: str | None = None) -> list[Obj]:
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        cached = self._mirror(res, ns)
+        if cached is not None:
+            cache, ref = cached
+            return cache.list(ref, ns, labels)
+        result = self.rest.call("GET", res.path(ns), query={"labelSelector": labels or None})
+        return _with_kind(res, result.get("items") or [])
+
+    def update(self, obj: Obj) -> Obj:
+        """PUT ``obj``. On 409 Conflict (someone else wrote first) the object is read again
+        and the caller's spec, labels and annotations are put on the fresh copy."""
+        try:
+            res = self.discovery.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        except UnknownKind as exc:
+            raise ApiError(404, "NotFound", str(exc)) from exc
+        meta = obj.get("metadata") or {}
+        ns = self._ns(res, meta.get("namespace"))
+        name = meta.get("name", "")
+        self._writable(res, ns, f"updating {res.kind} {name}")
+        body = obj
+
+        def attempt() -> Obj:
+            nonlocal body
+            try:
+                return self.rest.call("PUT", res.path(ns, name), body=body)
+            except ApiError as exc:
+                if is_conflict(exc):
+                    fresh = self.rest.call("GET", res.path(ns, name))
+                    body = _rebase(obj, fresh)
+                raise
+
+        return self.rest.policy.call(attempt, lambda e: is_conflict(e) or is_transient_error(e))
+
+    def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
+              namespace: str | None = None) -> Obj:
+        if patch_type not in PATCH_TYPES:
+            raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        self._writable(res, ns, f"patching {res.kind} {name}")
+        return self.rest.call("PATCH", res.path(ns, name), body=body,
+                              content_type=PATCH_TYPES[patch_type])
+
+    def delete(self, kind: str, name: str, namespace: str | None = None,
+               grace_period: int | None = None) -> None:
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        self._writable(res, ns, f"deleting {res.kind} {name}")
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if grace_period is not None:
+            options["gracePeriodSeconds"] = grace_period
+        self.rest.call("DELETE", res.path(ns, name), body=options)
+
+    def scale(self, kind: str, name: str, replicas: int, namespace: str | None = None) -> None:
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        self._writable(res, ns, f"scaling {res.kind} {name}")
+        path = res.path(ns, name, "scale")
+
+        def attempt() -> None:
+            current = self.rest.call("GET", path)
+            current.setdefault("spec", {})["replicas"] = replicas
+            self.rest.call("PUT", path, body=current)
+
+        self.rest.policy.call(attempt, lambda e: is_conflict(e) or is_transient_error(e))
+
+    def events(self, namespace: str | None = None) -> list[Obj]:
+        items = self.list("events", namespace)
+
+        def order(event: Obj) -> tuple[str, int]:
+            stamp = event.get("lastTimestamp") or event.get("eventTime") or \
+                event.get("firstTimestamp") or event["metadata"].get("creationTimestamp") or ""
+            rv = event["metadata"].get("resourceVersion") or "0"
+            return (stamp, int(rv) if rv.isdigit() else 0)
+
+        return sorted(items, key=order)
+
+    # -- inside pods --------------------------------------------------------------------
+    def _core(self) -> Any:
+        from kubernetes.client import CoreV1Api
+
+        return CoreV1Api(self.rest.api_client)
+
+    def exec(self, pod: str, command: Sequence[str], container: str | None = None,
+             namespace: str | None = None, timeout: float = 60.0) -> ExecResult:
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.stream import stream
+
+        self._note_uncached()
+        ns = namespace or self.namespace
+        try:
+            ws = stream(self._core().connect_get_namespaced_pod_exec, pod, ns,
+                        command=list(command), container=container, stderr=True, stdin=False,
+                        stdout=True, tty=False, _preload_content=False)
+        except ApiException as exc:
+            raise from_api_exception(exc) from exc
+        try:
+            ws.run_forever(timeout=timeout)
+            stdout = ws.read_channel(1)
+            stderr = ws.read_channel(2)
+            error = ws.read_channel(3)
+            still_open = ws.is_open()
+        finally:
+            ws.close()
+        if still_open:
+            raise ClusterError(f"command {list(command)} in pod {pod} did not finish within "
+                               f"{timeout:g} s")
+        return ExecResult(_exit_code(error, pod), stdout, stderr)
+
+    def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
+             previous: bool = False) -> str:
+        self._note_uncached()
+        ns = namespace or self.namespace
+        query = {"container": container, "previous": previous or None}
+        text = self.rest.call("GET", f"/api/v1/namespaces/{ns}/pods/{pod}/log", query=query,
+                              accept="*/*")
+        return text if isinstance(text, str) else str(text)
+
+    # -- faults -------------------------------------------------------------------------
+    def crash_container(self, pod: str, container: str | None = None,
+                        namespace: str | None = None, exit_code: int = 1) -> None:
+        """On a real cluster: SIGTERM to the container's PID 1 from inside (``kill 1``).
+
+        Upstream has no API for this; we knowingly differ from the simulator in that the
+        exit code is the process's own (``exit_code`` cannot be chosen), and a PID 1 that
+        ignores SIGTERM (a bare ``sleep``) does not crash.
+        """
+        ns = namespace or self.namespace
+        if ns not in self._mine:
+            raise ClusterError(f"crashing a container: refusing to touch pod {pod} in "
+                               f"namespace {ns!r}, which this run did not create")
+        if self._faults is not None:
+            try:
+                self._faults("crash_container", {"namespace": ns, "pod": pod,
+                                                 "container": container,
+                                                 "exitCode": exit_code})
+                return
+            except NotSupported:
+                pass
+        result = self.exec(pod, ["kill", "1"], container=container, namespace=ns)
+        if result.exit_code != 0:
+            result = self.exec(pod, ["sh", "-c", "kill 1"], container=container, namespace=ns)
+        if result.exit_code != 0:
+            raise ClusterError(f"could not crash the container of pod {pod}: kill 1 exited "
+                               f"{result.exit_code}: {(result.stderr or result.stdout).strip()}")
+
+    def fail_node(self, name: str) -> None:
+        self.require("node-failure", f"failing node {name}")
+        if self._faults is not None:
+            self._faults("fail_node", {"node": name})
+            return
+        run_hook(self.hooks, "fail_node", node=name)
+
+    def recover_node(self, name: str) -> None:
+        self.require("node-failure", f"recovering node {name}")
+        if self._faults is not None:
+            self._faults("recover_node", {"node": name})
+            return
+        run_hook(self.hooks, "recover_node", node=name)
+
+    # -- time ---------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    @contextmanager
+    def _watching(self, kinds: Sequence[str]) -> Iterator[WaitCache]:
+        cache = WaitCache(self)
+        rows = []
+        for kind in kinds or DEFAULT_WAIT_KINDS:
+            res = self._resource(kind)
+            rows.append((res, self._ns(res, None)))
+        previous = self._cache, self._cache_thread
+        self._cache, self._cache_thread = cache, threading.get_ident()
+        try:
+            start_mirrors(cache, rows)
+            yield cache
+        finally:
+            self._cache, self._cache_thread = previous
+            cache.close()
+
+    def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
+        with self._watching(kinds) as cache:
+            result = wait_until(cache, check, timeout, self.now)
+        if not result.ok and result.failed_at is None:
+            result.failed_at = self.now()
+        return result
+
+    def hold(self, check: Check, duration: float, kinds: Sequence[str] = ()) -> WaitResult:
+        with self._watching(kinds) as cache:
+            return hold(cache, check, duration, self.now)
+
+    # -- the wait's mirrors ---------------------------------------------------------------
+    def _mirror(self, res: ApiResource, ns: str) -> tuple[WaitCache, Any] | None:
+        cache = self._cache
+        if cache is None or self._cache_thread != threading.get_ident():
+            return None
+        ref = cache.ensure(res, ns)
+        if ref is None:
+            cache.uncached += 1
+            return None
+        return cache, ref
+
+    def _note_uncached(self) -> None:
+        cache = self._cache
+        if cache is not None and self._cache_thread == threading.get_ident():
+            cache.uncached += 1
+
+    # WatchSource, used by the mirrors (from their own threads)
+    def list_for_watch(self, res: ApiResource, namespace: str) -> tuple[list[Obj], str]:
+        result = self.rest.call("GET", res.path(namespace))
+        rv = (result.get("metadata") or {}).get("resourceVersion") or ""
+        return _with_kind(res, result.get("items") or []), rv
+
+    def open_watch(self, res: ApiResource, namespace: str, resource_version: str) -> _Watch:
+        query = {"watch": True, "allowWatchBookmarks": True,
+                 "resourceVersion": resource_version or None, "timeoutSeconds": 300}
+        resp = self.rest.open_stream(res.path(namespace), query, read_timeout=330)
+        return _Watch(resp)
+
+
+class _Watch:
+    """One open watch response: iterate its events; ``close`` from any thread stops it.
+
+    The connection goes back to the pool from the thread that read it, once it is done."""
+
+    def __init__(self, resp: Any):
+        self.resp = resp
+        self._reading = False
+        self._released = False
+
+    def __iter__(self) -> Iterator[Obj]:
+        self._reading = True
+        try:
+            yield from iter_json_lines(self.resp)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        try:
+            self.resp.close()
+            self.resp.release_conn()
+        except Exception:  # noqa: BLE001 — already closed or released
+            pass
+
+    def close(self) -> None:
+        try:
+            self.resp.shutdown()  # wakes the reader: its read returns at once
+        except Exception:  # noqa: BLE001 — already closed or released
+            pass
+        if not self._reading:
+            self._release()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _with_kind(res: ApiResource, items: list[Obj]) -> list[Obj]:
+    # List items come without apiVersion/kind; kubectl get -o json puts them back, so do we.
+    for item in items:
+        item.setdefault("apiVersion", res.api_version)
+        item.setdefault("kind", res.kind)
+    return items
+
+
+def _rebase(mine: Obj, fresh: Obj) -> Obj:
+    """The fresh object with the caller's spec, labels and annotations on top."""
+    out = dict(fresh)
+    if "spec" in mine:
+        out["spec"] = mine["spec"]
+    meta = dict(fresh.get("metadata") or {})
+    for field in ("labels", "annotations"):
+        if (mine.get("metadata") or {}).get(field) is not None:
+            meta[field] = {**(meta.get(field) or {}), **mine["metadata"][field]}
+    out["metadata"] = meta
+    return out
+
+
+def _node_ready(node: Obj) -> bool:
+    for cond in (node.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return cond.get("status") == "True"
+    return False
+
+
+def _is_control_plane(node: Obj) -> bool:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    return any(label in labels for label in CONTROL_PLANE_LABELS)
+
+
+def _exit_code(error_channel: str, pod: str) -> int:
+    """The exit code from the exec error channel's Status (v4 protocol)."""
+    import json
+
+    if not error_channel.strip():
+        return 0
+    try:
+        status = json.loads(error_channel)
+    except ValueError:
+        raise ClusterError(f"exec in pod {pod}: unreadable status {error_channel[:200]!r}") \
+            from None
+    if status.get("status") == "Success":
+        return 0
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            return int(cause.get("message") or 1)
+    raise ApiError(int(status.get("code") or 500), status.get("reason") or "InternalError",
+                   status.get("message") or "exec failed", status)
+
+
+# -- environments --------------------------------------------------------------------------
+
+def from_environment(env: Any, seed: int, run_id: str | None = None) -> KubeDriver:
+    """The factory's entry point (``kclusterkit.driver.factory.BUILDERS``)."""
+    options = dict(env.options)
+    if env.target == "sim-api":
+        from kclusterkit.driver.simapi import start_sim_api
+
+        return start_sim_api(env, seed, options, run_id)
+    driver = KubeDriver.from_config(options, run_id=run_id, target=env.target)
+    driver.seed = None
+    return driver
