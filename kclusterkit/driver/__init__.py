@@ -7,7 +7,15 @@ Steps never import the simulator or the client: only this package.
 
 from __future__ import annotations
 
-from kclusterkit.driver.base import Check, Driver, ExecResult, Observation, WaitResult
+from kclusterkit.driver.base import (
+    Check,
+    Driver,
+    ExecResult,
+    Load,
+    Observation,
+    Request,
+    WaitResult,
+)
 from kclusterkit.driver.errors import (
     ApiError,
     ClusterError,
@@ -21,8 +29,10 @@ __all__ = [
     "ClusterError",
     "Driver",
     "ExecResult",
+    "Load",
     "NotSupported",
     "Observation",
+    "Request",
     "Unreachable",
     "WaitResult",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 Obj = dict[str, Any]
 
@@ -41,6 +41,46 @@ class ExecResult:
     exit_code: int
     stdout: str
     stderr: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request of a scenario's traffic and how it went.
+
+    ``pod`` is the pod that answered: the simulator knows it; a real-cluster driver reads it
+    from the answer (agnhost's ``/hostname`` body, or the ``Server``/``X-Pod`` header a
+    workload sets), and leaves it None when the answer does not say.
+    """
+
+    at: float  # cluster seconds (Driver.now()) when it was sent
+    ok: bool  # an answer with a 2xx/3xx status
+    status: int | None  # the HTTP status, None when no answer came
+    pod: str | None  # the pod that answered, when known
+    error: str | None  # why there was no answer (curl's words: "connection refused" …)
+    body: str = ""  # the answer's body (kept by send_requests/request_from_outside only)
+
+
+class Load:
+    """Steady background traffic a driver keeps sending while the scenario goes on.
+
+    ``records`` grows as requests are made (on the simulator, as virtual time passes);
+    ``stop()`` ends it and returns every request it made.
+    """
+
+    url: str = ""
+    rate: float = 0.0  # requests per second
+    started: float = 0.0  # cluster seconds
+
+    @property
+    def records(self) -> list[Request]:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    def stop(self) -> list[Request]:
+        raise NotImplementedError
 
 
 class Driver(ABC):
@@ -76,8 +116,11 @@ class Driver(ABC):
 
     # -- cluster shape ----------------------------------------------------------------
     def configure_cluster(self, control_plane_nodes: int, worker_nodes: int) -> None:
-        """Build (simulator) or check (real cluster) the cluster's node topology."""
-        raise NotImplementedError
+        """Build (simulator) or check (real cluster) the cluster's node topology.
+
+        A real cluster that does not have this shape raises NotSupported (the scenario is
+        skipped with the reason), as does a target that cannot tell."""
+        self._unsupported("cluster-shape", "building or checking the cluster's nodes")
 
     # -- objects ----------------------------------------------------------------------
     @abstractmethod
@@ -126,7 +169,8 @@ class Driver(ABC):
         container: str | None = None,
         namespace: str | None = None,
     ) -> ExecResult:
-        raise NotImplementedError
+        """Run a command in a container (capability exec)."""
+        self._unsupported("exec", "running a command in a container")
 
     def logs(
         self,
@@ -135,7 +179,35 @@ class Driver(ABC):
         namespace: str | None = None,
         previous: bool = False,
     ) -> str:
-        raise NotImplementedError
+        """A container's log (capability logs)."""
+        self._unsupported("logs", "reading container logs")
+
+    # -- traffic (capability traffic) ------------------------------------------------
+    # Requests come from the scenario's *probe pod*: a busybox pod the driver creates in the
+    # scenario's namespace on first use (``kk-probe``), so they resolve names and cross the
+    # cluster network exactly as a workload's requests would. A real-cluster driver runs
+    # them with exec in that pod (``wget -qO- -T 2 URL``, or a shell loop for a load).
+    def send_requests(self, url: str, count: int) -> list[Request]:
+        """Send ``count`` HTTP GETs of ``url`` (as a pod writes it: ``http://echo``,
+        ``http://echo.<ns>.svc.cluster.local:80/hostname``) one after another from the
+        probe pod, and say how each went."""
+        self._unsupported("traffic", "sending requests from inside the cluster")
+
+    def start_load(self, url: str, rate: float) -> Load:
+        """Start GETting ``url`` from the probe pod ``rate`` times per second, in the
+        background, until ``Load.stop()`` or the end of the scenario."""
+        self._unsupported("traffic", "sending a steady load from inside the cluster")
+
+    def request_from_outside(self, url: str) -> Request:
+        """One HTTP GET from outside the cluster (the test host), e.g. of a NodePort on a
+        node's address; ``body`` is kept."""
+        self._unsupported("traffic", "sending a request from outside the cluster")
+
+    def make_unready(self, pod: str, namespace: str | None = None) -> None:
+        """Make a running pod fail its readiness from now on, without stopping it
+        (capability readiness-fault). A real cluster can do it only for images whose
+        readiness endpoint can be broken through exec; others raise NotSupported."""
+        self._unsupported("readiness-fault", "making a pod unready")
 
     # -- faults -----------------------------------------------------------------------
     def crash_container(
@@ -145,8 +217,22 @@ class Driver(ABC):
         namespace: str | None = None,
         exit_code: int = 1,
     ) -> None:
-        """Make a running container exit, as a crash would."""
-        raise NotImplementedError
+        """Make a running container exit, as a crash would (capability container-crash)."""
+        self._unsupported("container-crash", "crashing a container")
+
+    def fail_node(self, name: str) -> None:
+        """Make a node stop working as a whole: its kubelet stops reporting and its
+        containers stop (capability node-failure; disruptive on a real cluster)."""
+        self._unsupported("node-failure", "failing a node")
+
+    def recover_node(self, name: str) -> None:
+        """Bring a node failed by ``fail_node`` back (capability node-failure)."""
+        self._unsupported("node-failure", "recovering a node")
+
+    def _unsupported(self, capability: str, what: str) -> NoReturn:
+        from kclusterkit.driver.errors import NotSupported
+
+        raise NotSupported(f"{what}: target {self.target!r} cannot ({capability})")
 
     # -- time -------------------------------------------------------------------------
     @abstractmethod

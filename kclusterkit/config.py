@@ -1,0 +1,283 @@
+"""Loading and validating ``environments/*.yaml``: where a run points, and how.
+
+An environment file is the only thing that changes between running a feature on the
+simulator and on a real cluster, so a mistake in it must stop the run before any scenario
+with one line that names the file and the field. Validation is strict (unknown keys are
+refused with the closest known key) because a misspelt timing silently ignored would make a
+scenario pass or fail for the wrong reason.
+
+Target-specific options (kubeconfig, cleanup, fault hooks, ``serve``) are checked for their
+shape here and handed to the driver factory untouched in ``Environment.options``; a target
+that needs more keys adds them to ``TARGET_OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kclusterkit.sim.timings import Timings
+
+TARGETS = ("sim", "sim-api", "kubeconfig")
+DEFAULT_SEED = 1
+ENVIRONMENTS_DIR = "environments"
+DEFAULT_ENVIRONMENT = "sim"
+
+
+class EnvironmentFileError(Exception):
+    """An environment file cannot be used; the message is one line naming file and field."""
+
+
+@dataclass
+class NodeShapeConfig:
+    cpu: str = "4"
+    memory: str = "8Gi"
+    pods: int = 110
+
+
+@dataclass
+class ClusterConfig:
+    control_plane_nodes: int = 1
+    worker_nodes: int = 2
+    node: NodeShapeConfig = field(default_factory=NodeShapeConfig)
+    network_plugin: bool = True
+
+
+@dataclass
+class Environment:
+    """A validated environment file."""
+
+    name: str
+    path: Path | None
+    target: str = "sim"
+    seed: int | None = None
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    timings: dict[str, float] = field(default_factory=dict)
+    #: target-specific options (kubeconfig, context, namespace_prefix, cleanup,
+    #: allow_disruptive, hooks, serve …), validated for shape, passed to the driver factory
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        return _display(self.path) if self.path else self.name
+
+
+# -- value checkers: return the value (maybe converted) or raise _Bad(expected) -----------
+class _Bad(Exception):
+    pass
+
+
+Checker = Callable[[Any], Any]
+
+
+def _whole(minimum: int = 0) -> Checker:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise _Bad(f"a whole number >= {minimum}")
+        return value
+
+    return check
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _Bad("a number of seconds >= 0")
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("true or false")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _Bad("a non-empty string")
+    return value
+
+
+def _quantity(kind: str) -> Checker:
+    def check(value: Any) -> str:
+        from kclusterkit.sim.quantity import cpu_millis, memory_bytes
+
+        example = "4 or 500m" if kind == "cpu" else "8Gi"
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise _Bad(f"a {kind} quantity like {example}")
+        text = str(value)
+        try:
+            amount = cpu_millis(text) if kind == "cpu" else memory_bytes(text)
+        except Exception:  # noqa: BLE001  (any parse failure is the same user error)
+            raise _Bad(f"a {kind} quantity like {example}") from None
+        if amount <= 0:
+            raise _Bad(f"a positive {kind} quantity")
+        return text
+
+    return check
+
+
+def _one_of(*choices: str) -> Checker:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise _Bad("one of " + ", ".join(choices))
+        return value
+
+    return check
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Bad("a mapping")
+    return dict(value)
+
+
+NODE_FIELDS: dict[str, Checker] = {
+    "cpu": _quantity("cpu"),
+    "memory": _quantity("memory"),
+    "pods": _whole(1),
+}
+CLUSTER_FIELDS: dict[str, Checker] = {
+    "control_plane_nodes": _whole(1),
+    "worker_nodes": _whole(0),
+    "node": _mapping,  # checked field by field below
+    "network_plugin": _boolean,
+}
+#: Options the non-simulator targets read; extend here for a new target.
+TARGET_OPTIONS: dict[str, Checker] = {
+    "kubeconfig": _text,
+    "context": _text,
+    "namespace_prefix": _text,
+    "cleanup": _one_of("always", "on-success", "never"),
+    "allow_disruptive": _boolean,
+    "hooks": _mapping,
+    "serve": _mapping,
+}
+TOP_FIELDS: dict[str, Checker | None] = {
+    "target": _one_of(*TARGETS),
+    "seed": _whole(0),
+    "cluster": None,
+    "timings": None,
+    **TARGET_OPTIONS,
+}
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _unknown(where: str, key: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    return f"{where}{key}: unknown key{hint}"
+
+
+def _check_fields(data: Mapping[str, Any], spec: Mapping[str, Checker | None], prefix: str,
+                  fail: Callable[[str], Exception]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in spec:
+            raise fail(_unknown(prefix, key, list(spec)))
+        checker = spec[key]
+        if checker is None:
+            out[key] = value
+            continue
+        try:
+            out[key] = checker(value)
+        except _Bad as bad:
+            raise fail(f"{prefix}{key}: expected {bad}, got {value!r}") from None
+    return out
+
+
+def parse_environment(data: Any, name: str, path: Path | None) -> Environment:
+    """Validate the parsed YAML of an environment file."""
+    shown = _display(path) if path else name
+
+    def fail(message: str) -> EnvironmentFileError:
+        return EnvironmentFileError(f"{shown}: {message}")
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise fail(f"expected a mapping of settings at the top, got {type(data).__name__}")
+    top = _check_fields(data, TOP_FIELDS, "", fail)
+    env = Environment(name=name, path=path, target=top.get("target", "sim"), seed=top.get("seed"))
+
+    cluster = top.get("cluster") or {}
+    if not isinstance(cluster, dict):
+        raise fail(f"cluster: expected a mapping, got {cluster!r}")
+    checked = _check_fields(cluster, CLUSTER_FIELDS, "cluster.", fail)
+    node = _check_fields(checked.pop("node", {}) or {}, NODE_FIELDS, "cluster.node.", fail)
+    env.cluster = ClusterConfig(**checked, node=NodeShapeConfig(**node))
+
+    timings = top.get("timings") or {}
+    if not isinstance(timings, dict):
+        raise fail(f"timings: expected a mapping, got {timings!r}")
+    spec = {key: _seconds for key in Timings.names()}
+    env.timings = _check_fields(timings, spec, "timings.", fail)
+
+    env.options = {key: top[key] for key in TARGET_OPTIONS if key in top}
+    return env
+
+
+def environment_path(name: str, root: Path | None = None) -> Path:
+    """``sim`` → ``<root>/environments/sim.yaml``; a path (with / or .yaml) is used as is."""
+    root = root or Path.cwd()
+    if "/" in name or os.sep in name or name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        return path if path.is_absolute() else root / path
+    return root / ENVIRONMENTS_DIR / f"{name}.yaml"
+
+
+def available(root: Path | None = None) -> list[str]:
+    folder = (root or Path.cwd()) / ENVIRONMENTS_DIR
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_environment(name: str = DEFAULT_ENVIRONMENT, root: Path | None = None) -> Environment:
+    """Read and validate an environment by name or path; raises EnvironmentFileError."""
+    path = environment_path(name, root)
+    if not path.is_file() and name == DEFAULT_ENVIRONMENT:
+        # a project without environments/ runs on the simulator with its defaults
+        return Environment(name=name, path=None)
+    if not path.is_file():
+        known = available(root)
+        hint = f" (available: {', '.join(known)})" if known else ""
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hint = f" (did you mean {close[0]!r}?)"
+        raise EnvironmentFileError(f"{_display(path)}: no such environment file{hint}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise EnvironmentFileError(
+            f"{_display(path)}{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise EnvironmentFileError(f"{_display(path)}: YAML syntax error: {exc}") from None
+    return parse_environment(data, path.stem, path)
+
+
+def resolve_seed(userdata_seed: Any, env: Environment) -> int:
+    """``-D seed=N`` wins, then the environment file's seed, then DEFAULT_SEED."""
+    if userdata_seed in (None, ""):
+        return env.seed if env.seed is not None else DEFAULT_SEED
+    try:
+        seed = int(str(userdata_seed))
+    except ValueError:
+        raise EnvironmentFileError(
+            f"-D seed={userdata_seed}: expected a whole number >= 0") from None
+    if seed < 0:
+        raise EnvironmentFileError(f"-D seed={userdata_seed}: expected a whole number >= 0")
+    return seed

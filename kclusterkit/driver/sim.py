@@ -1,0 +1,278 @@
+"""The simulator as a driver target: one fresh simulated cluster per scenario.
+
+Scenarios must not leak into each other and must replay exactly from a seed, so every
+scenario gets a new ``Cluster`` built from the same spec and seed. The cluster is built on
+first use, which lets "Given a cluster with 3 worker nodes" reshape it before anything
+exists. Waits run the cluster's event queue instead of sleeping: "within 6 minutes" costs
+only the events that fall inside those six minutes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from kclusterkit.driver.base import (
+    Check,
+    Driver,
+    ExecResult,
+    Obj,
+    Observation,
+    Request,
+    WaitResult,
+)
+from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
+from kclusterkit.driver.simtraffic import SimLoad, SimTraffic
+from kclusterkit.sim.cluster import Cluster, ClusterSpec
+from kclusterkit.sim.errors import StatusError
+from kclusterkit.sim.resources import Resource, UnknownResource, lookup
+
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """Translate the simulator's Status errors into the driver's ApiError (chained)."""
+    try:
+        yield
+    except StatusError as exc:
+        raise ApiError(exc.code, exc.reason, exc.message, exc.status) from exc
+
+
+class SimDriver(Driver):
+    target = "sim"
+    capabilities = frozenset({
+        "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
+        "traffic", "readiness-fault",
+    })
+
+    def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
+                 cluster_factory: Callable[[ClusterSpec, int], Cluster] | None = None):
+        self.base_spec = spec or ClusterSpec()
+        self.seed = seed
+        self._factory = cluster_factory or (lambda s, n: Cluster(s, seed=n))
+        self._spec = self.base_spec
+        self._cluster: Cluster | None = None
+        self._created = False
+        self.scenario = ""
+        self._traffic: SimTraffic | None = None
+
+    # -- life cycle -------------------------------------------------------------------
+    def open_scenario(self, name: str) -> None:
+        self.scenario = name
+        self._spec = self.base_spec
+        self._cluster = None
+        self._created = False
+
+    def close_scenario(self, passed: bool) -> None:
+        if self._traffic is not None:
+            self._traffic.stop_all()
+            self._traffic = None
+        self._cluster = None
+
+    def close(self) -> None:
+        self._cluster = None
+
+    @property
+    def cluster(self) -> Cluster:
+        """The scenario's cluster, built on first use."""
+        if self._cluster is None:
+            self._cluster = self._factory(self._spec, self.seed)
+        return self._cluster
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self._spec.kubernetes_version
+
+    def configure_cluster(self, control_plane_nodes: int, worker_nodes: int) -> None:
+        if self._created:
+            raise ClusterError(
+                f"cannot give the cluster {control_plane_nodes} control-plane and "
+                f"{worker_nodes} worker nodes: objects were already created in this scenario; "
+                "put the 'Given a cluster with …' step first (before any object is created)")
+        if control_plane_nodes < 1:
+            raise ClusterError("a cluster needs at least 1 control-plane node")
+        self._spec = dataclasses.replace(self._spec, control_plane_nodes=control_plane_nodes,
+                                         worker_nodes=worker_nodes)
+        self._cluster = None
+
+    # -- objects ----------------------------------------------------------------------
+    @staticmethod
+    def _resource(kind: str) -> Resource:
+        try:
+            return lookup(kind)
+        except UnknownResource as exc:
+            raise ApiError(404, "NotFound", str(exc)) from exc
+
+    def _ns(self, res: Resource, namespace: str | None) -> str:
+        if not res.namespaced:
+            return ""
+        return self.namespace if namespace is None else namespace
+
+    def create(self, obj: Obj) -> Obj:
+        with _api_errors():
+            created = self.cluster.api.create(obj, namespace=None if obj.get("metadata", {}).get(
+                "namespace") else self.namespace)
+        self._created = True
+        return created
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        res = self._resource(kind)
+        try:
+            return self.cluster.api.get(res, self._ns(res, namespace), name)
+        except StatusError as exc:
+            if exc.code == 404:
+                return None
+            raise ApiError(exc.code, exc.reason, exc.message, exc.status) from exc
+
+    def list(self, kind: str, namespace: str | None = None, labels: str | None = None) -> list[Obj]:
+        res = self._resource(kind)
+        ns = self._ns(res, namespace)
+        with _api_errors():
+            result = self.cluster.api.list(res, ns or None, label_selector=labels)
+        return result["items"]
+
+    def update(self, obj: Obj) -> Obj:
+        with _api_errors():
+            return self.cluster.api.update(obj, namespace=None if obj.get("metadata", {}).get(
+                "namespace") else self.namespace)
+
+    def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
+              namespace: str | None = None) -> Obj:
+        res = self._resource(kind)
+        if patch_type not in PATCH_TYPES:
+            raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
+        with _api_errors():
+            return self.cluster.api.patch(res, self._ns(res, namespace), name, body,
+                                          PATCH_TYPES[patch_type])
+
+    def delete(self, kind: str, name: str, namespace: str | None = None,
+               grace_period: int | None = None) -> None:
+        res = self._resource(kind)
+        with _api_errors():
+            self.cluster.api.delete(res, self._ns(res, namespace), name, grace_period=grace_period)
+
+    def scale(self, kind: str, name: str, replicas: int, namespace: str | None = None) -> None:
+        res = self._resource(kind)
+        with _api_errors():
+            self.cluster.api.update_scale(res, self._ns(res, namespace), name, replicas)
+
+    def events(self, namespace: str | None = None) -> list[Obj]:
+        items = self.list("events", namespace)
+
+        def order(event: Obj) -> tuple[str, int]:
+            stamp = event.get("lastTimestamp") or event.get("eventTime") or \
+                event.get("firstTimestamp") or ""
+            return (stamp, int(event["metadata"].get("resourceVersion") or 0))
+
+        return sorted(items, key=order)
+
+    # -- inside pods ------------------------------------------------------------------
+    def _nodes(self, what: str) -> Any:
+        nodes = self.cluster.components.get("nodes")
+        if nodes is None:
+            raise NotSupported(f"{what}: the simulated cluster has no node manager")
+        return nodes
+
+    def _node_call(self, method: str, what: str, *args: Any, **kwargs: Any) -> Any:
+        fn = getattr(self._nodes(what), method, None)
+        if fn is None:
+            raise NotSupported(f"{what}: not implemented by the simulator yet")
+        with _api_errors():
+            return fn(*args, **kwargs)
+
+    def exec(self, pod: str, command: Sequence[str], container: str | None = None,
+             namespace: str | None = None) -> ExecResult:
+        result = self._node_call("exec", "running a command in a container",
+                                 namespace or self.namespace, pod, list(command),
+                                 container=container)
+        if isinstance(result, ExecResult):
+            return result
+        if isinstance(result, tuple):
+            return ExecResult(*result)
+        return ExecResult(result.exit_code, result.stdout, result.stderr)
+
+    def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
+             previous: bool = False) -> str:
+        return self._node_call("logs", "reading container logs", namespace or self.namespace,
+                               pod, container=container, previous=previous)
+
+    # -- traffic (see simtraffic) -------------------------------------------------------
+    @property
+    def traffic(self) -> SimTraffic:
+        if self._traffic is None or self._traffic.cluster is not self.cluster:
+            self._traffic = SimTraffic(self)
+        return self._traffic
+
+    def send_requests(self, url: str, count: int) -> list[Request]:
+        return self.traffic.send(url, count)
+
+    def start_load(self, url: str, rate: float) -> SimLoad:
+        return self.traffic.start_load(url, rate)
+
+    def request_from_outside(self, url: str) -> Request:
+        return self.traffic.from_outside(url)
+
+    def make_unready(self, pod: str, namespace: str | None = None) -> None:
+        self._node_call("set_ready", "making a pod unready", namespace or self.namespace, pod,
+                        False)
+
+    # -- faults -----------------------------------------------------------------------
+    def crash_container(self, pod: str, container: str | None = None,
+                        namespace: str | None = None, exit_code: int = 1) -> None:
+        self._node_call("crash_container", "crashing a container", namespace or self.namespace,
+                        pod, container=container, exit_code=exit_code)
+
+    def fail_node(self, name: str) -> None:
+        self._node_call("fail_node", "failing a node", name)
+
+    def recover_node(self, name: str) -> None:
+        self._node_call("recover_node", "recovering a node", name)
+
+    # -- time -------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.cluster.clock.now
+
+    def _run(self, check: Check, duration: float, stop_when: bool) -> WaitResult:
+        """Run the event queue up to ``duration`` from now, re-checking after every batch
+        of events that changed the store; stop early when ``check().ok == stop_when``."""
+        cluster = self.cluster
+        clock, store = cluster.clock, cluster.store
+        start = clock.now
+        deadline = start + max(duration, 0.0)
+        seen = check()
+        if seen.ok == stop_when:
+            return WaitResult(seen.ok, 0.0, seen, None if seen.ok else clock.now)
+        revision = store.revision
+        while True:
+            when = clock.next_time()
+            if when is None or when > deadline:
+                break
+            clock.run_next()
+            if store.revision != revision:
+                revision = store.revision
+                seen = check()
+                if seen.ok == stop_when:
+                    return WaitResult(seen.ok, clock.now - start, seen,
+                                      None if seen.ok else clock.now)
+        clock.run_until(deadline)
+        seen = check()
+        return WaitResult(seen.ok, clock.now - start, seen, None if seen.ok else clock.now)
+
+    def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
+        return self._run(check, timeout, stop_when=True)
+
+    def hold(self, check: Check, duration: float, kinds: Sequence[str] = ()) -> WaitResult:
+        return self._run(check, duration, stop_when=False)
+
+    def sleep(self, seconds: float) -> None:
+        self.cluster.clock.advance(seconds)
+
+
+__all__ = ["SimDriver", "Observation"]

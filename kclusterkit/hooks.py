@@ -1,0 +1,162 @@
+"""behave hooks: pick the target, give each scenario a clean cluster, explain failures.
+
+A project's ``environment.py`` does ``from kclusterkit.hooks import *``. The hooks load the
+environment file once (a bad one stops the run before any scenario, with one line), build
+the driver, open a fresh scenario on it for every scenario with the run's seed, skip steps
+the target cannot do, and attach to the report what a person needs to understand a
+failure: the objects last observed, the cluster's events and the waits' timeline.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kclusterkit import __version__
+from kclusterkit.config import EnvironmentFileError, load_environment, resolve_seed
+from kclusterkit.driver import ClusterError, Driver
+
+__all__ = [
+    "before_all",
+    "after_all",
+    "before_scenario",
+    "after_scenario",
+    "before_step",
+    "after_step",
+]
+
+# Tags that are not a behaviour domain (they say how, not what).
+CONTROL_TAGS = {"blocker", "critical", "normal", "minor", "trivial", "disruptive", "wip",
+                "skip", "slow", "fixme"}
+
+
+def _stop(message: str) -> None:
+    """One clear line and exit 2, before any scenario runs (behave would lose SystemExit)."""
+    sys.stdout.flush()
+    print(f"kclusterkit: {message}", file=sys.stderr, flush=True)
+    os._exit(2)
+
+
+def _project_root(context: Any) -> Path:
+    base = getattr(context.config, "base_dir", None)
+    return Path(base) if base else Path.cwd()
+
+
+def before_all(context: Any) -> None:
+    from kclusterkit.driver.factory import build_driver
+    from kclusterkit.report import allure_dynamic
+    from kclusterkit.steps._support import install_unknown_step_catcher
+
+    userdata = context.config.userdata
+    root = _project_root(context)
+    try:
+        env = load_environment(str(userdata.get("env", "sim") or "sim"), root)
+        seed = resolve_seed(userdata.get("seed"), env)
+        driver = build_driver(env, seed)
+    except (EnvironmentFileError, ClusterError) as exc:
+        _stop(str(exc))
+        return
+    context.kk_env = env
+    context.kk_seed = seed
+    context.kk_driver = driver
+    context.kk_allure = allure_dynamic.enable(context._runner)
+    install_unknown_step_catcher(context._runner.step_registry)
+    _write_environment_properties(context, driver, env.name, seed)
+
+
+def _write_environment_properties(context: Any, driver: Driver, env_name: str, seed: int) -> None:
+    from kclusterkit.report.allure_dynamic import allure_formatter
+
+    formatter = allure_formatter(context._runner)
+    if formatter is None:
+        return
+    folder = Path(formatter.file_logger._report_dir)
+    version = getattr(driver, "kubernetes_version", None) or "unknown"
+    lines = [
+        f"target={driver.target}",
+        f"environment={env_name}",
+        f"kubernetes.version={version}",
+        f"seed={seed}",
+        f"kclusterkit.version={__version__}",
+        f"python.version={sys.version.split()[0]}",
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def after_all(context: Any) -> None:
+    from kclusterkit.report import allure_dynamic
+
+    driver = getattr(context, "kk_driver", None)
+    if driver is not None:
+        driver.close()
+    allure_dynamic.disable(getattr(context, "kk_allure", None))
+
+
+def _domain_tags(tags: Any) -> list[str]:
+    return [t for t in tags if t not in CONTROL_TAGS and not t.startswith("allure.")]
+
+
+def before_scenario(context: Any, scenario: Any) -> None:
+    from kclusterkit.steps._support import ScenarioState
+
+    driver: Driver = context.kk_driver
+    seed = context.kk_seed
+    context.kk = ScenarioState(driver=driver, seed=driver.seed)
+    driver.open_scenario(scenario.name)
+    print(f"seed={seed} (replay: behave -D seed={seed} -D env={context.kk_env.name} "
+          f"{scenario.location})")
+    if getattr(context, "kk_allure", None) is not None:
+        import allure
+
+        for tag in _domain_tags(scenario.feature.tags):
+            allure.dynamic.epic(tag[:1].upper() + tag[1:])
+        allure.dynamic.story(scenario.name)
+        allure.dynamic.parameter("seed", seed, excluded=True)
+        allure.dynamic.label("target", driver.target)
+
+
+def before_step(context: Any, step: Any) -> None:
+    state = getattr(context, "kk", None)
+    if state is not None:
+        state.step_text = f"{step.keyword} {step.name}"
+        state.step_location = (str(step.filename), step.line)
+
+
+def after_step(context: Any, step: Any) -> None:
+    if not step.status.has_failed() or getattr(context, "kk_allure", None) is None:
+        return
+    import allure
+
+    from kclusterkit.report.attachments import events_table, objects_yaml
+
+    state = context.kk
+    if state.last_objects:
+        allure.attach(objects_yaml(state.last_objects), name="observed objects",
+                      attachment_type=allure.attachment_type.YAML)
+    try:
+        events = state.driver.events()
+    except ClusterError:
+        return
+    allure.attach(events_table(events), name="cluster events",
+                  attachment_type=allure.attachment_type.TEXT)
+
+
+def after_scenario(context: Any, scenario: Any) -> None:
+    state = getattr(context, "kk", None)
+    driver: Driver | None = getattr(context, "kk_driver", None)
+    if state is not None and state.skip_reason:
+        # behave keeps a skipped scenario's output to itself: say why on the real terminal
+        print(f"SKIPPED {scenario.location} {scenario.name}: {state.skip_reason}",
+              file=sys.__stderr__, flush=True)
+    if state is not None and state.waits and getattr(context, "kk_allure", None) is not None:
+        import allure
+
+        from kclusterkit.report.attachments import timeline_text
+
+        allure.attach(timeline_text(state.waits, origin=state.waits[0].started),
+                      name="timeline (cluster time)", attachment_type=allure.attachment_type.TEXT)
+    if driver is not None:
+        driver.close_scenario(passed=scenario.status.name == "passed")

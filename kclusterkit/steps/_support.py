@@ -1,0 +1,439 @@
+"""What every step module needs: registration with a catalog, scenario memory, and waits
+that fail with a message a person can act on.
+
+Steps are registered through ``step()`` rather than behave's decorators directly so that
+every step lands in ``CATALOG`` (what ``kclusterkit steps`` prints and unknown-step
+suggestions come from), plural words can be written once (``pod(s)``), a missing
+capability skips the scenario instead of failing it, and a refused API call reads as a
+failure of the step, not as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import behave
+
+from kclusterkit.driver import ApiError, ClusterError, Driver, NotSupported, Observation, WaitResult
+from kclusterkit.steps.types import format_duration
+
+Obj = dict[str, Any]
+
+
+# -- failures -------------------------------------------------------------------------
+class ExpectationNotMet(AssertionError):
+    """A Then step's expectation does not hold (behave shows the message, no traceback)."""
+
+
+class WaitTimedOut(ExpectationNotMet):
+    """``… within D``: the expectation never held during D of cluster time."""
+
+
+class HoldBroken(ExpectationNotMet):
+    """``… for D``: the expectation stopped holding before D had passed."""
+
+
+class ApiRefused(AssertionError):
+    """The API server refused what a step asked for (a Status error, e.g. 422 Invalid)."""
+
+
+class StepUsageError(AssertionError):
+    """A step was used in a way that cannot work (wrong order, nothing remembered …)."""
+
+
+# -- the catalog --------------------------------------------------------------------
+@dataclass
+class StepDoc:
+    keyword: str  # Given / When / Then
+    pattern: str  # as shown to people: fields without their type, ``(s)`` kept
+    patterns: list[str]  # as registered with behave
+    domain: str
+    description: str
+    example: str
+    func: Callable[..., Any]
+
+
+CATALOG: list[StepDoc] = []
+_TYPED_FIELD = re.compile(r"\{(\w+):\w+\}")
+_PLURAL = re.compile(r"(\w+)\(s\)")
+
+
+def display_pattern(pattern: str) -> str:
+    return _TYPED_FIELD.sub(r"{\1}", pattern)
+
+
+def expand_plurals(pattern: str) -> list[str]:
+    """``{n:N} pod(s) and {m:N} node(s)`` → every singular/plural combination."""
+    words = _PLURAL.findall(pattern)
+    if not words:
+        return [pattern]
+    parts = _PLURAL.split(pattern)  # text, word, text, word, text …
+    variants = []
+    for choice in itertools.product(("", "s"), repeat=len(words)):
+        out = parts[0]
+        for i, suffix in enumerate(choice):
+            out += parts[2 * i + 1] + suffix + parts[2 * i + 2]
+        variants.append(out)
+    return variants
+
+
+def _doc_parts(func: Callable[..., Any]) -> tuple[str, str]:
+    doc = inspect.getdoc(func) or ""
+    lines = [line.strip() for line in doc.splitlines()]
+    description = lines[0] if lines else ""
+    example = next((line[len("Example:"):].strip() for line in lines
+                    if line.startswith("Example:")), "")
+    return description, example
+
+
+def step(keyword: str, pattern: str, *,
+         any_keyword: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a step (all plural variants), guarded, and list it in the catalog.
+
+    ``any_keyword``: the step also reads right after Given/When (``And deployment "web" is
+    available within 1 minute`` in a Background), so behave matches it under any keyword.
+    """
+    keyword = keyword.lower()
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = _guard(func, keyword)
+        patterns = expand_plurals(pattern)
+        decorator = getattr(behave, "step" if any_keyword else keyword)
+        for text in patterns:
+            decorator(text)(guarded)
+        description, example = _doc_parts(func)
+        module = func.__module__ or ""
+        domain = module.rsplit(".", 1)[-1] if module.startswith("kclusterkit.") else "project"
+        CATALOG.append(StepDoc(keyword.capitalize(), display_pattern(pattern), patterns,
+                               domain, description, example, guarded))
+        guarded._kk_doc = CATALOG[-1]  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run(context: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            state = getattr(context, "kk", None)
+            if state is not None:
+                state.note_step(keyword)
+            return func(context, *args, **kwargs)
+        except NotSupported as exc:
+            state = getattr(context, "kk", None)
+            if state is not None:
+                state.skip_reason = str(exc)
+            context.scenario.skip(reason=str(exc))
+            return None
+        except ApiError as exc:
+            raise ApiRefused(describe_api_error(exc)) from exc
+        except ClusterError as exc:
+            raise StepUsageError(str(exc)) from exc
+
+    return run
+
+
+def describe_api_error(exc: ApiError) -> str:
+    lines = [f"the API server refused it: {exc.code} {exc.reason}: {exc.message}"]
+    for cause in exc.causes:
+        if cause.get("field"):
+            lines.append(f"  {cause['field']}: {cause.get('message', '')}")
+    return "\n".join(lines)
+
+
+# -- per-scenario memory --------------------------------------------------------------
+@dataclass
+class Ref:
+    """A remembered object: its name and uid (a new object with the same name is another)."""
+
+    kind: str
+    name: str
+    uid: str = ""
+    namespace: str | None = None
+
+    def __str__(self) -> str:
+        return f'{self.kind} "{self.name}"'
+
+
+@dataclass
+class WaitRecord:
+    step: str
+    expected: str
+    mode: str  # within / for / now
+    started: float
+    result: WaitResult | None = None
+    # (cluster seconds since the scenario's first wait, what was seen) when it changed
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioState:
+    """``context.kk``: the driver and everything a scenario's steps remember."""
+
+    driver: Driver
+    seed: int | None = None
+    deleted_pod: Ref | None = None
+    that_pod: Ref | None = None
+    that_node: Ref | None = None
+    those_pods: list[Ref] = field(default_factory=list)
+    waits: list[WaitRecord] = field(default_factory=list)
+    last_objects: list[Obj] = field(default_factory=list)
+    step_text: str = ""
+    step_location: tuple[str, int] | None = None
+    skip_reason: str | None = None
+    memo: dict[str, Any] = field(default_factory=dict)
+    # "while that happened": cluster time when the latest run of When steps began
+    action_started: float | None = None
+    last_keyword: str = ""
+
+    def note_step(self, keyword: str) -> None:
+        """Called before every library step: a When after a non-When starts a new action."""
+        if keyword == "when" and self.last_keyword != "when":
+            self.action_started = self.driver.now()
+        self.last_keyword = keyword
+
+    def remembered(self, what: str, value: Any) -> Any:
+        if value is None or value == []:
+            raise StepUsageError(
+                f"no {what} to refer to yet: an earlier step of this scenario must name it "
+                f"first (e.g. 'When I delete a pod of deployment \"web\"' for the deleted pod)")
+        return value
+
+
+def kk(context: Any) -> ScenarioState:
+    state = getattr(context, "kk", None)
+    if state is None:
+        raise StepUsageError(
+            "kclusterkit's hooks are not installed: the project's environment.py must contain "
+            "'from kclusterkit.hooks import *'")
+    return state
+
+
+# -- waits ----------------------------------------------------------------------------
+def _recording(state: ScenarioState, record: WaitRecord, check: Callable[[], Observation]
+               ) -> Callable[[], Observation]:
+    driver = state.driver
+
+    def observe() -> Observation:
+        seen = check()
+        if not record.timeline or record.timeline[-1][1] != seen.seen:
+            record.timeline.append((driver.now(), seen.seen))
+        return seen
+
+    return observe
+
+
+def _describe(result: WaitResult) -> str:
+    return result.last.seen.rstrip() or "(nothing)"
+
+
+def _seed_note(state: ScenarioState) -> str:
+    return f" (seed={state.seed})" if state.seed is not None else ""
+
+
+def wait_for(context: Any, expected: str, check: Callable[[], Observation], within: float,
+             kinds: Sequence[str] = ()) -> Observation:
+    """Eventually: ``check`` must hold within ``within`` cluster seconds."""
+    state = kk(context)
+    record = WaitRecord(state.step_text, expected, "within", state.driver.now())
+    state.waits.append(record)
+    result = state.driver.wait_until(_recording(state, record, check), within, kinds)
+    record.result = result
+    state.last_objects = result.last.objects
+    if not result.ok:
+        raise WaitTimedOut(
+            f"expected {expected} within {format_duration(within)}\n"
+            f"observed: {_describe(result)}\n"
+            f"waited {format_duration(result.waited)} of cluster time{_seed_note(state)}")
+    return result.last
+
+
+def hold_for(context: Any, expected: str, check: Callable[[], Observation], duration: float,
+             kinds: Sequence[str] = ()) -> Observation:
+    """Throughout: ``check`` must hold at every change during ``duration`` cluster seconds."""
+    state = kk(context)
+    started = state.driver.now()
+    record = WaitRecord(state.step_text, expected, "for", started)
+    state.waits.append(record)
+    result = state.driver.hold(_recording(state, record, check), duration, kinds)
+    record.result = result
+    state.last_objects = result.last.objects
+    if not result.ok:
+        broke = (result.failed_at - started) if result.failed_at is not None else result.waited
+        raise HoldBroken(
+            f"expected {expected} for {format_duration(duration)}\n"
+            f"it stopped holding after {format_duration(broke)} of cluster time\n"
+            f"observed: {_describe(result)}{_seed_note(state)}")
+    return result.last
+
+
+def check_now(context: Any, expected: str, check: Callable[[], Observation]) -> Observation:
+    """Right now, without waiting."""
+    state = kk(context)
+    record = WaitRecord(state.step_text, expected, "now", state.driver.now())
+    state.waits.append(record)
+    seen = _recording(state, record, check)()
+    record.result = WaitResult(seen.ok, 0.0, seen)
+    state.last_objects = seen.objects
+    if not seen.ok:
+        raise ExpectationNotMet(
+            f"expected {expected}\nobserved: {seen.seen.rstrip() or '(nothing)'}"
+            f"{_seed_note(state)}")
+    return seen
+
+
+# -- looking at pods ------------------------------------------------------------------
+def condition(obj: Obj, ctype: str) -> Obj | None:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            return cond
+    return None
+
+
+def is_ready(obj: Obj) -> bool:
+    cond = condition(obj, "Ready")
+    return bool(cond and cond.get("status") == "True")
+
+
+def is_terminating(obj: Obj) -> bool:
+    return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+def restarts(pod: Obj) -> int:
+    return sum(int(cs.get("restartCount") or 0)
+               for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def pod_reason(pod: Obj) -> str:
+    """What kubectl's STATUS column would say beyond the phase."""
+    if is_terminating(pod):
+        return "Terminating"
+    status = pod.get("status") or {}
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        for key in ("waiting", "terminated"):
+            if state.get(key) and state[key].get("reason"):
+                return state[key]["reason"]
+    if status.get("reason"):
+        return status["reason"]
+    scheduled = condition(pod, "PodScheduled")
+    if scheduled and scheduled.get("status") == "False":
+        return scheduled.get("reason") or "Unschedulable"
+    return ""
+
+
+def pod_table(pods: Sequence[Obj]) -> str:
+    if not pods:
+        return "  (no pods)"
+    rows = [("NAME", "PHASE", "READY", "RESTARTS", "NODE", "REASON")]
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        containers = (pod.get("spec") or {}).get("containers") or []
+        ready = sum(1 for cs in statuses if cs.get("ready"))
+        rows.append((
+            pod["metadata"]["name"],
+            (pod.get("status") or {}).get("phase") or "-",
+            f"{ready}/{len(containers)}",
+            str(restarts(pod)),
+            (pod.get("spec") or {}).get("nodeName") or "-",
+            pod_reason(pod),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def selector_string(selector: Obj | None) -> str:
+    """A label selector object as the ``labelSelector`` query string."""
+    if not selector:
+        return ""
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], sorted(expr.get("values") or [])
+        if op == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
+
+KIND_WORDS = {"deployment": "deployment", "replica set": "replicaset"}
+
+
+def owner_pods(driver: Driver, kind_word: str, name: str) -> tuple[Obj | None, list[Obj]]:
+    """The workload (deployment / replica set) and the pods its selector picks."""
+    owner = driver.get(KIND_WORDS[kind_word], name)
+    if owner is None:
+        return None, []
+    selector = selector_string((owner.get("spec") or {}).get("selector"))
+    if not selector:
+        return owner, []
+    return owner, driver.list("pods", labels=selector)
+
+
+def not_found(kind_word: str, name: str) -> Observation:
+    return Observation(False, f'{kind_word} "{name}" does not exist')
+
+
+# -- unknown steps ------------------------------------------------------------------
+_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def closest_steps(registry: Any, text: str, n: int = 3) -> list[str]:
+    """The n known steps closest to a step text, as 'Keyword pattern' (library steps shown
+    as the catalog writes them; a project's own steps as registered)."""
+    import difflib
+
+    candidates: dict[str, str] = {}
+    for step_type, matchers in registry.steps.items():
+        for matcher in matchers:
+            func = matcher.func
+            if getattr(func, "_catch_all", False):
+                continue
+            doc = getattr(func, "_kk_doc", None)
+            pattern = str(matcher.pattern)
+            shown = f"{doc.keyword} {doc.pattern}" if doc else \
+                f"{step_type.capitalize()} {display_pattern(pattern)}"
+            candidates.setdefault(_FIELD.sub("_", pattern), shown)
+    wanted = _FIELD.sub("_", text)
+    ranked = sorted(candidates, reverse=True,
+                    key=lambda p: difflib.SequenceMatcher(None, wanted, p).ratio())
+    out: list[str] = []
+    for key in ranked:
+        if candidates[key] not in out:
+            out.append(candidates[key])
+        if len(out) == n:
+            break
+    return out
+
+
+class UnknownStep(AssertionError):
+    """A step no definition matches; the message suggests the closest known ones."""
+
+
+def install_unknown_step_catcher(registry: Any) -> None:
+    """Append a catch-all step (after every real one) that fails with suggestions.
+
+    Call it once all step modules are loaded (behave's before_all)."""
+    from behave.matchers import RegexMatcher
+
+    if any(getattr(m.func, "_catch_all", False) for m in registry.steps.get("step", [])):
+        return
+
+    def unknown_step(context: Any, text: str) -> None:
+        suggestions = "\n".join(f"  {s}" for s in closest_steps(registry, text))
+        raise UnknownStep(f'Unknown step: "{text}"\nDid you mean:\n{suggestions}')
+
+    unknown_step._catch_all = True  # type: ignore[attr-defined]
+    registry.steps["step"].append(RegexMatcher(unknown_step, r"(?P<text>.+)", step_type="step"))

@@ -1,0 +1,130 @@
+"""What a person sees when a scenario fails, a step is unknown, or an input is wrong.
+
+Each test runs behave as a subprocess on a throwaway project and asserts on its output.
+"""
+
+from __future__ import annotations
+
+from tests.dsl.conftest import Project
+
+WEB = '''
+Feature: Web
+  Scenario: Web
+    Given a deployment "web" running "nginx:1.25" with 3 replicas
+    {then}
+'''
+
+
+def test_a_failed_wait_says_expected_observed_waited_and_seed(project: Project) -> None:
+    project.feature(WEB.format(then='Then deployment "web" has 4 ready pods within 30 seconds'))
+    run = project.behave("-D", "seed=5")
+    assert run.code == 1, run.out
+    assert 'expected deployment "web" to have 4 ready pods within 30s' in run.out
+    assert 'observed: 3 ready of 3 pods of deployment "web"' in run.out
+    assert "NAME" in run.out and "Running" in run.out  # the pod table
+    assert "waited 30s of cluster time (seed=5)" in run.out
+    assert "seed=5 (replay: behave -D seed=5" in run.out
+    assert "Traceback" not in run.out
+
+
+def test_an_unknown_step_suggests_the_closest(project: Project) -> None:
+    project.feature(WEB.format(then='When I remove a pod of deployment "web"'))
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert 'Unknown step: "I remove a pod of deployment "web""' in run.out
+    did_you_mean = run.out.split("Did you mean:", 1)[1].strip().splitlines()
+    assert did_you_mean[0].strip() == 'When I delete a pod of deployment "{name}"'
+
+
+def test_a_malformed_yaml_doc_string_names_file_and_line(project: Project) -> None:
+    project.feature('''
+        Feature: YAML
+          Scenario: Bad YAML
+            Given the following deployment:
+              """
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: web
+                labels: {app: web
+              spec:
+                replicas: 1
+              """
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    # the unclosed flow mapping is reported where YAML notices it: line 10 of the feature
+    assert "features/test.feature:10: the YAML doc-string is not valid YAML" in run.out, run.out
+
+
+def test_an_invalid_object_shows_the_api_error_and_field_path(project: Project) -> None:
+    project.feature('''
+        Feature: Invalid
+          Scenario: Negative replicas
+            Given these objects:
+              """
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata: {name: web}
+              spec:
+                replicas: -1
+                selector: {matchLabels: {app: web}}
+                template:
+                  metadata: {labels: {app: web}}
+                  spec:
+                    containers: [{name: web, image: "nginx:1.25"}]
+              """
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert "the API server refused it: 422 Invalid:" in run.out
+    assert "  spec.replicas: Invalid value: -1: must be greater than or equal to 0" in run.out
+    assert "Traceback" not in run.out
+
+
+def test_a_bad_environment_file_stops_with_one_line_and_exit_2(project: Project) -> None:
+    project.file("environments/sim.yaml", "cluster:\n  worker_nodes: two\n")
+    project.feature(WEB.format(then='Then deployment "web" has 3 ready pods within 1 minute'))
+    run = project.behave()
+    assert run.code == 2, run.out
+    lines = [line for line in run.out.splitlines() if not line.startswith("USING RUNNER")]
+    assert lines == ["kclusterkit: environments/sim.yaml: cluster.worker_nodes: expected a whole "
+                     "number >= 0, got 'two'"]
+
+
+def test_a_step_the_target_cannot_do_is_skipped_with_the_reason(project: Project) -> None:
+    project.file("steps/custom.py", '''
+        from kclusterkit.steps import kk, step
+
+        @step("when", "the moon is full")
+        def moon(context):
+            """Needs a capability no target has.
+
+            Example: When the moon is full
+            """
+            kk(context).driver.require("lunar-phase", "waiting for a full moon")
+        ''')
+    project.feature(WEB.format(then="When the moon is full"))
+    run = project.behave()
+    assert run.code == 0, run.out
+    assert "1 skipped" in run.out
+    assert "waiting for a full moon: target 'sim' cannot (lunar-phase)" in run.out
+
+
+def test_the_cluster_shape_is_built_and_must_come_first(project: Project) -> None:
+    project.feature('''
+        Feature: Shape
+          Scenario: Three workers
+            Given a cluster with 1 control-plane node and 3 worker nodes
+            Then every node is Ready within 1 minute
+            And deployment "nothing" has 1 ready pod within 1 second
+
+          Scenario: Too late
+            Given a deployment "web" running "nginx:1.25" with 1 replica
+            And a cluster with 1 control-plane node and 3 worker nodes
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert 'observed: deployment "nothing" does not exist' in run.out
+    assert "put the 'Given a cluster with …' step first" in run.out
+    assert "Then every node is Ready within 1 minute ... passed" in run.out
