@@ -36,7 +36,12 @@ class StatusError(Exception):
 
 
 def _qualified(kind_plural: str, group: str) -> str:
+    # schema.GroupResource.String(): "deployments.apps", or just "pods" for the core group.
     return f"{kind_plural}.{group}" if group else kind_plural
+
+
+# NotFound, AlreadyExists and Conflict carry the resource (plural) in details.kind, as
+# NewNotFound/NewAlreadyExists/NewConflict fill it from qualifiedResource.Resource.
 
 
 def not_found(plural: str, group: str, name: str) -> StatusError:
@@ -72,16 +77,29 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     """422 Invalid; ``causes`` are (reason, field path, message) as field.Error renders them.
 
     ``reason`` is one of FieldValueRequired, FieldValueInvalid, FieldValueNotSupported,
-    FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong.
+    FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong. As NewInvalid does
+    (apimachinery api/errors/errors.go), the message aggregates the causes through
+    ErrorList.ToAggregate: repeated texts are dropped, one error is printed bare and several
+    inside ``[...]`` joined by ", "; ``details.kind`` is the Kind (not the resource).
     """
     qualified = f"{kind}.{group}" if group else kind
-    rendered = ", ".join(f"{field}: {msg}" for _, field, msg in causes)
-    if len(causes) > 1:
-        rendered = "[" + rendered + "]"
+    seen: set[str] = set()
+    texts: list[str] = []
+    for _, field, msg in causes:
+        text = f"{field}: {msg}"
+        if text not in seen:
+            seen.add(text)
+            texts.append(text)
+    if not texts:
+        message = f'{qualified} "{name}" is invalid'
+    elif len(texts) == 1:
+        message = f'{qualified} "{name}" is invalid: {texts[0]}'
+    else:
+        message = f'{qualified} "{name}" is invalid: [' + ", ".join(texts) + "]"
     return StatusError(
         422,
         "Invalid",
-        f'{qualified} "{name}" is invalid: {rendered}',
+        message,
         {
             "name": name,
             **({"group": group} if group else {}),
@@ -100,7 +118,13 @@ def method_not_allowed(message: str) -> StatusError:
 
 
 def gone(message: str) -> StatusError:
+    """NewResourceExpired: 410 with reason ``Expired`` (not the deprecated ``Gone``)."""
     return StatusError(410, "Expired", message)
+
+
+def too_old_resource_version(requested: int | str, oldest: int | str) -> StatusError:
+    """What a watch or list from a compacted resourceVersion gets (apiserver watch cache)."""
+    return gone(f"too old resource version: {requested} ({oldest})")
 
 
 def unavailable(message: str) -> StatusError:

@@ -25,19 +25,116 @@ QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _QUALIFIED_NAME = re.compile("^" + QUALIFIED_NAME_FMT + "$")
 LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
 _LABEL_VALUE = re.compile("^" + LABEL_VALUE_FMT + "$")
+DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_DNS1035_LABEL = re.compile("^" + DNS1035_LABEL_FMT + "$")
+PERCENT_FMT = "[0-9]+%"
+
+# Message bodies from staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go
+# and pkg/api/validate/content/{dns,kube}.go.
+_DNS1123_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character"
+)
+_DNS1123_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+    "or '.', and must start and end with an alphanumeric character"
+)
+_DNS1035_LABEL_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character"
+)
+_QUALIFIED_NAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character"
+)
+_LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character"
+)
+_PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%'"
+
+
+class GoValue(str):
+    """A bad value already rendered the way Go's ``%#v`` prints it (structs, typed maps)."""
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` / ``%q``: printable runes kept, the rest escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif not ch.isprintable():
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def go_string_map(value: Mapping[str, Any] | None) -> GoValue:
+    """``%#v`` of a ``map[string]string``: keys sorted, as Go's fmt prints maps."""
+    if value is None:
+        return GoValue("map[string]string(nil)")
+    inner = ", ".join(f"{go_quote(str(k))}:{go_quote(str(value[k]))}" for k in sorted(value))
+    return GoValue("map[string]string{" + inner + "}")
+
+
+def go_label_selector(selector: Mapping[str, Any] | None) -> GoValue:
+    """``%#v`` of a ``*metav1.LabelSelector`` after field.ErrorBody dereferences it."""
+    if selector is None:
+        return GoValue("null")
+    match_labels = selector.get("matchLabels")
+    exprs = selector.get("matchExpressions")
+    if exprs is None:
+        rendered_exprs = "[]v1.LabelSelectorRequirement(nil)"
+    else:
+        items = []
+        for e in exprs:
+            values = e.get("values")
+            vals = (
+                "[]string(nil)"
+                if values is None
+                else "[]string{" + ", ".join(go_quote(str(x)) for x in values) + "}"
+            )
+            items.append(
+                f"v1.LabelSelectorRequirement{{Key:{go_quote(str(e.get('key', '')))}, "
+                f"Operator:{go_quote(str(e.get('operator', '')))}, Values:{vals}}}"
+            )
+        rendered_exprs = "[]v1.LabelSelectorRequirement{" + ", ".join(items) + "}"
+    return GoValue(
+        f"v1.LabelSelector{{MatchLabels:{go_string_map(match_labels)}, "
+        f"MatchExpressions:{rendered_exprs}}}"
+    )
 
 
 def render_value(value: Any) -> str:
-    """How field.Invalid prints a bad value: strings quoted, numbers bare."""
+    """How field.Error.ErrorBody prints a bad value (apimachinery field/errors.go).
+
+    Strings use ``%q``, numbers and bools ``%v``, nil is ``null``; anything else is
+    ``%#v`` — pass a :class:`GoValue` for those (e.g. :func:`go_string_map`).
+    """
+    if isinstance(value, GoValue):
+        return str(value)
+    if value is None:
+        return "null"
     if isinstance(value, str):
-        return json.dumps(value)
+        return go_quote(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, Mapping):
-        inner = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in value.items())
-        return "map[string]string{" + inner + "}"
+        return go_string_map(value)
     return json.dumps(value)
 
 
@@ -50,7 +147,7 @@ def invalid(path: str, value: Any, detail: str) -> Cause:
 
 
 def not_supported(path: str, value: Any, supported: list[str]) -> Cause:
-    choices = ", ".join(json.dumps(s) for s in supported)
+    choices = ", ".join(go_quote(s) for s in supported)
     return (
         "FieldValueNotSupported",
         path,
@@ -66,34 +163,57 @@ def forbidden(path: str, detail: str) -> Cause:
     return ("FieldValueForbidden", path, f"Forbidden: {detail}")
 
 
+def regex_error(msg: str, fmt: str, *examples: str) -> str:
+    """apimachinery's RegexError, double space before "or" included."""
+    if not examples:
+        return f"{msg} (regex used for validation is '{fmt}')"
+    msg += " (e.g. "
+    for i, example in enumerate(examples):
+        if i > 0:
+            msg += " or "
+        msg += f"'{example}', "
+    return msg + f"regex used for validation is '{fmt}')"
+
+
+def max_len_error(length: int) -> str:
+    return f"must be no more than {length} characters"
+
+
 def dns1123_label_errors(value: str) -> list[str]:
+    """IsDNS1123Label (api/validate/content/dns.go)."""
     errs = []
     if len(value) > 63:
-        errs.append("must be no more than 63 characters")
+        errs.append(max_len_error(63))
     if not _DNS1123_LABEL.match(value):
-        errs.append(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
-            "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
-            f"'123-abc', regex used for validation is '{DNS1123_LABEL_FMT}')"
-        )
+        if _DNS1123_SUBDOMAIN.match(value):
+            # A valid subdomain but not a label: length was checked, so it has dots.
+            errs.append("must not contain dots")
+        else:
+            errs.append(regex_error(_DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
     return errs
 
 
 def dns1123_subdomain_errors(value: str) -> list[str]:
     errs = []
     if len(value) > 253:
-        errs.append("must be no more than 253 characters")
+        errs.append(max_len_error(253))
     if not _DNS1123_SUBDOMAIN.match(value):
-        errs.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-            "'-' or '.', and must start and end with an alphanumeric character (e.g. "
-            f"'example.com', regex used for validation is '{DNS1123_SUBDOMAIN_FMT}')"
-        )
+        errs.append(regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
+    return errs
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    """IsDNS1035Label: Service names."""
+    errs = []
+    if len(value) > 63:
+        errs.append(max_len_error(63))
+    if not _DNS1035_LABEL.match(value):
+        errs.append(regex_error(_DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, "my-name", "abc-123"))
     return errs
 
 
 def qualified_name_errors(value: str) -> list[str]:
-    """Label and annotation keys: optional DNS subdomain prefix, then a name part."""
+    """IsQualifiedName: label and annotation keys (optional DNS subdomain prefix + name)."""
     errs = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -106,20 +226,18 @@ def qualified_name_errors(value: str) -> list[str]:
             errs += ["prefix part " + e for e in dns1123_subdomain_errors(prefix)]
     else:
         return [
-            "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must "
-            "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-            f"'123-abc', regex used for validation is '{QUALIFIED_NAME_FMT}') with an optional "
-            "DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            "a qualified name "
+            + regex_error(_QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
         ]
     if not name:
         errs.append("name part must be non-empty")
     elif len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    elif not _QUALIFIED_NAME.match(name):
+        errs.append("name part " + max_len_error(63))
+    if not _QUALIFIED_NAME.match(name):
         errs.append(
-            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
-            "and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-            f"'123-abc', regex used for validation is '{QUALIFIED_NAME_FMT}')"
+            "name part "
+            + regex_error(_QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
         )
     return errs
 
@@ -127,14 +245,19 @@ def qualified_name_errors(value: str) -> list[str]:
 def label_value_errors(value: str) -> list[str]:
     errs = []
     if len(value) > 63:
-        errs.append("must be no more than 63 characters")
+        errs.append(max_len_error(63))
     if not _LABEL_VALUE.match(value):
         errs.append(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', "
-            "'_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  "
-            f"or 'my_value',  or '12345', regex used for validation is '{LABEL_VALUE_FMT}')"
+            regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
         )
     return errs
+
+
+def percent_errors(value: str) -> list[str]:
+    """IsValidPercent (util/validation/validation.go)."""
+    if re.fullmatch(PERCENT_FMT, value):
+        return []
+    return [regex_error(_PERCENT_MSG, PERCENT_FMT, "1%", "93%")]
 
 
 def labels(path: str, value: Any) -> list[Cause]:
@@ -143,7 +266,8 @@ def labels(path: str, value: Any) -> list[Cause]:
     if not isinstance(value, Mapping):
         return [invalid(path, value, "must be a map of string keys to string values")]
     out: list[Cause] = []
-    for key, val in value.items():
+    for key in sorted(value):
+        val = value[key]
         out += [invalid(path, key, e) for e in qualified_name_errors(str(key))]
         if not isinstance(val, str):
             out.append(invalid(f"{path}[{key}]", val, "must be a string"))
@@ -158,8 +282,9 @@ def annotations(path: str, value: Any) -> list[Cause]:
     if not isinstance(value, Mapping):
         return [invalid(path, value, "must be a map of string keys to string values")]
     out: list[Cause] = []
-    for key in value:
-        out += [invalid(path, key, e) for e in qualified_name_errors(str(key))]
+    for key in sorted(value):
+        # ValidateAnnotations checks the lower-cased key but reports the original.
+        out += [invalid(path, key, e) for e in qualified_name_errors(str(key).lower())]
     return out
 
 
@@ -170,11 +295,12 @@ def object_meta(res: Resource, obj: Obj) -> list[Cause]:
     if not name:
         out.append(required("metadata.name", "name or generateName is required"))
     else:
-        check = (
-            dns1123_label_errors
-            if res.plural in ("namespaces", "services")
-            else dns1123_subdomain_errors
-        )
+        # ValidateNamespaceName is a DNS-1123 label, ValidateServiceName a DNS-1035 label,
+        # everything else here a DNS-1123 subdomain (pkg/apis/core/validation).
+        check = {
+            "namespaces": dns1123_label_errors,
+            "services": dns1035_label_errors,
+        }.get(res.plural, dns1123_subdomain_errors)
         out += [invalid("metadata.name", name, e) for e in check(str(name))]
     if res.namespaced and not meta.get("namespace"):
         out.append(required("metadata.namespace"))

@@ -13,49 +13,110 @@ from kclusterkit.sim.resources import DEPLOYMENTS, REPLICASETS
 Cause = tuple[str, str, str]
 
 
-def _int_or_percent(path: str, value: Any) -> list[Cause]:
-    if isinstance(value, bool):
-        return [v.invalid(path, value, "must be an integer or percentage (e.g '5%')")]
-    if isinstance(value, int):
+def _intstr_render(value: Any) -> v.GoValue:
+    """An IntOrString bad value: ErrorBody uses its String() method, so no quotes."""
+    return v.GoValue(str(value))
+
+
+def _intstr_value(value: Any) -> int:
+    """getIntOrPercentValue: the percent number, else IntValue() (Atoi of a string)."""
+    if isinstance(value, str):
+        if v.percent_errors(value) == []:
+            return int(value[:-1])
+        try:
+            return int(value)
+        except ValueError:
+            return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _positive_int_or_percent(path: str, value: Any) -> list[Cause]:
+    """ValidatePositiveIntOrPercent (pkg/apis/apps/validation/validation.go)."""
+    if isinstance(value, str):
+        return [v.invalid(path, _intstr_render(value), e) for e in v.percent_errors(value)]
+    if isinstance(value, int) and not isinstance(value, bool):
         return v.non_negative(path, value)
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        if int(value[:-1]) > 100 and path.endswith("maxUnavailable"):
-            return [v.invalid(path, value, "must not be greater than 100%")]
-        return []
-    return [v.invalid(path, value, "must be an integer or percentage (e.g '5%')")]
+    return [v.invalid(path, _intstr_render(value), "must be an integer or percentage (e.g '5%')")]
+
+
+def _validate_selector(spec: dict[str, Any]) -> list[Cause]:
+    selector = spec.get("selector")
+    if selector is None:
+        return [v.required("spec.selector")]
+    if not isinstance(selector, dict):
+        return [v.invalid("spec.selector", v.GoValue(str(selector)), "invalid label selector")]
+    out = v.labels("spec.selector.matchLabels", selector.get("matchLabels"))
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        # The message says "deployment" for ReplicaSets too, as upstream's does.
+        out.append(
+            v.invalid(
+                "spec.selector",
+                v.go_label_selector(selector),
+                "empty selector is invalid for deployment",
+            )
+        )
+    return out
 
 
 def validate_selector_and_template(spec: dict[str, Any]) -> list[Cause]:
-    out: list[Cause] = []
+    """ValidatePodTemplateSpecForReplicaSet, preceded by the selector checks."""
+    out = _validate_selector(spec)
     selector = spec.get("selector")
     template = spec.get("template")
-    if not isinstance(selector, dict):
-        out.append(v.required("spec.selector"))
-    elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
-        out.append(v.invalid("spec.selector", "", "empty selector is invalid for deployment"))
-    else:
-        out += v.labels("spec.selector.matchLabels", selector.get("matchLabels"))
     if not isinstance(template, dict):
         out.append(v.required("spec.template"))
         return out
-    labels = (template.get("metadata") or {}).get("labels") or {}
-    out += v.labels("spec.template.metadata.labels", labels)
-    if isinstance(selector, dict) and (
-        selector.get("matchLabels") or selector.get("matchExpressions")
+    metadata = template.get("metadata") or {}
+    labels = metadata.get("labels")
+    # LabelSelectorAsSelector: nil selects nothing (so never matches), empty selects all.
+    if selector is None or (
+        isinstance(selector, dict)
+        and (selector.get("matchLabels") or selector.get("matchExpressions"))
+        and not selector_matches(selector, labels or {})
     ):
-        if not selector_matches(selector, labels):
-            out.append(
-                v.invalid(
-                    "spec.template.metadata.labels",
-                    labels,
-                    "`selector` does not match template `labels`",
-                )
+        out.append(
+            v.invalid(
+                "spec.template.metadata.labels",
+                v.go_string_map(labels),
+                "`selector` does not match template `labels`",
             )
+        )
+    out += v.labels("spec.template.metadata.labels", labels)
+    out += v.annotations("spec.template.metadata.annotations", metadata.get("annotations"))
     out += validate_pod_spec("spec.template.spec", template.get("spec"))
-    policy = (template.get("spec") or {}).get("restartPolicy")
-    if policy not in (None, "Always"):
+    tspec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    policy = tspec.get("restartPolicy")
+    if policy and policy != "Always":
         out.append(v.not_supported("spec.template.spec.restartPolicy", policy, ["Always"]))
+    if tspec.get("activeDeadlineSeconds") is not None:
+        out.append(
+            v.forbidden(
+                "spec.template.spec.activeDeadlineSeconds",
+                "activeDeadlineSeconds in ReplicaSet is not Supported",
+            )
+        )
     return out
+
+
+def _immutable_selector(spec: dict[str, Any], old: Obj) -> list[Cause]:
+    """ValidateImmutableField on spec.selector (apps/v1 strategies' ValidateUpdate)."""
+    selector = spec.get("selector")
+    if selector == (old.get("spec") or {}).get("selector"):
+        return []
+    return [v.invalid("spec.selector", v.go_label_selector(selector), "field is immutable")]
+
+
+def _go_strategy(strategy: dict[str, Any]) -> v.GoValue:
+    """``%#v`` of the internal apps.DeploymentStrategy (the pointer address is made up)."""
+    rolling = (
+        "(*apps.RollingUpdateDeployment)(nil)"
+        if strategy.get("rollingUpdate") is None
+        else "(*apps.RollingUpdateDeployment)(0xc000000000)"
+    )
+    return v.GoValue(
+        f"apps.DeploymentStrategy{{Type:{v.go_quote(str(strategy.get('type') or ''))}, "
+        f"RollingUpdate:{rolling}}}"
+    )
 
 
 def _default_template(spec: dict[str, Any]) -> None:
@@ -83,11 +144,12 @@ class ReplicaSetStrategy(Strategy):
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return [v.required("spec")]
+        # ValidateReplicaSetSpec, then the strategy's immutable selector.
         out = v.non_negative("spec.replicas", spec.get("replicas"))
         out += v.non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
         out += validate_selector_and_template(spec)
-        if old is not None and spec.get("selector") != (old.get("spec") or {}).get("selector"):
-            out.append(v.invalid("spec.selector", spec.get("selector"), "field is immutable"))
+        if old is not None:
+            out += _immutable_selector(spec, old)
         return out
 
 
@@ -102,12 +164,19 @@ class DeploymentStrategy(Strategy):
         if not isinstance(spec, dict):
             return
         spec.setdefault("replicas", 1)
+        # SetDefaults_Deployment (pkg/apis/apps/v1/defaults.go).
         strategy = spec.setdefault("strategy", {})
-        strategy.setdefault("type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            rolling.setdefault("maxUnavailable", "25%")
-            rolling.setdefault("maxSurge", "25%")
+        if isinstance(strategy, dict):
+            if not strategy.get("type"):
+                strategy["type"] = "RollingUpdate"
+            if strategy["type"] == "RollingUpdate":
+                if not isinstance(strategy.get("rollingUpdate"), dict):
+                    strategy["rollingUpdate"] = {}
+                rolling = strategy["rollingUpdate"]
+                if rolling.get("maxUnavailable") is None:
+                    rolling["maxUnavailable"] = "25%"
+                if rolling.get("maxSurge") is None:
+                    rolling["maxSurge"] = "25%"
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
         _default_template(spec)
@@ -116,34 +185,12 @@ class DeploymentStrategy(Strategy):
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return [v.required("spec")]
+        # ValidateDeploymentSpec's order, then the strategy's immutable selector.
         out = v.non_negative("spec.replicas", spec.get("replicas"))
+        out += validate_selector_and_template(spec)
+        out += self._validate_strategy(spec.get("strategy") or {})
         out += v.non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
         out += v.non_negative("spec.revisionHistoryLimit", spec.get("revisionHistoryLimit"))
-        out += validate_selector_and_template(spec)
-        strategy = spec.get("strategy") or {}
-        stype = strategy.get("type")
-        if stype not in ("RollingUpdate", "Recreate"):
-            out.append(v.not_supported("spec.strategy.type", stype, ["Recreate", "RollingUpdate"]))
-        rolling = strategy.get("rollingUpdate")
-        if stype == "Recreate" and rolling:
-            out.append(
-                v.forbidden(
-                    "spec.strategy.rollingUpdate",
-                    "may not be specified when strategy `type` is 'Recreate'",
-                )
-            )
-        if stype == "RollingUpdate" and isinstance(rolling, dict):
-            surge, unavailable = rolling.get("maxSurge"), rolling.get("maxUnavailable")
-            out += _int_or_percent("spec.strategy.rollingUpdate.maxSurge", surge)
-            out += _int_or_percent("spec.strategy.rollingUpdate.maxUnavailable", unavailable)
-            if surge in (0, "0%") and unavailable in (0, "0%"):
-                out.append(
-                    v.invalid(
-                        "spec.strategy.rollingUpdate.maxUnavailable",
-                        unavailable,
-                        "may not be 0 when `maxSurge` is 0",
-                    )
-                )
         deadline = spec.get("progressDeadlineSeconds")
         if deadline is not None:
             out += v.non_negative("spec.progressDeadlineSeconds", deadline)
@@ -155,8 +202,60 @@ class DeploymentStrategy(Strategy):
                         "must be greater than minReadySeconds",
                     )
                 )
-        if old is not None and spec.get("selector") != (old.get("spec") or {}).get("selector"):
-            out.append(v.invalid("spec.selector", spec.get("selector"), "field is immutable"))
+        if old is not None:
+            out += _immutable_selector(spec, old)
+        return out
+
+    @staticmethod
+    def _validate_strategy(strategy: dict[str, Any]) -> list[Cause]:
+        """ValidateDeploymentStrategy / ValidateRollingUpdateDeployment."""
+        stype = strategy.get("type")
+        rolling = strategy.get("rollingUpdate")
+        if stype == "Recreate":
+            if rolling is not None:
+                return [
+                    v.forbidden(
+                        "spec.strategy.rollingUpdate",
+                        "may not be specified when strategy `type` is 'Recreate'",
+                    )
+                ]
+            return []
+        if stype != "RollingUpdate":
+            return [
+                v.not_supported(
+                    "spec.strategy", _go_strategy(strategy), ["Recreate", "RollingUpdate"]
+                )
+            ]
+        if not isinstance(rolling, dict):
+            return [
+                v.required(
+                    "spec.strategy.rollingUpdate", "this should be defaulted and never be nil"
+                )
+            ]
+        path = "spec.strategy.rollingUpdate"
+        surge, unavailable = rolling.get("maxSurge"), rolling.get("maxUnavailable")
+        out = _positive_int_or_percent(f"{path}.maxUnavailable", unavailable)
+        out += _positive_int_or_percent(f"{path}.maxSurge", surge)
+        if _intstr_value(unavailable) == 0 and _intstr_value(surge) == 0:
+            out.append(
+                v.invalid(
+                    f"{path}.maxUnavailable",
+                    _intstr_render(unavailable),
+                    "may not be 0 when `maxSurge` is 0",
+                )
+            )
+        if (
+            isinstance(unavailable, str)
+            and not v.percent_errors(unavailable)
+            and int(unavailable[:-1]) > 100
+        ):
+            out.append(
+                v.invalid(
+                    f"{path}.maxUnavailable",
+                    _intstr_render(unavailable),
+                    "must not be greater than 100%",
+                )
+            )
         return out
 
 

@@ -12,12 +12,18 @@ Cause = tuple[str, str, str]
 
 class NamespaceStrategy(Strategy):
     def prepare_create(self, api: Api, obj: Obj) -> None:
+        # namespaceStrategy.PrepareForCreate: status reset to Active (SetDefaults_NamespaceStatus)
+        # and the "kubernetes" finalizer the namespace controller removes after emptying it.
         obj["status"] = {"phase": "Active"}
         obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
 
     def default(self, api: Api, obj: Obj) -> None:
-        labels = obj["metadata"].setdefault("labels", {})
-        labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
+        # SetDefaults_Namespace: only named namespaces get the label (not generateName ones).
+        name = obj["metadata"].get("name")
+        if name:
+            labels = obj["metadata"].get("labels") or {}
+            labels["kubernetes.io/metadata.name"] = name
+            obj["metadata"]["labels"] = labels
 
     def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
         # The namespace controller empties it, then removes the spec finalizer.
@@ -28,9 +34,20 @@ class NamespaceStrategy(Strategy):
 class NodeStrategy(Strategy):
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         out: list[Cause] = []
+        # validateNodeTaints (pkg/apis/core/validation/validation.go), in part.
         for i, taint in enumerate((obj.get("spec") or {}).get("taints") or []):
             effect = taint.get("effect")
-            if effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+            key = taint.get("key")
+            if not key:
+                out.append(v.required(f"spec.taints[{i}].key"))
+            else:
+                out += [
+                    v.invalid(f"spec.taints[{i}].key", key, e)
+                    for e in v.qualified_name_errors(str(key))
+                ]
+            if not effect:
+                out.append(v.required(f"spec.taints[{i}].effect"))
+            elif effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
                 out.append(
                     v.not_supported(
                         f"spec.taints[{i}].effect",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.sim.meta import Obj, clone, dig
 from kclusterkit.sim.quantity import QuantityError, cpu_millis, memory_bytes, parse_quantity
 from kclusterkit.sim.resources import PODS
 
@@ -17,33 +18,34 @@ UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 
 
 def image_pull_policy(image: str) -> str:
-    """Always for ``:latest`` or an untagged image, else IfNotPresent (SetDefaults_Container)."""
-    name = image.split("@", 1)[0]
+    """SetDefaults_Container: Always when the image's tag is ``latest``, else IfNotPresent.
+
+    parsers.ParseImageName gives an untagged, undigested image the tag ``latest``; a digest
+    without a tag gives no tag (IfNotPresent); ``name:latest@sha256:…`` is still ``latest``.
+    """
+    name, _, digest = image.partition("@")
     last = name.rsplit("/", 1)[-1]
-    if "@" in image:
-        return "IfNotPresent"
-    if ":" not in last or last.endswith(":latest"):
-        return "Always"
-    return "IfNotPresent"
+    if ":" in last:
+        tag = last.rsplit(":", 1)[1]
+    else:
+        tag = "" if digest else "latest"
+    return "Always" if tag == "latest" else "IfNotPresent"
 
 
 def default_container(c: dict[str, Any]) -> None:
-    if isinstance(c.get("image"), str) and c["image"]:
-        c.setdefault("imagePullPolicy", image_pull_policy(c["image"]))
+    """SetDefaults_Container plus the declarative defaults of its nested types."""
+    if "imagePullPolicy" not in c or not c["imagePullPolicy"]:
+        c["imagePullPolicy"] = image_pull_policy(str(c.get("image") or ""))
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
     c.setdefault("resources", {})
-    res = c["resources"]
-    # Limits without requests: requests default to the limits.
-    if res.get("limits"):
-        requests = res.setdefault("requests", {})
-        for key, value in res["limits"].items():
-            requests.setdefault(key, value)
     for port in c.get("ports") or []:
-        port.setdefault("protocol", "TCP")
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")  # ContainerPort.Protocol +default="TCP"
     for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = c.get(probe_name)
         if isinstance(probe, dict):
+            # SetDefaults_Probe, SetDefaults_HTTPGetAction
             probe.setdefault("timeoutSeconds", 1)
             probe.setdefault("periodSeconds", 10)
             probe.setdefault("successThreshold", 1)
@@ -54,13 +56,16 @@ def default_container(c: dict[str, Any]) -> None:
 
 
 def default_pod_spec(spec: dict[str, Any]) -> None:
-    """SetDefaults_PodSpec and friends, as `kubectl get -o yaml` shows them."""
+    """SetDefaults_PodSpec and SetDefaults_Container: what every PodSpec gets, templates too.
+
+    pkg/apis/core/v1/defaults.go keeps Pod-only defaults (requests from limits,
+    enableServiceLinks) out of here, in :func:`default_pod`.
+    """
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     for c in spec.get("initContainers") or []:
         if isinstance(c, dict):
             default_container(c)
@@ -69,22 +74,59 @@ def default_pod_spec(spec: dict[str, Any]) -> None:
             default_container(c)
 
 
+def default_pod(spec: dict[str, Any]) -> None:
+    """SetDefaults_Pod on top of the PodSpec defaults (a Pod, never a template).
+
+    Upstream also appends ``resizePolicy`` entries when InPlacePodVerticalScaling is on;
+    we leave them out (knowingly).
+    """
+    default_pod_spec(spec)
+    for key in ("containers", "initContainers"):
+        for c in spec.get(key) or []:
+            if not isinstance(c, dict):
+                continue
+            res = c.get("resources")
+            # Limits without requests: requests default to the limits.
+            if isinstance(res, dict) and isinstance(res.get("limits"), dict):
+                requests = res.setdefault("requests", {})
+                if isinstance(requests, dict):
+                    for name, value in res["limits"].items():
+                        requests.setdefault(name, value)
+    spec.setdefault("enableServiceLinks", True)
+    if spec.get("hostNetwork"):
+        for key in ("containers", "initContainers"):
+            for c in spec.get(key) or []:
+                for port in (c.get("ports") or []) if isinstance(c, dict) else []:
+                    if isinstance(port, dict) and not port.get("hostPort"):
+                        port["hostPort"] = port.get("containerPort")
+
+
 def qos_class(spec: dict[str, Any]) -> str:
+    """qos.GetPodQOS: only cpu and memory count; quantities compare by value."""
     containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
     requests_any = limits_any = False
     guaranteed = True
     for c in containers:
         res = c.get("resources") or {}
         req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            requests_any = requests_any or bool(req)
-            limits_any = limits_any or bool(lim)
         for key in ("cpu", "memory"):
-            if key not in lim or key not in req or str(req[key]) != str(lim[key]):
+            r, m = _quantity_or_none(req.get(key)), _quantity_or_none(lim.get(key))
+            requests_any = requests_any or bool(r)
+            limits_any = limits_any or bool(m)
+            if r is None or m is None or r != m:
                 guaranteed = False
     if not requests_any and not limits_any:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _quantity_or_none(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_quantity(value)
+    except QuantityError:
+        return None
 
 
 def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
@@ -101,7 +143,42 @@ def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
     return cpu, mem
 
 
+_DECIMAL_SUFFIX = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P",
+                   18: "E"}
+_BINARY_SUFFIX = ((60, "Ei"), (50, "Pi"), (40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki"))
+
+
+def canonical_quantity(value: Any) -> str:
+    """resource.Quantity.String(): the canonical form the API prints (``0.5`` → ``500m``).
+
+    Binary suffixes stay binary when the value is a whole number of at least 1024 bytes,
+    otherwise the decimal SI form with the largest exponent (a multiple of 3) that keeps an
+    integer mantissa is used. Exponent notation (``1e3``) is printed as SI here, a known
+    simplification.
+    """
+    text = str(value).strip()
+    q = parse_quantity(value)
+    if q == 0:
+        return "0"
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    binary = text.endswith("i")
+    if binary and q >= 1024 and q == q.to_integral_value():
+        n = int(q)
+        for exp, suffix in _BINARY_SUFFIX:
+            if n % (1 << exp) == 0:
+                return f"{sign}{n >> exp}{suffix}"
+        return f"{sign}{n}"
+    for exp in sorted(_DECIMAL_SUFFIX, reverse=True):
+        mantissa = q.scaleb(-exp)
+        if mantissa == mantissa.to_integral_value():
+            return f"{sign}{int(mantissa)}{_DECIMAL_SUFFIX[exp]}"
+    # Below a nano: upstream rounds up to 1n.
+    return f"{sign}1n"
+
+
 def validate_resources(path: str, resources: Any) -> list[Cause]:
+    """ValidateResourceRequirements' wording (pkg/apis/core/validation/validation.go)."""
     out: list[Cause] = []
     if not isinstance(resources, dict):
         return out
@@ -112,7 +189,8 @@ def validate_resources(path: str, resources: Any) -> list[Cause]:
             out.append(v.invalid(f"{path}.{section}", values, "must be a map"))
             continue
         parsed[section] = {}
-        for key, value in values.items():
+        for key in sorted(values):
+            value = values[key]
             try:
                 q = parse_quantity(value)
             except QuantityError as exc:
@@ -121,7 +199,9 @@ def validate_resources(path: str, resources: Any) -> list[Cause]:
             if q < 0:
                 out.append(
                     v.invalid(
-                        f"{path}.{section}[{key}]", value, "must be greater than or equal to 0"
+                        f"{path}.{section}[{key}]",
+                        canonical_quantity(value),
+                        "must be greater than or equal to 0",
                     )
                 )
             parsed[section][key] = q
@@ -131,14 +211,71 @@ def validate_resources(path: str, resources: Any) -> list[Cause]:
             out.append(
                 v.invalid(
                     f"{path}.requests",
-                    str(resources["requests"][key]),
-                    f"must be less than or equal to {key} limit of {resources['limits'][key]}",
+                    canonical_quantity(resources["requests"][key]),
+                    f"must be less than or equal to {key} limit of "
+                    f"{canonical_quantity(resources['limits'][key])}",
                 )
             )
     return out
 
 
-def validate_container(path: str, c: Any, names: set[str]) -> list[Cause]:
+_PORT_NAME_CHARS = re.compile("^[-a-z0-9]+$")
+_PORT_NAME_LETTER = re.compile("[a-z]")
+
+
+def port_name_errors(name: str) -> list[str]:
+    """IsValidPortName (apimachinery util/validation)."""
+    errs = []
+    if len(name) > 15:
+        errs.append(v.max_len_error(15))
+    if not _PORT_NAME_CHARS.match(name):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _PORT_NAME_LETTER.search(name):
+        errs.append("must contain at least one letter (a-z)")
+    if "--" in name:
+        errs.append("must not contain consecutive hyphens")
+    if name and (name[0] == "-" or name[-1] == "-"):
+        errs.append("must not begin or end with a hyphen")
+    return errs
+
+
+def _validate_ports(path: str, ports: Any) -> list[Cause]:
+    """validateContainerPorts: duplicate containerPorts are only a warning upstream."""
+    out: list[Cause] = []
+    names: set[str] = set()
+    for i, port in enumerate(ports or []):
+        ipath = f"{path}[{i}]"
+        if not isinstance(port, dict):
+            out.append(v.invalid(ipath, port, "must be an object"))
+            continue
+        name = port.get("name")
+        if name:
+            errs = port_name_errors(str(name))
+            if errs:
+                out += [v.invalid(f"{ipath}.name", name, e) for e in errs]
+            elif name in names:
+                out.append(v.duplicate(f"{ipath}.name", name))
+            else:
+                names.add(name)
+        for key, required in (("containerPort", True), ("hostPort", False)):
+            p = port.get(key)
+            if not p:
+                if required:
+                    out.append(v.required(f"{ipath}.{key}"))
+            elif not isinstance(p, int) or isinstance(p, bool) or not 1 <= p <= 65535:
+                out.append(v.invalid(f"{ipath}.{key}", p, "must be between 1 and 65535, inclusive"))
+        protocol = port.get("protocol")
+        if not protocol:
+            out.append(v.required(f"{ipath}.protocol"))
+        elif protocol not in ("SCTP", "TCP", "UDP"):
+            out.append(v.not_supported(f"{ipath}.protocol", protocol, ["SCTP", "TCP", "UDP"]))
+    return out
+
+
+def validate_container(
+    path: str, c: Any, names: set[str], *, for_pod: bool = True
+) -> list[Cause]:
+    """validateContainerCommon (+ validateContainerOnlyForPod when ``for_pod``)."""
     if not isinstance(c, dict):
         return [v.invalid(path, c, "must be an object")]
     out: list[Cause] = []
@@ -147,57 +284,66 @@ def validate_container(path: str, c: Any, names: set[str]) -> list[Cause]:
         out.append(v.required(f"{path}.name"))
     else:
         out += [v.invalid(f"{path}.name", name, e) for e in v.dns1123_label_errors(str(name))]
-        if name in names:
-            out.append(v.duplicate(f"{path}.name", name))
+    if name in names:
+        out.append(v.duplicate(f"{path}.name", name))
+    elif name:
         names.add(name)
     image = c.get("image")
-    if not image or not isinstance(image, str) or not image.strip():
+    if not image:
         out.append(v.required(f"{path}.image"))
+    policy = c.get("terminationMessagePolicy")
+    if policy not in ("File", "FallbackToLogsOnError"):
+        out.append(
+            v.required(f"{path}.terminationMessagePolicy")
+            if not policy
+            else v.not_supported(
+                f"{path}.terminationMessagePolicy", policy, ["File", "FallbackToLogsOnError"]
+            )
+        )
+    out += _validate_ports(f"{path}.ports", c.get("ports"))
     policy = c.get("imagePullPolicy")
-    if policy is not None and policy not in ("Always", "IfNotPresent", "Never"):
+    if not policy:
+        out.append(v.required(f"{path}.imagePullPolicy"))
+    elif policy not in ("Always", "IfNotPresent", "Never"):
         out.append(
             v.not_supported(f"{path}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"])
         )
-    ports_seen: set[tuple[int, str]] = set()
-    for i, port in enumerate(c.get("ports") or []):
-        p = port.get("containerPort") if isinstance(port, dict) else None
-        ppath = f"{path}.ports[{i}].containerPort"
-        if p is None:
-            out.append(v.required(ppath))
-        elif not isinstance(p, int) or not 1 <= p <= 65535:
-            out.append(v.invalid(ppath, p, "must be between 1 and 65535, inclusive"))
-        elif (p, port.get("protocol", "TCP")) in ports_seen:
-            out.append(v.duplicate(f"{path}.ports[{i}]", p))
-        else:
-            ports_seen.add((p, port.get("protocol", "TCP")))
     out += validate_resources(f"{path}.resources", c.get("resources"))
+    if for_pod and isinstance(image, str) and image and image != image.strip():
+        out.append(
+            v.invalid(f"{path}.image", image, "must not have leading or trailing whitespace")
+        )
     return out
 
 
-def validate_pod_spec(path: str, spec: Any) -> list[Cause]:
+def validate_pod_spec(path: str, spec: Any, *, for_pod: bool = False) -> list[Cause]:
+    """A subset of ValidatePodSpec with its field paths and wording.
+
+    ``for_pod`` adds the checks upstream runs on Pods but not on templates.
+    """
     if not isinstance(spec, dict):
         return [v.required(path)]
     out: list[Cause] = []
     containers = spec.get("containers")
+    names: set[str] = set()
+    for i, c in enumerate(spec.get("initContainers") or []):
+        out += validate_container(f"{path}.initContainers[{i}]", c, names, for_pod=for_pod)
     if not containers:
         out.append(v.required(f"{path}.containers"))
-    names: set[str] = set()
     for i, c in enumerate(containers or []):
-        out += validate_container(f"{path}.containers[{i}]", c, names)
-    for i, c in enumerate(spec.get("initContainers") or []):
-        out += validate_container(f"{path}.initContainers[{i}]", c, names)
+        out += validate_container(f"{path}.containers[{i}]", c, names, for_pod=for_pod)
     policy = spec.get("restartPolicy")
-    if policy not in ("Always", "OnFailure", "Never"):
+    if not policy:
+        out.append(v.required(f"{path}.restartPolicy"))
+    elif policy not in ("Always", "OnFailure", "Never"):
         out.append(
             v.not_supported(f"{path}.restartPolicy", policy, ["Always", "OnFailure", "Never"])
         )
-    grace = spec.get("terminationGracePeriodSeconds")
-    out += v.non_negative(f"{path}.terminationGracePeriodSeconds", grace)
     node_selector = spec.get("nodeSelector")
     if node_selector is not None:
         out += v.labels(f"{path}.nodeSelector", node_selector)
     for i, tol in enumerate(spec.get("tolerations") or []):
-        op = tol.get("operator", "Equal")
+        op = tol.get("operator") or "Equal"
         if op not in ("Equal", "Exists"):
             out.append(
                 v.not_supported(f"{path}.tolerations[{i}].operator", op, ["Equal", "Exists"])
@@ -214,12 +360,74 @@ def validate_pod_spec(path: str, spec: Any) -> list[Cause]:
     return out
 
 
+# ValidatePodUpdate's list of what a pod update may change, joined with "," as upstream.
+POD_UPDATABLE_FIELDS = ",".join(
+    [
+        "`spec.containers[*].image`",
+        "`spec.initContainers[*].image`",
+        "`spec.activeDeadlineSeconds`",
+        "`spec.tolerations` (only additions to existing tolerations)",
+        "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "
+        "negative)",
+    ]
+)
+
+
+def validate_pod_spec_update(new: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    """ValidatePodUpdate: munge the updatable fields onto the old spec, then compare.
+
+    Upstream appends a cmp.Diff of the two specs after a newline; we leave the diff out.
+    """
+    munged = clone(new)
+    for key in ("containers", "initContainers"):
+        mine, theirs = munged.get(key) or [], old.get(key) or []
+        if len(mine) == len(theirs):
+            for c, o in zip(mine, theirs, strict=True):
+                if isinstance(c, dict) and isinstance(o, dict) and "image" in o:
+                    c["image"] = o["image"]
+    for key in ("activeDeadlineSeconds",):
+        if key in old:
+            munged[key] = old[key]
+        else:
+            munged.pop(key, None)
+    old_tols = old.get("tolerations") or []
+    new_tols = munged.get("tolerations") or []
+    if all(t in new_tols for t in old_tols):
+        if "tolerations" in old:
+            munged["tolerations"] = old["tolerations"]
+        else:
+            munged.pop("tolerations", None)
+    if not old.get("nodeName") and munged.get("nodeName"):
+        # Knowing deviation: upstream binds only through pods/binding; the simulator's own
+        # components and tests may also set nodeName once through a plain update.
+        munged.pop("nodeName")
+        if "nodeName" in old:
+            munged["nodeName"] = old["nodeName"]
+    old_grace = old.get("terminationGracePeriodSeconds")
+    if isinstance(old_grace, int) and old_grace < 0 and munged.get(
+        "terminationGracePeriodSeconds"
+    ) == 1:
+        munged["terminationGracePeriodSeconds"] = old_grace
+    if munged == old:
+        return []
+    message = f"pod updates may not change fields other than {POD_UPDATABLE_FIELDS}"
+    return [v.forbidden("spec", message)]
+
+
 def add_default_tolerations(spec: dict[str, Any], seconds: int) -> None:
-    """The DefaultTolerationSeconds admission plugin: leave a dead node after 300 s."""
-    tolerations = spec.setdefault("tolerations", [])
-    have = {(t.get("key"), t.get("effect")) for t in tolerations}
+    """The DefaultTolerationSeconds admission plugin: leave a dead node after 300 s.
+
+    A toleration with an empty key or an empty effect already covers the taint
+    (plugin/pkg/admission/defaulttolerationseconds/admission.go).
+    """
+    tolerations = spec.get("tolerations") or []
+    spec["tolerations"] = tolerations
     for key in (NOT_READY_TAINT, UNREACHABLE_TAINT):
-        if (key, "NoExecute") not in have and (key, None) not in have:
+        covered = any(
+            (t.get("key") in (key, "", None)) and (t.get("effect") in ("NoExecute", "", None))
+            for t in tolerations
+        )
+        if not covered:
             tolerations.append(
                 {
                     "key": key,
@@ -236,61 +444,63 @@ class PodStrategy(Strategy):
     def prepare_create(self, api: Api, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
-            spec.setdefault("serviceAccountName", "default")
-            spec.setdefault("serviceAccount", spec["serviceAccountName"])
+            # ServiceAccount admission. Knowingly skipped: it also refuses pods whose service
+            # account does not exist and mounts the projected ``kube-api-access-xxxxx``
+            # volume at /var/run/secrets/kubernetes.io/serviceaccount in every container.
+            if not spec.get("serviceAccountName"):
+                spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
+            # v1 conversion mirrors it into the deprecated field.
+            spec["serviceAccount"] = spec["serviceAccountName"]
+            # Priority admission without a priorityClassName or global default class.
             spec.setdefault("priority", 0)
             spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
             add_default_tolerations(spec, self.default_toleration_seconds)
-        obj["status"] = {
-            "phase": "Pending",
-            "qosClass": qos_class(spec) if isinstance(spec, dict) else "BestEffort",
-        }
+        # PrepareForCreate: status is Pending with the QoS class; defaults run first in
+        # upstream's decode, so compute the class on a defaulted copy.
+        defaulted = clone(spec) if isinstance(spec, dict) else {}
+        if defaulted:
+            default_pod(defaulted)
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(defaulted)}
 
     def default(self, api: Api, obj: Obj) -> None:
         if isinstance(obj.get("spec"), dict):
-            default_pod_spec(obj["spec"])
+            default_pod(obj["spec"])
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
-        out = validate_pod_spec("spec", obj.get("spec"))
-        if old is not None and not out:
-            # Pod spec is immutable but for images, activeDeadlineSeconds and tolerations
-            # additions; the scheduler's binding sets nodeName once.
-            before, after = old.get("spec", {}), obj.get("spec", {})
-            if before.get("nodeName") and after.get("nodeName") != before.get("nodeName"):
-                out.append(
-                    v.forbidden(
-                        "spec.nodeName",
-                        "pod updates may not change fields "
-                        "other than `spec.containers[*].image`, "
-                        "`spec.initContainers[*].image`, "
-                        "`spec.activeDeadlineSeconds`, "
-                        "`spec.tolerations` (only additions to existing "
-                        "tolerations) or `spec.terminationGracePeriodSeconds` "
-                        "(allow it to be set to 1 if it was previously negative)",
-                    )
-                )
+        out = validate_pod_spec("spec", obj.get("spec"), for_pod=True)
+        if old is not None and isinstance(obj.get("spec"), dict):
+            out += validate_pod_spec_update(obj["spec"], old.get("spec") or {})
         return out
 
     def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
-        """Graceful deletion: a pod bound to a node waits for its kubelet (grace period)."""
+        """rest.BeforeDelete with the pod strategy's CheckGracefulDelete.
+
+        Returns the pod to keep while it terminates, or None to remove it now.
+        """
         spec = obj.get("spec") or {}
         meta = obj["metadata"]
-        if not spec.get("nodeName"):
-            return None  # never scheduled: nothing to stop
-        phase = dig(obj, "status", "phase")
-        if phase in ("Succeeded", "Failed"):
-            return None
-        if grace is None:
-            grace = spec.get("terminationGracePeriodSeconds", 30)
-        if grace == 0:
-            return None  # forced: gone from the API at once, as --grace-period=0 --force
         if meta.get("deletionTimestamp"):
-            # Already terminating: only a shorter grace period is taken.
-            current = meta.get("deletionGracePeriodSeconds", grace)
-            if grace >= current:
-                return obj
-        meta["deletionGracePeriodSeconds"] = int(grace)
-        meta["deletionTimestamp"] = api.clock.timestamp(api.clock.now + grace)
+            current = meta.get("deletionGracePeriodSeconds")
+            if not current:
+                return None  # a stored grace of 0: finish the deletion
+            if grace is None or grace >= current:
+                return obj  # graceful deletion pending: only a shorter period is taken
+            # Move the deadline: old timestamp - old grace + new grace.
+            start = api.clock.seconds_of(meta["deletionTimestamp"]) - current
+            meta["deletionGracePeriodSeconds"] = int(grace)
+            meta["deletionTimestamp"] = api.clock.timestamp(start + grace)
+            return obj if grace > 0 else None
+        period = grace if grace is not None else spec.get("terminationGracePeriodSeconds") or 0
+        if not spec.get("nodeName"):
+            period = 0  # never scheduled: nothing to stop
+        if dig(obj, "status", "phase") in ("Succeeded", "Failed"):
+            period = 0  # already terminated
+        if period < 0:
+            period = 1
+        if period == 0:
+            return None  # --grace-period=0 --force: gone from the API at once
+        meta["deletionGracePeriodSeconds"] = int(period)
+        meta["deletionTimestamp"] = api.clock.timestamp(api.clock.now + period)
         return obj
 
 
