@@ -1,0 +1,828 @@
+"""One node's kubelet: the pod and container life cycle, as the pod's status shows it.
+
+Scenarios observe pods through their status and events — ContainerCreating, Pulling,
+Running, a restart count, CrashLoopBackOff with its doubling back-off, ImagePullBackOff,
+a 30-second graceful stop — so the kubelet reproduces the upstream sequence and wording
+(pkg/kubelet/kuberuntime, pkg/kubelet/images, pkg/kubelet/status). Everything is driven by
+``sync(pod)``, which like upstream's SyncPod looks at what each container is doing and
+takes the next step; timers only change container state and call it again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kclusterkit.sim import errors, images
+from kclusterkit.sim.clock import Timer
+from kclusterkit.sim.meta import Obj
+from kclusterkit.sim.resources import PODS
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.nodes import NodeManager
+
+COMPONENT = "kubelet"
+
+# Conditions the kubelet owns, in the order it reports them.
+_KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
+
+
+def go_duration(seconds: float) -> str:
+    """Render seconds as Go's time.Duration.String() does (``1m20s``, ``512ms``, ``5m0s``)."""
+    ns = int(round(seconds * 1e9))
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return sign + _trim(ns / size) + unit
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    out = sign
+    if hours:
+        out += f"{hours}h"
+    if hours or minutes:
+        out += f"{minutes}m"
+    return out + _trim(rest / 1e9) + "s"
+
+
+def _trim(value: float) -> str:
+    text = f"{value:.9f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def pod_ref(pod: Obj) -> str:
+    """format.Pod: ``name_namespace(uid)``."""
+    meta = pod["metadata"]
+    return f"{meta['name']}_{meta.get('namespace', '')}({meta.get('uid', '')})"
+
+
+class Container:
+    """The kubelet's view of one container slot of a pod, across its restarts."""
+
+    __slots__ = ("name", "spec", "init", "state", "reason", "message", "started_at",
+                 "finished_at", "exit_code", "ever_ran", "restart_count", "last_term",
+                 "container_id", "ready", "started", "busy", "timer", "backoff",
+                 "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
+                 "crash_noted", "probe_state", "term", "env", "files", "dirs")
+
+    def __init__(self, spec: dict[str, Any], init: bool):
+        self.name: str = spec["name"]
+        self.spec = spec
+        self.init = init
+        self.state = "waiting"  # waiting | running | terminated
+        self.reason = "PodInitializing" if not init else "PodInitializing"
+        self.message = ""
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.exit_code = 0
+        self.ever_ran = False
+        self.restart_count = 0
+        self.last_term: dict[str, Any] | None = None
+        self.container_id = ""
+        self.ready = False
+        self.started = False
+        self.busy: str | None = None  # pulling | creating | backoff | pullbackoff | stopping
+        self.timer: Timer | None = None
+        self.backoff = 0.0  # crash-loop back-off (flowcontrol.Backoff entry)
+        self.backoff_updated: float | None = None
+        self.plan: images.Plan | None = None
+        self.logs: list[str] = []
+        self.prev_logs: list[str] = []
+        self.run = 0  # increments per started container; stale timers compare it
+        self.image_id = ""
+        self.crash_noted = False
+        self.probe_state: Any = None
+        self.term: dict[str, Any] | None = None  # how the latest run ended
+        self.env: dict[str, str] = {}  # the environment the current run started with
+        self.files: dict[str, str] = {}  # the container's own writable layer
+        self.dirs: set[str] = set()
+
+    @property
+    def field_path(self) -> str:
+        return f"spec.{'initContainers' if self.init else 'containers'}{{{self.name}}}"
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.busy = None
+
+
+class PodRun:
+    """What the kubelet runs for one pod."""
+
+    __slots__ = ("uid", "namespace", "name", "spec", "init", "main", "ip", "sandbox",
+                 "sandbox_timer", "start_time", "terminating", "done", "cond_times",
+                 "pull_backoff", "stop_timers", "volumes", "unready")
+
+    def __init__(self, pod: Obj):
+        meta = pod["metadata"]
+        self.uid: str = meta["uid"]
+        self.namespace: str = meta.get("namespace", "")
+        self.name: str = meta["name"]
+        self.spec: dict[str, Any] = pod["spec"]
+        self.init = [Container(c, True) for c in self.spec.get("initContainers") or []]
+        self.main = [Container(c, False) for c in self.spec.get("containers") or []]
+        if not self.init:
+            for c in self.main:
+                c.reason = "ContainerCreating"
+        else:
+            self.init[0].reason = "PodInitializing"
+        self.ip = ""
+        self.sandbox: str | None = None  # None | creating | ready
+        self.sandbox_timer: Timer | None = None
+        self.start_time = ""
+        self.terminating = False
+        self.done = False  # terminal phase reached or removed
+        self.cond_times: dict[str, tuple[str, str]] = {}
+        self.pull_backoff: dict[str, tuple[float, float]] = {}  # image -> (backoff, updated)
+        self.stop_timers: list[Timer] = []
+        self.volumes: dict[str, dict[str, str]] = {}  # pod-level volumes (emptyDir…)
+        self.unready = False  # a fault made the pod's readiness fail (set_ready)
+
+    @property
+    def containers(self) -> list[Container]:
+        return self.init + self.main
+
+    def container(self, name: str | None) -> Container | None:
+        if name is None:
+            return self.main[0] if self.main else None
+        for c in self.containers:
+            if c.name == name:
+                return c
+        return None
+
+
+class Kubelet:
+    def __init__(self, manager: NodeManager, node_name: str, host_ip: str, pod_cidr: str):
+        self.manager = manager
+        cluster = manager.cluster
+        self.cluster = cluster
+        self.api = cluster.api
+        self.clock = cluster.clock
+        self.timings = cluster.timings
+        self.node_name = node_name
+        self.host_ip = host_ip
+        self.pod_cidr = pod_cidr
+        self._net_prefix = pod_cidr.rsplit(".", 1)[0]  # 10.244.N
+        self.gateway = f"{self._net_prefix}.1"  # the bridge: where probes come from
+        self.host_paths: dict[str, dict[str, str]] = {}
+        self._next_ip = 2
+        self._ips_in_use: set[str] = set()
+        self.alive = True
+        self.pods: dict[str, PodRun] = {}
+        self.images: set[str] = set()  # normalized references present on the node
+        self._pulls: dict[str, tuple[float, float, list[tuple[PodRun, Container, float]]]] = {}
+
+    # -- watch ------------------------------------------------------------------------
+    def on_pod(self, etype: str, pod: Obj, old: Obj | None) -> None:
+        """A change to a pod bound to this node (called from the store, so only schedule)."""
+        uid = pod["metadata"]["uid"]
+        if etype == "DELETED":
+            pr = self.pods.pop(uid, None)
+            if pr is not None:
+                self._forget(pr)
+            return
+        if not self.alive:
+            return
+        pr = self.pods.get(uid)
+        if pr is None:
+            if pod["status"].get("phase") in ("Succeeded", "Failed"):
+                return
+            pr = PodRun(pod)
+            self.pods[uid] = pr
+            self.clock.call_soon(self._admit, pr)
+            return
+        if pod["metadata"].get("deletionTimestamp") and not pr.terminating:
+            self.clock.call_soon(self._begin_termination, pr)
+        elif old is not None and pod["spec"] is not old["spec"] and \
+                pod["spec"].get("containers") != old["spec"].get("containers"):
+            self.clock.call_soon(self._spec_changed, pr, pod["spec"])
+
+    def _spec_changed(self, pr: PodRun, spec: dict[str, Any]) -> None:
+        """A container's definition changed (a new image): restart it with the new one."""
+        if pr.done or pr.terminating or not self.alive:
+            return
+        pr.spec = spec
+        wanted = {c.get("name"): c for c in spec.get("containers") or []}
+        for c in pr.main:
+            new = wanted.get(c.name)
+            if new is None or new == c.spec:
+                continue
+            c.spec = new
+            if c.state == "running":
+                self.kill_container(pr, c, f"Container {c.name} definition changed, "
+                                    "will be restarted")
+            elif c.busy in ("pulling", "pullbackoff", "pullerror", "backoff") or \
+                    c.state == "waiting":
+                c.cancel()
+                c.backoff_updated = None
+                if c.ever_ran:
+                    c.state = "terminated"
+                self.sync(pr)
+
+    # -- admission and sandbox --------------------------------------------------------
+    def _admit(self, pr: PodRun) -> None:
+        if pr.done or not self.alive or self.pods.get(pr.uid) is not pr:
+            return
+        pod = self._stored(pr)
+        if pod is None:
+            return
+        pr.start_time = self.clock.timestamp()
+        if pod["metadata"].get("deletionTimestamp"):
+            self._begin_termination(pr)
+            return
+        self.manager.mark_dirty(self, pr)
+        self.sync(pr)
+
+    def _stored(self, pr: PodRun) -> Obj | None:
+        pod = self.cluster.store.get(PODS, pr.namespace, pr.name)
+        if pod is None or pod["metadata"]["uid"] != pr.uid:
+            return None
+        return pod
+
+    def _allocate_ip(self) -> str:
+        for _ in range(253):
+            candidate = f"{self._net_prefix}.{self._next_ip}"
+            self._next_ip = self._next_ip + 1 if self._next_ip < 254 else 2
+            if candidate not in self._ips_in_use:
+                self._ips_in_use.add(candidate)
+                return candidate
+        raise RuntimeError(f"node {self.node_name}: pod CIDR {self.pod_cidr} exhausted")
+
+    def _sandbox_ready(self, pr: PodRun) -> None:
+        pr.sandbox_timer = None
+        if pr.done or pr.terminating or not self.alive:
+            return
+        pr.sandbox = "ready"
+        pr.ip = self._allocate_ip()
+        self.manager.mark_dirty(self, pr)
+        self.sync(pr)
+
+    # -- the sync loop ----------------------------------------------------------------
+    def sync(self, pr: PodRun) -> None:
+        """Take the next step for every container of the pod (SyncPod)."""
+        if pr.done or not self.alive or pr.terminating:
+            return
+        if pr.sandbox is None:
+            pr.sandbox = "creating"
+            pr.sandbox_timer = self.clock.call_later(self.timings.sandbox_start_seconds,
+                                                     self._sandbox_ready, pr)
+            return
+        if pr.sandbox != "ready":
+            return
+        policy = pr.spec.get("restartPolicy", "Always")
+        for c in pr.init:
+            if c.state == "terminated" and c.exit_code == 0:
+                continue
+            if c.state == "terminated" and policy == "Never":
+                self._finish_terminal(pr)
+                return
+            self._drive(pr, c, policy)
+            return
+        for c in pr.main:
+            self._drive(pr, c, policy)
+        if self._phase(pr) in ("Succeeded", "Failed"):
+            self._finish_terminal(pr)
+
+    def _should_restart(self, c: Container, policy: str) -> bool:
+        if c.init:
+            return c.exit_code != 0 and policy != "Never"
+        if policy == "Always":
+            return True
+        if policy == "OnFailure":
+            return c.exit_code != 0
+        return False
+
+    def _drive(self, pr: PodRun, c: Container, policy: str) -> None:
+        if c.busy is not None or c.state == "running":
+            return
+        if not c.ever_ran and c.state == "waiting" and c.reason not in ("CrashLoopBackOff",):
+            self._start(pr, c)
+            return
+        if not self._should_restart(c, policy):
+            return
+        # doBackOff (kuberuntime_manager.go): the back-off key is the container; the
+        # reference time its last exit.
+        finished = c.finished_at if c.finished_at is not None else self.clock.now
+        if self._in_backoff(c, finished):
+            remaining = finished + c.backoff - self.clock.now
+            pod = self._stored(pr)
+            if not c.crash_noted and pod is not None:
+                c.crash_noted = True
+                self.api.record_event(
+                    pod, "Warning", "BackOff",
+                    f"Back-off restarting failed container {c.name} in pod {pod_ref(pod)}",
+                    COMPONENT, self.node_name, c.field_path)
+            c.state = "waiting"
+            c.reason = "CrashLoopBackOff"
+            c.message = (f"back-off {go_duration(c.backoff)} restarting failed container="
+                         f"{c.name} pod={pod_ref(pod) if pod else pr.name}")
+            c.busy = "backoff"
+            c.timer = self.clock.call_later(max(remaining, 0.0), self._backoff_over, pr, c)
+            self.manager.mark_dirty(self, pr)
+            return
+        self._next_backoff(c, finished)
+        self._start(pr, c)
+
+    def _in_backoff(self, c: Container, finished: float) -> bool:
+        if c.backoff_updated is None:
+            return False
+        if finished - c.backoff_updated > self.timings.crashloop_reset_after:
+            return False  # ran long enough: the back-off is forgotten
+        return self.clock.now - finished < c.backoff
+
+    def _next_backoff(self, c: Container, finished: float) -> None:
+        t = self.timings
+        if c.backoff_updated is None or finished - c.backoff_updated > t.crashloop_reset_after:
+            c.backoff = t.crashloop_initial_backoff
+        else:
+            c.backoff = min(c.backoff * 2, t.crashloop_max_backoff)
+        c.backoff_updated = self.clock.now
+
+    def _backoff_over(self, pr: PodRun, c: Container) -> None:
+        c.timer = None
+        c.busy = None
+        if pr.done or pr.terminating or not self.alive:
+            return
+        self._next_backoff(c, c.finished_at if c.finished_at is not None else self.clock.now)
+        self._start(pr, c)
+
+    # -- image pull -------------------------------------------------------------------
+    def event(self, pr: PodRun, c: Container | None, etype: str, reason: str, message: str
+              ) -> None:
+        pod = self._stored(pr)
+        if pod is not None:
+            self.api.record_event(pod, etype, reason, message, COMPONENT, self.node_name,
+                                  c.field_path if c is not None else None)
+
+    def _start(self, pr: PodRun, c: Container) -> None:
+        """EnsureImageExists, then create and start the container."""
+        image = c.spec.get("image") or ""
+        ref = images.parse_image(image)
+        present = ref.normalized in self.images
+        policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
+        c.crash_noted = False
+        if policy == "Never" or (policy == "IfNotPresent" and present):
+            if not present:
+                msg = f'Container image "{image}" is not present with pull policy of Never'
+                self.event(pr, c, "Warning", "ErrImageNeverPull", msg)
+                self._waiting(pr, c, "ErrImageNeverPull", msg)
+                return
+            self.event(pr, c, "Normal", "Pulled",
+                        f'Container image "{image}" already present on machine')
+            self._create(pr, c)
+            return
+        backoff, updated = pr.pull_backoff.get(image, (0.0, -1e18))
+        if self.clock.now - updated < backoff:
+            msg = f'Back-off pulling image "{image}"'
+            self.event(pr, c, "Normal", "BackOff", msg)
+            self.event(pr, c, "Warning", "Failed", "Error: ImagePullBackOff")
+            self._waiting(pr, c, "ImagePullBackOff", msg)
+            c.busy = "pullbackoff"
+            c.timer = self.clock.call_later(updated + backoff - self.clock.now,
+                                            self._retry, pr, c)
+            return
+        self.event(pr, c, "Normal", "Pulling", f'Pulling image "{image}"')
+        c.busy = "pulling"
+        if not images.image_exists(image, self.cluster.spec.missing_images):
+            c.timer = self.clock.call_later(min(1.0, self.timings.image_pull_seconds),
+                                            self._pull_failed, pr, c)
+            return
+        key = ref.normalized
+        if key in self._pulls:
+            self._pulls[key][2].append((pr, c, self.clock.now))
+            return
+        duration = self.timings.image_pull_seconds
+        if present:  # Always: the registry is asked again, the layers are already here
+            duration = duration / 4
+        self._pulls[key] = (self.clock.now, duration, [(pr, c, self.clock.now)])
+        self.clock.call_later(duration, self._pull_done, key)
+
+    def _waiting(self, pr: PodRun, c: Container, reason: str, message: str) -> None:
+        if c.ever_ran and c.state == "terminated":
+            # A restarting container keeps showing how it last ended until it runs again.
+            pass
+        c.state, c.reason, c.message = "waiting", reason, message
+        self.manager.mark_dirty(self, pr)
+
+    def _retry(self, pr: PodRun, c: Container) -> None:
+        c.timer = None
+        c.busy = None
+        if pr.done or pr.terminating or not self.alive:
+            return
+        self._start(pr, c)
+
+    def _pull_failed(self, pr: PodRun, c: Container) -> None:
+        c.timer = None
+        if pr.done or pr.terminating or not self.alive:
+            c.busy = None
+            return
+        image = c.spec.get("image") or ""
+        err = images.pull_error(image)
+        self.event(pr, c, "Warning", "Failed", f'Failed to pull image "{image}": {err}')
+        self.event(pr, c, "Warning", "Failed", "Error: ErrImagePull")
+        t = self.timings
+        backoff, updated = pr.pull_backoff.get(image, (0.0, None))  # type: ignore[arg-type]
+        if updated is None or self.clock.now - updated > 2 * t.image_pull_max_backoff:
+            backoff = t.image_pull_initial_backoff
+        else:
+            backoff = min(backoff * 2, t.image_pull_max_backoff)
+        pr.pull_backoff[image] = (backoff, self.clock.now)
+        self._waiting(pr, c, "ErrImagePull", err)
+        # The pod worker syncs again shortly and then reports the back-off.
+        c.busy = "pullerror"
+        c.timer = self.clock.call_later(1.0, self._retry, pr, c)
+
+    def _pull_done(self, key: str) -> None:
+        began, duration, waiters = self._pulls.pop(key)
+        self.images.add(key)
+        for pr, c, since in waiters:
+            if pr.done or pr.terminating or c.busy != "pulling" or not self.alive:
+                continue
+            c.busy = None
+            image = c.spec.get("image") or ""
+            pulled = self.clock.now - max(began, since)
+            waited = self.clock.now - since
+            self.event(pr, c, "Normal", "Pulled",
+                        f'Successfully pulled image "{image}" in {go_duration(pulled)} '
+                        f"({go_duration(waited)} including waiting). Image size: "
+                        f"{images.image_size(image)} bytes.")
+            self._create(pr, c)
+
+    # -- containers -------------------------------------------------------------------
+    def _create(self, pr: PodRun, c: Container) -> None:
+        c.busy = "creating"
+        c.timer = self.clock.call_later(self.timings.container_start_seconds,
+                                        self._run_container, pr, c)
+
+    def _run_container(self, pr: PodRun, c: Container) -> None:
+        c.timer = None
+        c.busy = None
+        if pr.done or pr.terminating or not self.alive:
+            return
+        c.env = self.manager.container_env(self, pr, c)
+        c.files, c.dirs = {}, set()
+        plan = images.plan_for(c.spec, self.manager.shell_context(self, pr, c))
+        if c.ever_ran:
+            c.restart_count += 1
+            c.last_term = c.term
+        c.term = None
+        cid = f"{self.cluster.clock.rng.getrandbits(256):064x}"
+        c.container_id = f"containerd://{cid}"
+        c.image_id = images.image_id(c.spec.get("image") or "")
+        c.plan = plan
+        c.run += 1
+        c.prev_logs, c.logs = c.logs, []
+        c.ever_ran = True
+        self.event(pr, c, "Normal", "Created", f"Created container: {c.name}")
+        if plan.start_error:
+            self.event(pr, c, "Warning", "Failed", f"Error: {plan.start_error}")
+            c.started_at = None
+            self._terminate_container(c, plan.exit_code, "StartError", plan.start_error)
+            self.manager.mark_dirty(self, pr)
+            self.sync(pr)
+            return
+        self.event(pr, c, "Normal", "Started", f"Started container {c.name}")
+        c.state, c.reason, c.message = "running", "", ""
+        c.started_at = self.clock.now
+        c.finished_at = None
+        c.started = not c.spec.get("startupProbe")
+        c.ready = c.started and not c.spec.get("readinessProbe") and not c.init \
+            and not pr.unready
+        self.manager.container_started(self, pr, c)
+        for offset, line in plan.output:
+            if offset <= 0:
+                c.logs.append(line)
+            else:
+                self.clock.call_later(offset, self._log_line, c, c.run, line)
+        if plan.runs_for is not None:
+            self.clock.call_later(plan.runs_for, self._process_exit, pr, c, c.run,
+                                  plan.exit_code)
+        self.manager.mark_dirty(self, pr)
+
+    def _log_line(self, c: Container, run: int, line: str) -> None:
+        if c.run == run and c.state == "running":
+            c.logs.append(line)
+
+    def _process_exit(self, pr: PodRun, c: Container, run: int, code: int) -> None:
+        if c.run != run or c.state != "running" or pr.done:
+            return
+        self.container_exited(pr, c, code)
+
+    def container_exited(self, pr: PodRun, c: Container, code: int,
+                         reason: str | None = None, message: str = "") -> None:
+        """The container's main process ended (on its own, killed, or crashed)."""
+        if reason is None:
+            reason = "Completed" if code == 0 else "Error"
+        self._terminate_container(c, code, reason, message)
+        self.manager.container_stopped(self, pr, c)
+        if not self.alive:
+            return  # nobody notices until the kubelet is back
+        self.manager.mark_dirty(self, pr)
+        if not pr.terminating:
+            self.sync(pr)
+
+    def _terminate_container(self, c: Container, code: int, reason: str, message: str) -> None:
+        c.state = "terminated"
+        c.exit_code = code
+        c.reason = reason
+        c.message = message
+        c.finished_at = self.clock.now
+        c.ready = False
+        c.started = False
+        c.term = self._terminated_state(c)
+
+    def _terminated_state(self, c: Container) -> dict[str, Any]:
+        term: dict[str, Any] = {"exitCode": c.exit_code, "reason": c.reason}
+        if c.message:
+            term["message"] = c.message
+        term["startedAt"] = self.clock.timestamp(c.started_at) if c.started_at is not None \
+            else self.clock.timestamp(0) if c.reason == "StartError" else None
+        term["finishedAt"] = self.clock.timestamp(c.finished_at)
+        if c.container_id:
+            term["containerID"] = c.container_id
+        if c.reason == "StartError":
+            term["startedAt"] = "1970-01-01T00:00:00Z"
+        return term
+
+    def kill_container(self, pr: PodRun, c: Container, message: str,
+                       probe: dict[str, Any] | None = None) -> None:
+        """Stop a running container so it restarts (a failed liveness/startup probe)."""
+        self.event(pr, c, "Normal", "Killing", message)
+        grace = (probe or {}).get("terminationGracePeriodSeconds")
+        if grace is None:
+            grace = pr.spec.get("terminationGracePeriodSeconds", 30)
+        plan = c.plan
+        needs = None if plan is None else plan.stop_seconds
+        if needs is None or needs > float(grace):
+            after, code = float(grace), 137
+        else:
+            after, code = needs, plan.stop_exit_code if plan else 0
+        c.ready = False
+        self.manager.mark_dirty(self, pr)
+        self.clock.call_later(after, self._killed, pr, c, c.run, code)
+
+    def _killed(self, pr: PodRun, c: Container, run: int, code: int) -> None:
+        if c.run == run and c.state == "running" and not pr.done:
+            self.container_exited(pr, c, code)
+
+    def signal(self, pr: PodRun, c: Container, signal: int) -> None:
+        """A signal to the container's PID 1 from inside (``kill 1``): a process that has
+        no handler for it ignores it, as PID 1 in a PID namespace does."""
+        plan = c.plan
+        if plan is None or plan.stop_seconds is None or signal == 9:
+            return
+        self.clock.call_later(plan.stop_seconds, self._killed, pr, c, c.run,
+                              plan.stop_exit_code)
+
+    def crash(self, pr: PodRun, c: Container, exit_code: int = 1) -> None:
+        if c.state != "running":
+            raise errors.bad_request(
+                f'container "{c.name}" in pod "{pr.name}" is not running')
+        self.container_exited(pr, c, exit_code)
+
+    # -- termination ------------------------------------------------------------------
+    def _begin_termination(self, pr: PodRun) -> None:
+        if pr.done or pr.terminating or not self.alive:
+            return
+        pod = self._stored(pr)
+        if pod is None:
+            return
+        pr.terminating = True
+        if pr.sandbox_timer is not None:
+            pr.sandbox_timer.cancel()
+        grace = float(pod["metadata"].get("deletionGracePeriodSeconds",
+                                           pr.spec.get("terminationGracePeriodSeconds", 30)))
+        pending = 0
+        for c in pr.containers:
+            c.cancel()
+            if c.state != "running":
+                continue
+            self.event(pr, c, "Normal", "Killing", f"Stopping container {c.name}")
+            plan = c.plan
+            needs = None if plan is None else plan.stop_seconds
+            if needs is None or needs > grace:
+                after, code = grace, 137
+            else:
+                after, code = needs, plan.stop_exit_code if plan else 0
+            pending += 1
+            pr.stop_timers.append(self.clock.call_later(after, self._stopped, pr, c, c.run,
+                                                        code))
+        if not pending:
+            self._terminated(pr)
+
+    def _stopped(self, pr: PodRun, c: Container, run: int, code: int) -> None:
+        if c.run == run and c.state == "running":
+            self._terminate_container(c, code, "Completed" if code == 0 else "Error", "")
+            self.manager.container_stopped(self, pr, c)
+        if not self.alive:
+            return
+        if all(x.state != "running" for x in pr.containers):
+            self._terminated(pr)
+
+    def _terminated(self, pr: PodRun) -> None:
+        """Every container has stopped: report the final status and let the pod go."""
+        for c in pr.containers:
+            if c.state == "waiting" and not c.ever_ran:
+                c.reason = c.reason or "ContainerCreating"
+        self.manager.write_status(self, pr)
+        pr.done = True
+        self._release(pr)
+        try:
+            self.api.finish_delete(PODS, pr.namespace, pr.name)
+        except errors.StatusError:
+            pass
+
+    def _finish_terminal(self, pr: PodRun) -> None:
+        """restartPolicy Never/OnFailure: the pod ended; its containers won't run again."""
+        self.manager.write_status(self, pr)
+        pr.done = True
+        self._release(pr)
+
+    def _release(self, pr: PodRun) -> None:
+        if pr.ip:
+            self._ips_in_use.discard(pr.ip)
+
+    def _forget(self, pr: PodRun) -> None:
+        pr.done = True
+        if pr.sandbox_timer is not None:
+            pr.sandbox_timer.cancel()
+        for c in pr.containers:
+            c.cancel()
+            if c.state == "running":
+                c.state = "terminated"
+                self.manager.container_stopped(self, pr, c)
+        for t in pr.stop_timers:
+            t.cancel()
+        self._release(pr)
+
+    # -- failure and recovery ---------------------------------------------------------
+    def fail(self) -> None:
+        """The kubelet stops: no status, no restarts; running containers keep running."""
+        self.alive = False
+        for pr in self.pods.values():
+            if pr.sandbox_timer is not None:
+                pr.sandbox_timer.cancel()
+                pr.sandbox_timer = None
+                pr.sandbox = None
+            for c in pr.containers:
+                if c.busy is not None:
+                    c.cancel()
+            for t in pr.stop_timers:
+                t.cancel()
+            pr.stop_timers.clear()
+
+    def recover(self) -> None:
+        """The kubelet is back: it relists its pods and carries on from what it finds."""
+        self.alive = True
+        store = self.cluster.store
+        seen: set[str] = set()
+        for pod in list(store.iter(PODS)):
+            if pod["spec"].get("nodeName") != self.node_name:
+                continue
+            uid = pod["metadata"]["uid"]
+            seen.add(uid)
+            pr = self.pods.get(uid)
+            if pr is None:
+                if pod["status"].get("phase") in ("Succeeded", "Failed"):
+                    continue
+                pr = PodRun(pod)
+                self.pods[uid] = pr
+                self.clock.call_soon(self._admit, pr)
+                continue
+            if pr.done:
+                continue
+            if pod["metadata"].get("deletionTimestamp"):
+                pr.terminating = False
+                self.clock.call_soon(self._begin_termination, pr)
+                continue
+            self.manager.mark_dirty(self, pr)
+            self.clock.call_soon(self.sync, pr)
+        for uid in [u for u in self.pods if u not in seen]:
+            self._forget(self.pods.pop(uid))
+
+    # -- status -----------------------------------------------------------------------
+    def _phase(self, pr: PodRun) -> str:
+        """getPhase (pkg/kubelet/kubelet_pods.go)."""
+        policy = pr.spec.get("restartPolicy", "Always")
+        for c in pr.init:
+            if c.state == "terminated" and c.exit_code == 0:
+                continue
+            if c.state == "terminated" and policy == "Never":
+                return "Failed"
+            return "Pending"
+        running = waiting = stopped = succeeded = 0
+        for c in pr.main:
+            if c.state == "running":
+                running += 1
+            elif c.state == "terminated":
+                stopped += 1
+                if c.exit_code == 0:
+                    succeeded += 1
+            elif c.ever_ran:
+                stopped += 1
+                if c.term and c.term.get("exitCode") == 0:
+                    succeeded += 1
+            else:
+                waiting += 1
+        if waiting:
+            return "Pending"
+        if running:
+            return "Running"
+        if stopped:
+            if pr.terminating:
+                return "Succeeded" if stopped == succeeded else "Failed"
+            if policy == "Always":
+                return "Running"
+            if stopped == succeeded:
+                return "Succeeded"
+            if policy == "Never":
+                return "Failed"
+            return "Running"
+        return "Pending"
+
+    def _condition(self, pr: PodRun, ctype: str, status: str, reason: str = "",
+                   message: str = "") -> dict[str, Any]:
+        previous = pr.cond_times.get(ctype)
+        if previous is None or previous[0] != status:
+            pr.cond_times[ctype] = (status, self.clock.timestamp())
+        cond: dict[str, Any] = {"type": ctype, "status": status, "lastProbeTime": None,
+                                "lastTransitionTime": pr.cond_times[ctype][1]}
+        if reason:
+            cond["reason"] = reason
+        if message:
+            cond["message"] = message
+        return cond
+
+    def _container_status(self, c: Container) -> dict[str, Any]:
+        image = c.spec.get("image") or ""
+        out: dict[str, Any] = {"name": c.name}
+        if c.state == "running":
+            out["state"] = {"running": {"startedAt": self.clock.timestamp(c.started_at)}}
+        elif c.state == "terminated" and c.term is not None:
+            out["state"] = {"terminated": c.term}
+        else:
+            waiting: dict[str, Any] = {"reason": c.reason}
+            if c.message:
+                waiting["message"] = c.message
+            out["state"] = {"waiting": waiting}
+        # While waiting to run again, the last state is how the latest run ended.
+        last = c.term if c.state == "waiting" and c.term is not None else c.last_term
+        out["lastState"] = {"terminated": last} if last else {}
+        out["ready"] = c.ready
+        out["restartCount"] = c.restart_count
+        if c.ever_ran:
+            out["image"] = images.parse_image(image).normalized
+            out["imageID"] = c.image_id
+            out["containerID"] = c.container_id
+        else:
+            out["image"] = image
+            out["imageID"] = ""
+        out["started"] = c.started
+        return out
+
+    def build_status(self, pr: PodRun, current: dict[str, Any]) -> dict[str, Any]:
+        status = dict(current)
+        phase = self._phase(pr)
+        status["phase"] = phase
+        unready = [c.name for c in pr.main if not c.ready]
+        incomplete = [c.name for c in pr.init
+                      if not (c.state == "terminated" and c.exit_code == 0)]
+        conds = [self._condition(pr, "PodReadyToStartContainers",
+                                 "True" if pr.sandbox == "ready" and not pr.done else "False")]
+        if incomplete:
+            conds.append(self._condition(pr, "Initialized", "False", "ContainersNotInitialized",
+                                         f"containers with incomplete status: "
+                                         f"[{' '.join(incomplete)}]"))
+        else:
+            conds.append(self._condition(pr, "Initialized", "True"))
+        if phase == "Succeeded":
+            ready = [self._condition(pr, t, "False", "PodCompleted")
+                     for t in ("Ready", "ContainersReady")]
+        elif unready:
+            msg = f"containers with unready status: [{' '.join(unready)}]"
+            ready = [self._condition(pr, t, "False", "ContainersNotReady", msg)
+                     for t in ("Ready", "ContainersReady")]
+        else:
+            ready = [self._condition(pr, t, "True") for t in ("Ready", "ContainersReady")]
+        conds += ready
+        others = [c for c in current.get("conditions") or []
+                  if c.get("type") not in _KUBELET_CONDITIONS]
+        if not any(c.get("type") == "PodScheduled" for c in others):
+            others.insert(0, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                              "lastTransitionTime": pr.start_time})
+        status["conditions"] = conds + others
+        status["hostIP"] = self.host_ip
+        status["hostIPs"] = [{"ip": self.host_ip}]
+        if pr.ip:
+            status["podIP"] = pr.ip
+            status["podIPs"] = [{"ip": pr.ip}]
+        if pr.start_time:
+            status["startTime"] = pr.start_time
+        if pr.init:
+            status["initContainerStatuses"] = [self._container_status(c) for c in pr.init]
+        status["containerStatuses"] = [self._container_status(c) for c in pr.main]
+        return status

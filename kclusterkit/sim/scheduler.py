@@ -1,0 +1,657 @@
+"""kube-scheduler: place pending pods on nodes, or say why none fits.
+
+The filter and score plugins follow the default profile (pkg/scheduler/framework/plugins):
+NodeUnschedulable, TaintToleration, NodeAffinity and NodeResourcesFit filter;
+NodeResourcesFit (LeastAllocated), NodeResourcesBalancedAllocation and PodTopologySpread's
+system-default spreading score; percentageOfNodesToScore limits how many feasible nodes
+are scored, and ties are broken by reservoir sampling. A failure is reported with
+FitError's exact aggregated message. Because a simulated cluster may hold 1,000 nodes and
+30,000 pods, the scheduler keeps a cache of per-node requests updated from pod events,
+caches the static filters per (tolerations, selector, affinity) signature, keeps node
+data in flat lists, and schedules every pending pod of an instant in one clock event.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections import Counter
+from typing import Any
+
+from kclusterkit.sim import errors
+from kclusterkit.sim.kinds.pods import pod_requests
+from kclusterkit.sim.meta import Obj, clone, controller_of
+from kclusterkit.sim.quantity import cpu_millis, memory_bytes
+from kclusterkit.sim.resources import NODES, PODS
+
+COMPONENT = "default-scheduler"
+# schedutil.DefaultMilliCPURequest / DefaultMemoryRequest: what scoring assumes for a
+# container that requests nothing.
+DEFAULT_MILLI_CPU = 100
+DEFAULT_MEMORY = 200 * 1024 * 1024
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE = 5
+MAX_NODE_SCORE = 100
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+
+# Filter reasons, worded as the plugins word them.
+REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+REASON_NODE_NAME = "node(s) didn't match the requested node name"
+REASON_TOO_MANY_PODS = "Too many pods"
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+NO_VICTIMS = "No preemption victims found for incoming pod"
+
+
+# -- taints and tolerations (shared with the node lifecycle controller) -----------------
+
+
+def tolerates(toleration: dict[str, Any], taint: dict[str, Any]) -> bool:
+    """v1.Toleration.ToleratesTaint."""
+    effect = toleration.get("effect")
+    if effect and effect != taint.get("effect"):
+        return False
+    key = toleration.get("key")
+    if key and key != taint.get("key"):
+        return False
+    op = toleration.get("operator") or "Equal"
+    if op == "Exists":
+        return True
+    return (toleration.get("value") or "") == (taint.get("value") or "")
+
+
+def untolerated(taints: list[dict[str, Any]], tolerations: list[dict[str, Any]],
+                effects: tuple[str, ...] = ("NoSchedule", "NoExecute")) -> dict[str, Any] | None:
+    """FindMatchingUntoleratedTaint: the first taint of ``effects`` no toleration tolerates."""
+    for taint in taints:
+        if taint.get("effect") not in effects:
+            continue
+        if not any(tolerates(t, taint) for t in tolerations):
+            return taint
+    return None
+
+
+def _match_expression(labels: dict[str, str], expr: dict[str, Any]) -> bool:
+    key, op, values = expr.get("key", ""), expr.get("operator"), expr.get("values") or []
+    if op == "In":
+        return key in labels and labels[key] in values
+    if op == "NotIn":
+        return key not in labels or labels[key] not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    if op in ("Gt", "Lt"):
+        try:
+            have, want = int(labels[key]), int(values[0])
+        except (KeyError, ValueError, IndexError):
+            return False
+        return have > want if op == "Gt" else have < want
+    return False
+
+
+def _term_matches(node: Obj, term: dict[str, Any]) -> bool:
+    labels = node["metadata"].get("labels") or {}
+    exprs = term.get("matchExpressions") or []
+    fields = term.get("matchFields") or []
+    if not exprs and not fields:
+        return False  # an empty term matches nothing
+    for expr in exprs:
+        if not _match_expression(labels, expr):
+            return False
+    for expr in fields:
+        if expr.get("key") == "metadata.name" and \
+                not _match_expression({"metadata.name": node["metadata"]["name"]}, expr):
+            return False
+    return True
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = version.lstrip("v").split("-", 1)[0].split(".")
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return (1, 34, 0)
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """numFeasibleNodesToFind (schedule_one.go) with percentageOfNodesToScore unset."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    adaptive = percentage
+    if adaptive <= 0:
+        adaptive = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE)
+    num = num_all_nodes * adaptive // 100
+    return max(num, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+class _Nodes:
+    """The scheduler cache's node side, as flat lists indexed by node position."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+        self.objs: list[Obj | None] = []
+        self.alloc_cpu: list[int] = []
+        self.alloc_mem: list[int] = []
+        self.alloc_pods: list[int] = []
+        self.req_cpu: list[int] = []  # sum of requests of pods on the node (fit)
+        self.req_mem: list[int] = []
+        self.nz_cpu: list[int] = []  # the same with non-zero defaults (scoring)
+        self.nz_mem: list[int] = []
+        self.pods: list[int] = []
+        self.generation = 0
+
+    def add(self, name: str) -> int:
+        idx = len(self.names)
+        self.names.append(name)
+        self.index[name] = idx
+        for lst in (self.alloc_cpu, self.alloc_mem, self.alloc_pods, self.req_cpu,
+                    self.req_mem, self.nz_cpu, self.nz_mem, self.pods):
+            lst.append(0)
+        self.objs.append(None)
+        return idx
+
+
+class _Queued:
+    __slots__ = ("key", "uid", "priority", "seq", "attempts", "backoff_until", "since",
+                 "last_message")
+
+    def __init__(self, key: tuple[str, str], uid: str, priority: int, seq: int):
+        self.key = key
+        self.uid = uid
+        self.priority = priority
+        self.seq = seq
+        self.attempts = 0
+        self.backoff_until = 0.0
+        self.since = 0.0
+        self.last_message = ""
+
+
+class Scheduler:
+    def __init__(self, cluster: Any):
+        self.cluster = cluster
+        self.api = cluster.api
+        self.store = cluster.store
+        self.clock = cluster.clock
+        self.timings = cluster.timings
+        self.nodes = _Nodes()
+        # assigned pod key -> (node idx, cpu, mem, nz cpu, nz mem, owner uid)
+        self.assigned: dict[tuple[str, str], tuple[int, int, int, int, int, str]] = {}
+        self.owner_counts: dict[str, dict[int, int]] = {}
+        self.active: dict[tuple[str, str], _Queued] = {}
+        self.backoff: dict[tuple[str, str], _Queued] = {}
+        self.unschedulable: dict[tuple[str, str], _Queued] = {}
+        self._seq = 0
+        self._static: dict[Any, tuple[int, list[int], Counter[str], set[int]]] = {}
+        self._next_start = 0
+        self._cycle_timer: Any = None
+        self._backoff_timer: Any = None
+        self.bound = 0
+        self.busy_seconds = 0.0  # wall time spent in scheduling cycles (bench figures)
+        for node in self.store.iter(NODES):
+            self._on_node("ADDED", node, None)
+        for pod in self.store.iter(PODS):
+            self._on_pod("ADDED", pod, None)
+        self.store.subscribe(NODES, self._on_node)
+        self.store.subscribe(PODS, self._on_pod)
+        self.clock.call_later(30.0, self._flush_unschedulable)
+
+    # -- cache: nodes -----------------------------------------------------------------
+    def _on_node(self, etype: str, obj: Obj, old: Obj | None) -> None:
+        nodes = self.nodes
+        name = obj["metadata"]["name"]
+        idx = nodes.index.get(name)
+        if etype == "DELETED":
+            if idx is not None:
+                nodes.objs[idx] = None
+                nodes.alloc_pods[idx] = 0
+                nodes.generation += 1
+            return
+        if idx is None:
+            idx = nodes.add(name)
+        elif old is not None and not self._node_changed(old, obj):
+            nodes.objs[idx] = obj
+            return
+        nodes.objs[idx] = obj
+        alloc = (obj.get("status") or {}).get("allocatable") or {}
+        nodes.alloc_cpu[idx] = cpu_millis(alloc.get("cpu", 0))
+        nodes.alloc_mem[idx] = memory_bytes(alloc.get("memory", 0))
+        nodes.alloc_pods[idx] = int(alloc.get("pods", 0) or 0)
+        nodes.generation += 1
+        self._move_all("NodeChange")
+
+    @staticmethod
+    def _node_changed(old: Obj, new: Obj) -> bool:
+        return (old.get("spec") != new.get("spec")
+                or old["metadata"].get("labels") != new["metadata"].get("labels")
+                or (old.get("status") or {}).get("allocatable")
+                != (new.get("status") or {}).get("allocatable"))
+
+    # -- cache: pods ------------------------------------------------------------------
+    def _on_pod(self, etype: str, obj: Obj, old: Obj | None) -> None:
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        spec = obj["spec"]
+        node = spec.get("nodeName")
+        terminal = (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+        if etype == "DELETED" or terminal or not node:
+            if key in self.assigned and (etype == "DELETED" or terminal):
+                self._unassign(key)
+                self._move_all("AssignedPodDelete")
+        if etype == "DELETED":
+            self._dequeue(key)
+            return
+        if node:
+            self._dequeue(key)
+            if not terminal:
+                held = self.assigned.get(key)
+                if held is None or self.nodes.names[held[0]] != node:
+                    if held is not None:
+                        self._unassign(key)
+                    self._assign(key, obj, node)
+            return
+        if spec.get("schedulerName", COMPONENT) != COMPONENT or meta.get("deletionTimestamp"):
+            self._dequeue(key)
+            return
+        if key in self.active or key in self.backoff:
+            return
+        if key in self.unschedulable:
+            if old is not None and old.get("spec") != spec:
+                self._activate(self.unschedulable.pop(key))
+            return
+        self._seq += 1
+        entry = _Queued(key, meta["uid"], int(spec.get("priority") or 0), self._seq)
+        self._activate(entry)
+
+    def _assign(self, key: tuple[str, str], obj: Obj, node: str) -> None:
+        idx = self.nodes.index.get(node)
+        if idx is None:
+            return
+        cpu, mem, nz_cpu, nz_mem = self._requests(obj["spec"])
+        ref = controller_of(obj)
+        owner = ref["uid"] if ref else ""
+        self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, 1)
+        self.assigned[key] = (idx, cpu, mem, nz_cpu, nz_mem, owner)
+
+    def _unassign(self, key: tuple[str, str]) -> None:
+        idx, cpu, mem, nz_cpu, nz_mem, owner = self.assigned.pop(key)
+        self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, -1)
+
+    def _account(self, idx: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, owner: str,
+                 sign: int) -> None:
+        n = self.nodes
+        n.req_cpu[idx] += sign * cpu
+        n.req_mem[idx] += sign * mem
+        n.nz_cpu[idx] += sign * nz_cpu
+        n.nz_mem[idx] += sign * nz_mem
+        n.pods[idx] += sign
+        if owner:
+            counts = self.owner_counts.setdefault(owner, {})
+            counts[idx] = counts.get(idx, 0) + sign
+            if counts[idx] <= 0:
+                del counts[idx]
+                if not counts:
+                    del self.owner_counts[owner]
+
+    @staticmethod
+    def _requests(spec: dict[str, Any]) -> tuple[int, int, int, int]:
+        cpu, mem = pod_requests(spec)
+        nz_cpu = nz_mem = 0
+        for c in spec.get("containers") or []:
+            req = (c.get("resources") or {}).get("requests") or {}
+            nz_cpu += cpu_millis(req["cpu"]) if "cpu" in req else DEFAULT_MILLI_CPU
+            nz_mem += memory_bytes(req["memory"]) if "memory" in req else DEFAULT_MEMORY
+        return cpu, mem, max(nz_cpu, cpu), max(nz_mem, mem)
+
+    # -- queues -----------------------------------------------------------------------
+    def _dequeue(self, key: tuple[str, str]) -> None:
+        self.active.pop(key, None)
+        self.backoff.pop(key, None)
+        self.unschedulable.pop(key, None)
+
+    def _activate(self, entry: _Queued) -> None:
+        if entry.backoff_until > self.clock.now:
+            self.backoff[entry.key] = entry
+            self._arm_backoff()
+            return
+        self.active[entry.key] = entry
+        if self._cycle_timer is None:
+            self._cycle_timer = self.clock.call_soon(self._cycle)
+
+    def _move_all(self, _event: str) -> None:
+        """MoveAllToActiveOrBackoffQueue: something changed that may let pods fit."""
+        if not self.unschedulable:
+            return
+        waiting, self.unschedulable = self.unschedulable, {}
+        for entry in sorted(waiting.values(), key=lambda e: e.seq):
+            self._activate(entry)
+
+    def _arm_backoff(self) -> None:
+        if not self.backoff:
+            return
+        when = min(e.backoff_until for e in self.backoff.values())
+        if self._backoff_timer is not None:
+            if self._backoff_timer.when <= when:
+                return
+            self._backoff_timer.cancel()
+        self._backoff_timer = self.clock.call_at(when, self._backoff_expired)
+
+    def _backoff_expired(self) -> None:
+        self._backoff_timer = None
+        now = self.clock.now
+        for key in [k for k, e in self.backoff.items() if e.backoff_until <= now]:
+            entry = self.backoff.pop(key)
+            self.active[key] = entry
+        if self.active and self._cycle_timer is None:
+            self._cycle_timer = self.clock.call_soon(self._cycle)
+        self._arm_backoff()
+
+    def _flush_unschedulable(self) -> None:
+        """flushUnschedulablePodsLeftover: retry pods left unschedulable for 5 minutes."""
+        self.clock.call_later(30.0, self._flush_unschedulable)
+        limit = self.timings.scheduler_unschedulable_flush
+        now = self.clock.now
+        for key in [k for k, e in self.unschedulable.items() if now - e.since >= limit]:
+            self._activate(self.unschedulable.pop(key))
+
+    # -- scheduling cycles ------------------------------------------------------------
+    def _cycle(self) -> None:
+        self._cycle_timer = None
+        if self.api.unavailable_reason:
+            # The scheduler cannot reach the API server: try again in a second.
+            self._cycle_timer = self.clock.call_later(1.0, self._cycle)
+            return
+        started = time.perf_counter()
+        # PrioritySort: higher priority first, then first come.
+        batch = sorted(self.active.values(), key=lambda e: (-e.priority, e.seq))
+        self.active.clear()
+        for entry in batch:
+            pod = self.store.get(PODS, *entry.key)
+            if pod is None or pod["metadata"]["uid"] != entry.uid or pod["spec"].get("nodeName"):
+                continue
+            self._schedule_one(entry, pod)
+        self.busy_seconds += time.perf_counter() - started
+
+    def _static_filter(self, pod: Obj) -> tuple[list[int], Counter[str], set[int]]:
+        """NodeUnschedulable, TaintToleration and NodeAffinity, cached per signature."""
+        spec = pod["spec"]
+        tolerations = spec.get("tolerations") or []
+        selector = spec.get("nodeSelector") or {}
+        affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution")
+        signature = (repr(tolerations), repr(sorted(selector.items())), repr(affinity))
+        nodes = self.nodes
+        cached = self._static.get(signature)
+        if cached is not None and cached[0] == nodes.generation:
+            return cached[1], cached[2], cached[3]
+        passing: list[int] = []
+        reasons: Counter[str] = Counter()
+        unresolvable: set[int] = set()
+        key_only = version_hides_taints(self.cluster.spec.kubernetes_version)
+        unschedulable_tolerated = any(
+            tolerates(t, {"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"})
+            for t in tolerations)
+        for idx, obj in enumerate(nodes.objs):
+            if obj is None:
+                continue
+            node_spec = obj.get("spec") or {}
+            if node_spec.get("unschedulable") and not unschedulable_tolerated:
+                reasons[REASON_UNSCHEDULABLE] += 1
+                unresolvable.add(idx)
+                continue
+            taint = untolerated(node_spec.get("taints") or [], tolerations)
+            if taint is not None:
+                if key_only:
+                    reasons["node(s) had untolerated taint(s)"] += 1
+                else:
+                    reasons[f"node(s) had untolerated taint {{{taint.get('key', '')}: "
+                            f"{taint.get('value', '')}}}"] += 1
+                unresolvable.add(idx)
+                continue
+            labels = obj["metadata"].get("labels") or {}
+            if any(labels.get(k) != v for k, v in selector.items()) or (
+                    affinity is not None and not any(
+                        _term_matches(obj, term)
+                        for term in affinity.get("nodeSelectorTerms") or [])):
+                reasons[REASON_AFFINITY] += 1
+                unresolvable.add(idx)
+                continue
+            passing.append(idx)
+        if len(self._static) > 4096:
+            self._static.clear()
+        self._static[signature] = (nodes.generation, passing, reasons, unresolvable)
+        return passing, reasons, unresolvable
+
+    def _schedule_one(self, entry: _Queued, pod: Obj) -> None:
+        nodes = self.nodes
+        cpu, mem, nz_cpu, nz_mem = self._requests(pod["spec"])
+        passing, static_reasons, unresolvable = self._static_filter(pod)
+        num_all = sum(1 for o in nodes.objs if o is not None)
+        limit = num_feasible_nodes_to_find(num_all)
+        n = len(nodes.names)
+        alloc_cpu, alloc_mem, alloc_pods = nodes.alloc_cpu, nodes.alloc_mem, nodes.alloc_pods
+        req_cpu, req_mem, pods = nodes.req_cpu, nodes.req_mem, nodes.pods
+        found: list[int] = []
+        start = self._next_start if n else 0
+        processed = n
+        if passing:
+            pos = bisect_left(passing, start)
+            order = passing[pos:] + passing[:pos]
+            for idx in order:
+                if pods[idx] + 1 > alloc_pods[idx]:
+                    continue
+                if cpu and cpu > alloc_cpu[idx] - req_cpu[idx]:
+                    continue
+                if mem and mem > alloc_mem[idx] - req_mem[idx]:
+                    continue
+                found.append(idx)
+                if len(found) >= limit:
+                    processed = (idx - start) % n + 1
+                    break
+        if n:
+            self._next_start = (start + processed) % n
+        if not found:
+            self._fail(entry, pod, num_all, cpu, mem, passing, static_reasons, unresolvable)
+            return
+        chosen = self._select(found, nz_cpu, nz_mem, pod) if len(found) > 1 else found[0]
+        self._bind(entry, pod, nodes.names[chosen], chosen, cpu, mem, nz_cpu, nz_mem)
+
+    def _select(self, found: list[int], nz_cpu: int, nz_mem: int, pod: Obj) -> int:
+        """Score the feasible nodes and pick the best, ties by reservoir sampling."""
+        nodes = self.nodes
+        alloc_cpu, alloc_mem = nodes.alloc_cpu, nodes.alloc_mem
+        used_cpu, used_mem = nodes.nz_cpu, nodes.nz_mem
+        ref = controller_of(pod)
+        counts = self.owner_counts.get(ref["uid"], {}) if ref else {}
+        # PodTopologySpread with the system default constraint on kubernetes.io/hostname
+        # (maxSkew 3, ScheduleAnyway): raw score (matching pods + maxSkew - 1), normalised
+        # so the emptiest node scores 100. The zone constraint is skipped: our nodes carry
+        # no zone label.
+        spread_max = spread_min = 0
+        if counts:
+            values = [counts.get(i, 0) for i in found]
+            spread_max, spread_min = max(values) + 2, min(values) + 2
+        best = -1
+        chosen = found[0]
+        ties = 0
+        rng = self.clock.rng
+        # Nodes of one shape with the same requests score the same: remember the
+        # resource scores per (allocatable, requested) within this pod's cycle.
+        memo: dict[tuple[int, int, int, int], int] = {}
+        for idx in found:
+            ac, am = alloc_cpu[idx], alloc_mem[idx]
+            c = used_cpu[idx] + nz_cpu
+            m = used_mem[idx] + nz_mem
+            key = (ac, am, c, m)
+            score = memo.get(key, -1)
+            if score < 0:
+                # NodeResourcesFit, LeastAllocated (cpu and memory, weight 1 each).
+                cs = (ac - c) * MAX_NODE_SCORE // ac if 0 < ac and c <= ac else 0
+                ms = (am - m) * MAX_NODE_SCORE // am if 0 < am and m <= am else 0
+                score = (cs + ms) // 2
+                # NodeResourcesBalancedAllocation: 1 - standard deviation of the fractions.
+                fc = min(c / ac, 1.0) if ac else 1.0
+                fm = min(m / am, 1.0) if am else 1.0
+                score += int((1 - abs(fc - fm) / 2) * MAX_NODE_SCORE)
+                memo[key] = score
+            if spread_max:
+                s = counts.get(idx, 0) + 2
+                score += 2 * (MAX_NODE_SCORE * (spread_max + spread_min - s) // spread_max)
+            else:
+                score += 2 * MAX_NODE_SCORE
+            if score > best:
+                best, chosen, ties = score, idx, 1
+            elif score == best:
+                ties += 1
+                if rng.randrange(ties) == 0:
+                    chosen = idx
+        return chosen
+
+    # -- binding ----------------------------------------------------------------------
+    def _bind(self, entry: _Queued, pod: Obj, node: str, idx: int, cpu: int, mem: int,
+              nz_cpu: int, nz_mem: int) -> None:
+        try:
+            bind_pod(self.api, pod, node)
+        except errors.StatusError:
+            entry.attempts += 1
+            self._requeue(entry, "")
+            return
+        self.bound += 1
+        meta = pod["metadata"]
+        self.api.record_event(pod, "Normal", "Scheduled",
+                              f"Successfully assigned {meta.get('namespace', '')}/"
+                              f"{meta['name']} to {node}", COMPONENT)
+
+    def _requeue(self, entry: _Queued, message: str) -> None:
+        t = self.timings
+        backoff = min(t.scheduler_backoff_initial * 2 ** max(entry.attempts - 1, 0),
+                      t.scheduler_backoff_max)
+        entry.backoff_until = self.clock.now + backoff
+        entry.since = self.clock.now
+        entry.last_message = message
+        self.unschedulable[entry.key] = entry
+
+    # -- failures ---------------------------------------------------------------------
+    def _fail(self, entry: _Queued, pod: Obj, num_all: int, cpu: int, mem: int,
+              passing: list[int], static_reasons: Counter[str], unresolvable: set[int]) -> None:
+        reasons = Counter(static_reasons)
+        nodes = self.nodes
+        not_helpful = len(unresolvable)
+        no_victims = 0
+        for idx in passing:
+            node_reasons = []
+            over_capacity = False
+            if nodes.pods[idx] + 1 > nodes.alloc_pods[idx]:
+                node_reasons.append(REASON_TOO_MANY_PODS)
+            if cpu and cpu > nodes.alloc_cpu[idx] - nodes.req_cpu[idx]:
+                node_reasons.append("Insufficient cpu")
+                over_capacity = over_capacity or cpu > nodes.alloc_cpu[idx]
+            if mem and mem > nodes.alloc_mem[idx] - nodes.req_mem[idx]:
+                node_reasons.append("Insufficient memory")
+                over_capacity = over_capacity or mem > nodes.alloc_mem[idx]
+            for reason in node_reasons:
+                reasons[reason] += 1
+            # A request above what the node can ever offer is unresolvable: preemption
+            # cannot help there. Otherwise there is nothing of lower priority to evict.
+            if over_capacity:
+                not_helpful += 1
+            else:
+                no_victims += 1
+        message = fit_error(num_all, reasons)
+        message += " " + self._post_filter_message(pod, num_all, not_helpful, no_victims)
+        entry.attempts += 1
+        self._requeue(entry, message)
+        self._report_unschedulable(pod, message)
+
+    def _post_filter_message(self, pod: Obj, num_all: int, not_helpful: int,
+                             no_victims: int) -> str:
+        spec = pod["spec"]
+        if spec.get("preemptionPolicy") == "Never":
+            preemption = "preemption: not eligible due to preemptionPolicy=Never."
+        else:
+            # No pod has a lower priority than another here (no PriorityClasses), so the
+            # dry run finds no victims on any node where preemption could help.
+            hist: Counter[str] = Counter()
+            if not_helpful:
+                hist[NOT_HELPFUL] = not_helpful
+            if no_victims:
+                hist[NO_VICTIMS] = no_victims
+            missing = num_all - not_helpful - no_victims
+            if missing > 0:
+                hist[NOT_HELPFUL] += missing
+            preemption = "preemption: " + fit_error(num_all, hist)
+        if _version_tuple(self.cluster.spec.kubernetes_version) >= (1, 34):
+            # DynamicResources (GA in v1.34) runs its PostFilter first and has nothing to
+            # deallocate for a pod without claims.
+            return "no new claims to deallocate, " + preemption
+        return preemption
+
+    def _report_unschedulable(self, pod: Obj, message: str) -> None:
+        self.api.record_event(pod, "Warning", "FailedScheduling", message, COMPONENT)
+        current = None
+        for cond in (pod.get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "PodScheduled":
+                current = cond
+        if current and current.get("status") == "False" and \
+                current.get("reason") == "Unschedulable" and current.get("message") == message:
+            return
+        status = clone(pod.get("status") or {})
+        cond = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                "lastTransitionTime": current["lastTransitionTime"]
+                if current and current.get("status") == "False" else self.clock.timestamp(),
+                "reason": "Unschedulable", "message": message}
+        status["conditions"] = [c for c in status.get("conditions") or []
+                                if c.get("type") != "PodScheduled"] + [cond]
+        try:
+            self.api.update({**pod, "status": status}, subresource="status")
+        except errors.StatusError:
+            pass
+
+    # -- figures ----------------------------------------------------------------------
+    def pods_per_second(self) -> float:
+        return self.bound / self.busy_seconds if self.busy_seconds else 0.0
+
+
+def version_hides_taints(version: str) -> bool:
+    """Since v1.34.2 (and the matching patch releases) the TaintToleration filter no
+    longer names the taint in its reason (kubernetes/kubernetes#134740)."""
+    v = _version_tuple(version) + (0, 0, 0)
+    if v[:2] >= (1, 35):
+        return True
+    return v[:2] == (1, 34) and v[2] >= 2
+
+
+def fit_error(num_all: int, reasons: Counter[str]) -> str:
+    """FitError.Error(): ``0/N nodes are available: <sorted histogram>.``"""
+    parts = sorted(f"{count} {reason}" for reason, count in reasons.items() if count)
+    message = f"0/{num_all} nodes are available:"
+    if parts:
+        message += f" {', '.join(parts)}."
+    return message
+
+
+def bind_pod(api: Any, pod: Obj, node_name: str) -> Obj:
+    """What the ``pods/binding`` subresource does: set spec.nodeName once and add the
+    PodScheduled=True condition, in one write."""
+    if api.unavailable_reason:
+        raise errors.unavailable(api.unavailable_reason)
+    meta = pod["metadata"]
+    current = api.store.get(PODS, meta.get("namespace", ""), meta["name"])
+    if current is None:
+        raise errors.not_found("pods", "", meta["name"])
+    if current["spec"].get("nodeName"):
+        raise errors.conflict("pods", "", meta["name"])
+    if current["metadata"].get("deletionTimestamp"):
+        raise errors.StatusError(409, "Conflict", f'pod {meta["name"]} is being deleted, '
+                                 "cannot be assigned to a host")
+    spec = dict(current["spec"])
+    spec["nodeName"] = node_name
+    status = dict(current.get("status") or {})
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+    conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                       "lastTransitionTime": api.clock.timestamp()})
+    status["conditions"] = conditions
+    bound = {**current, "metadata": dict(current["metadata"]), "spec": spec, "status": status}
+    return api.store.update(PODS, bound, check_version=False)
+

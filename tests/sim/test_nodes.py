@@ -1,0 +1,216 @@
+"""Nodes: registration, heartbeats, failure detection, taints and eviction timing."""
+
+from __future__ import annotations
+
+from kubernetes.client.models import V1Node
+
+from kclusterkit.sim.cluster import Cluster, ClusterSpec
+from kclusterkit.sim.meta import condition
+from kclusterkit.sim.resources import EVENTS, LEASES, NODES, PODS
+
+
+def deployment(replicas: int = 3) -> dict:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "n", "image": "nginx:1.25"}]}}},
+    }
+
+
+def ready(cluster: Cluster, name: str) -> dict:
+    cond = condition(cluster.store.must_get(NODES, "", name), "Ready")
+    assert cond is not None
+    return cond
+
+
+def node_events(cluster: Cluster, name: str, reason: str) -> list[dict]:
+    return [e for e in cluster.store.iter(EVENTS, "default")
+            if e["involvedObject"]["name"] == name and e["reason"] == reason]
+
+
+def test_nodes_register_like_kubeadm_nodes() -> None:
+    cluster = Cluster(ClusterSpec(control_plane_nodes=3, worker_nodes=2), seed=1)
+    names = [n["metadata"]["name"] for n in cluster.store.iter(NODES)]
+    assert names == ["control-plane", "control-plane-2", "control-plane-3",
+                     "worker-1", "worker-2"]
+    cp = cluster.store.must_get(NODES, "", "control-plane")
+    assert cp["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] == ""
+    assert cp["spec"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane",
+                                     "effect": "NoSchedule"}]
+    worker = cluster.store.must_get(NODES, "", "worker-2")
+    labels = worker["metadata"]["labels"]
+    assert labels["kubernetes.io/hostname"] == "worker-2"
+    assert labels["kubernetes.io/os"] == labels["beta.kubernetes.io/os"] == "linux"
+    assert labels["kubernetes.io/arch"] == "amd64"
+    assert "taints" not in worker["spec"]
+    assert worker["spec"]["podCIDR"] == "10.244.4.0/24"
+    status = worker["status"]
+    assert status["addresses"] == [{"type": "InternalIP", "address": "172.18.0.6"},
+                                   {"type": "Hostname", "address": "worker-2"}]
+    assert status["capacity"]["cpu"] == "4" and status["capacity"]["pods"] == "110"
+    assert status["capacity"]["memory"] == "8388608Ki"
+    assert status["allocatable"]["memory"] == "8286208Ki"  # minus the 100Mi eviction threshold
+    assert status["nodeInfo"]["kubeletVersion"] == "v1.34.1"
+    assert [c["type"] for c in status["conditions"]] == [
+        "MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
+    rc = ready(cluster, "worker-2")
+    assert (rc["status"], rc["reason"], rc["message"]) == (
+        "True", "KubeletReady", "kubelet is posting ready status")
+    # The kubernetes client (pydantic models) accepts it, nodeInfo included.
+    parsed = V1Node.from_dict(worker)
+    assert parsed.status.node_info.machine_id == status["nodeInfo"]["machineID"]
+    assert node_events(cluster, "worker-2", "NodeReady")[0]["message"] == \
+        "Node worker-2 status is now: NodeReady"
+    assert node_events(cluster, "worker-2", "RegisteredNode")[0]["message"] == \
+        "Node worker-2 event: Registered Node worker-2 in Controller"
+
+
+def test_without_a_network_plugin_nodes_are_not_ready_and_tainted() -> None:
+    cluster = Cluster(ClusterSpec(network_plugin=False), seed=1)
+    rc = ready(cluster, "worker-1")
+    assert (rc["status"], rc["reason"]) == ("False", "KubeletNotReady")
+    assert rc["message"] == (
+        "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+        "message:Network plugin returns error: cni plugin not initialized")
+    cluster.advance(6)
+    taints = cluster.store.must_get(NODES, "", "worker-1")["spec"]["taints"]
+    assert {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"} in taints
+    assert any(t["key"] == "node.kubernetes.io/not-ready" and t["effect"] == "NoExecute"
+               for t in taints)
+    cluster.components["nodes"].set_network_plugin(True)
+    cluster.advance(6)
+    assert ready(cluster, "worker-1")["status"] == "True"
+    assert "taints" not in cluster.store.must_get(NODES, "", "worker-1")["spec"]
+
+
+def test_leases_are_renewed_every_ten_seconds() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    lease = cluster.store.must_get(LEASES, "kube-node-lease", "worker-1")
+    assert lease["spec"]["holderIdentity"] == "worker-1"
+    assert lease["spec"]["leaseDurationSeconds"] == 40
+    assert lease["metadata"]["ownerReferences"][0]["kind"] == "Node"
+    renewals = []
+    last = lease["spec"]["renewTime"]
+    for _ in range(60):
+        cluster.advance(1)
+        now = cluster.store.must_get(LEASES, "kube-node-lease", "worker-1")["spec"]["renewTime"]
+        if now != last:
+            renewals.append(cluster.now)
+            last = now
+    assert renewals == [10, 20, 30, 40, 50, 60]
+
+
+def test_node_status_is_posted_on_change_or_every_five_minutes() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    before = ready(cluster, "worker-1")["lastHeartbeatTime"]
+    cluster.advance(290)
+    assert ready(cluster, "worker-1")["lastHeartbeatTime"] == before
+    cluster.advance(20)
+    assert ready(cluster, "worker-1")["lastHeartbeatTime"] == "2026-01-01T00:05:00Z"
+
+
+def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -> None:
+    cluster = Cluster(ClusterSpec(), seed=4)
+    nodes = cluster.components["nodes"]
+    cluster.api.create(deployment())
+    cluster.advance(10)
+    on_one = [p for p in cluster.store.iter(PODS) if p["spec"]["nodeName"] == "worker-1"]
+    assert on_one
+    victim = on_one[0]["metadata"]["name"]
+    nodes.fail_node("worker-1")
+    failed_at = cluster.now  # the lease was renewed at this instant
+    assert nodes.is_failed("worker-1")
+    cluster.advance(50)
+    assert ready(cluster, "worker-1")["status"] == "True"
+    cluster.advance(5)
+    rc = ready(cluster, "worker-1")
+    assert (rc["status"], rc["reason"], rc["message"]) == (
+        "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+    unknown_at = cluster.now
+    assert unknown_at - failed_at == 55  # first 5-second monitor tick past 50 s
+    node = cluster.store.must_get(NODES, "", "worker-1")
+    assert {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"} in \
+        node["spec"]["taints"]
+    assert any(t["key"] == "node.kubernetes.io/unreachable" and t["effect"] == "NoExecute"
+               for t in node["spec"]["taints"])
+    pod = cluster.store.must_get(PODS, "default", victim)
+    assert condition(pod, "Ready")["status"] == "False"
+    assert [e["message"] for e in node_events(cluster, victim, "NodeNotReady")] == \
+        ["Node is not ready"]
+    assert node_events(cluster, "worker-1", "NodeNotReady")[0]["message"] == \
+        "Node worker-1 status is now: NodeNotReady"
+    # The default 300 s toleration of the unreachable taint runs out, then eviction.
+    cluster.advance(299)
+    assert not cluster.store.must_get(PODS, "default", victim)["metadata"].get(
+        "deletionTimestamp")
+    cluster.advance(1)
+    pod = cluster.store.must_get(PODS, "default", victim)
+    assert pod["metadata"].get("deletionTimestamp")  # kept: its kubelet is gone
+    disruption = condition(pod, "DisruptionTarget")
+    assert disruption["reason"] == "DeletionByTaintManager"
+    [evicted] = node_events(cluster, victim, "TaintManagerEviction")
+    assert evicted["message"] == f"Marking for deletion Pod default/{victim}"
+    cluster.advance(15)
+    running = [p for p in cluster.store.iter(PODS)
+               if not p["metadata"].get("deletionTimestamp")
+               and p["status"].get("phase") == "Running"]
+    assert len(running) == 3
+    assert all(p["spec"]["nodeName"] == "worker-2" for p in running)
+    # The node comes back: taints go, the terminating pod is finally removed.
+    nodes.recover_node("worker-1")
+    cluster.advance(6)
+    assert ready(cluster, "worker-1")["status"] == "True"
+    assert "taints" not in cluster.store.must_get(NODES, "", "worker-1")["spec"]
+    cluster.advance(1)
+    assert cluster.store.get(PODS, "default", victim) is None
+
+
+def test_a_brief_failure_cancels_the_pending_eviction() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    nodes = cluster.components["nodes"]
+    cluster.api.create(deployment(1))
+    cluster.advance(10)
+    [pod] = list(cluster.store.iter(PODS))
+    name = pod["metadata"]["name"]
+    nodes.fail_node("worker-1")
+    cluster.advance(70)
+    assert condition(cluster.store.must_get(PODS, "default", name), "Ready")["status"] == \
+        "False"
+    nodes.recover_node("worker-1")
+    cluster.advance(1)
+    pod = cluster.store.must_get(PODS, "default", name)
+    assert condition(pod, "Ready")["status"] == "True"
+    cluster.advance(5)  # the next monitor pass lifts the NoExecute taint
+    assert not cluster.store.must_get(PODS, "default", name)["metadata"].get(
+        "deletionTimestamp")
+    assert [e["message"] for e in node_events(cluster, name, "TaintManagerEviction")] == [
+        f"Cancelling deletion of Pod default/{name}"]
+
+
+def test_a_container_keeps_running_on_a_failed_node_but_is_not_restarted() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    nodes = cluster.components["nodes"]
+    cluster.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                                 "command": ["sleep", "20"]}]}})
+    cluster.advance(5)
+    nodes.fail_node("worker-1")
+    cluster.advance(30)  # the process exited meanwhile; nobody restarts or reports it
+    status = cluster.store.must_get(PODS, "default", "p")["status"]["containerStatuses"][0]
+    assert "running" in status["state"] and status["restartCount"] == 0
+    nodes.recover_node("worker-1")
+    cluster.advance(1)
+    status = cluster.store.must_get(PODS, "default", "p")["status"]["containerStatuses"][0]
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["reason"] == "Completed"
+
+
+def test_an_api_outage_does_not_make_every_node_unknown() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=2), seed=1)
+    cluster.advance(10)
+    cluster.api.unavailable_reason = "etcdserver: request timed out"
+    cluster.advance(120)  # kubelets cannot renew their leases meanwhile
+    cluster.api.unavailable_reason = None
+    cluster.advance(30)
+    assert all(ready(cluster, n)["status"] == "True" for n in ("worker-1", "worker-2"))
