@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from kclusterkit.steps import (  # noqa: F401
     cluster,
+    discovery,
     healing,
+    pods_exec,
+    rollout,
     scaling,
+    services,
+    traffic,
     types,  # noqa: F401  (registers parameter types first)
     workloads,
 )
@@ -24,7 +29,8 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
     wait_for,
 )
 
-DOMAINS = ("cluster", "workloads", "healing", "scaling")
+DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
+           "pods_exec", "rollout")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []
