@@ -86,7 +86,9 @@ def expand_plurals(pattern: str) -> list[str]:
 def _doc_parts(func: Callable[..., Any]) -> tuple[str, str]:
     doc = inspect.getdoc(func) or ""
     lines = [line.strip() for line in doc.splitlines()]
-    description = lines[0] if lines else ""
+    # The description is the docstring's first paragraph, however it was wrapped.
+    first = lines[: lines.index("")] if "" in lines else lines
+    description = " ".join(line for line in first if not line.startswith("Example:"))
     example = next((line[len("Example:"):].strip() for line in lines
                     if line.startswith("Example:")), "")
     return description, example
@@ -371,15 +373,40 @@ def selector_string(selector: Obj | None) -> str:
 KIND_WORDS = {"deployment": "deployment", "replica set": "replicaset"}
 
 
+def controller_uid(obj: Obj) -> str | None:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("uid")
+    return None
+
+
+def replica_sets_of(driver: Driver, deployment: Obj) -> list[Obj]:
+    """The deployment's ReplicaSets: matching its selector and controlled by it (kubectl's
+    GetAllReplicaSets)."""
+    selector = selector_string((deployment.get("spec") or {}).get("selector"))
+    uid = deployment["metadata"].get("uid")
+    return [rs for rs in driver.list("replicasets", labels=selector or None)
+            if controller_uid(rs) == uid]
+
+
 def owner_pods(driver: Driver, kind_word: str, name: str) -> tuple[Obj | None, list[Obj]]:
-    """The workload (deployment / replica set) and the pods its selector picks."""
+    """The workload (deployment / replica set) and its pods, sorted by name.
+
+    Pods are those its selector picks *and* it controls (through its ReplicaSets for a
+    deployment), as kubectl does: a canary whose pods carry the stable deployment's labels
+    is never counted as the stable one's.
+    """
     owner = driver.get(KIND_WORDS[kind_word], name)
     if owner is None:
         return None, []
     selector = selector_string((owner.get("spec") or {}).get("selector"))
     if not selector:
         return owner, []
-    return owner, driver.list("pods", labels=selector)
+    owners = {owner["metadata"].get("uid")}
+    if kind_word == "deployment":
+        owners = {rs["metadata"].get("uid") for rs in replica_sets_of(driver, owner)}
+    pods = [p for p in driver.list("pods", labels=selector) if controller_uid(p) in owners]
+    return owner, sorted(pods, key=lambda p: p["metadata"]["name"])
 
 
 def not_found(kind_word: str, name: str) -> Observation:

@@ -25,10 +25,11 @@ from kclusterkit.steps._support import (
     is_terminating,
     kk,
     pod_table,
+    replica_sets_of,
     step,
     wait_for,
 )
-from kclusterkit.steps.services import deployment_pods, must_get, replica_sets_of
+from kclusterkit.steps.services import deployment_pods, must_get
 from kclusterkit.steps.workloads import container_for
 
 REVISION = "deployment.kubernetes.io/revision"

@@ -20,8 +20,8 @@ from kclusterkit.steps._support import (
     is_ready,
     is_terminating,
     kk,
+    owner_pods,
     pod_table,
-    selector_string,
     step,
     wait_for,
 )
@@ -36,32 +36,9 @@ _AGNHOST_PORTS = {"netexec": 8080, "serve-hostname": 9376, "test-webserver": 80,
 
 
 # -- ownership ---------------------------------------------------------------------------
-def _controller_uid(obj: Obj) -> str | None:
-    for ref in obj["metadata"].get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref.get("uid")
-    return None
-
-
-def replica_sets_of(driver: Driver, deployment: Obj) -> list[Obj]:
-    """The deployment's ReplicaSets: matching its selector and controlled by it (kubectl's
-    GetAllReplicaSets)."""
-    selector = selector_string((deployment.get("spec") or {}).get("selector"))
-    uid = deployment["metadata"].get("uid")
-    return [rs for rs in driver.list("replicasets", labels=selector or None)
-            if _controller_uid(rs) == uid]
-
-
 def deployment_pods(driver: Driver, name: str) -> tuple[Obj | None, list[Obj]]:
     """The deployment and its pods, following controller ownerReferences."""
-    deployment = driver.get("deployments", name)
-    if deployment is None:
-        return None, []
-    rs_uids = {rs["metadata"].get("uid") for rs in replica_sets_of(driver, deployment)}
-    selector = selector_string((deployment.get("spec") or {}).get("selector"))
-    pods = [p for p in driver.list("pods", labels=selector or None)
-            if _controller_uid(p) in rs_uids]
-    return deployment, sorted(pods, key=lambda p: p["metadata"]["name"])
+    return owner_pods(driver, "deployment", name)
 
 
 def live_ready(pods: list[Obj]) -> list[Obj]:

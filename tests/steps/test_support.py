@@ -1,0 +1,39 @@
+"""Shared step helpers: which pods belong to a workload, and what the catalog shows."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from kclusterkit.driver.sim import SimDriver
+from kclusterkit.steps._support import CATALOG, ScenarioState, owner_pods
+from kclusterkit.steps.workloads import a_deployment, a_replica_set
+
+
+def test_a_canary_with_the_stable_labels_is_not_counted_as_the_stable_deployment() -> None:
+    driver = SimDriver(seed=1)
+    driver.open_scenario("t")
+    context = SimpleNamespace(kk=ScenarioState(driver=driver, seed=1))
+    a_deployment(context, name="web", image="nginx:1.24", n=2)
+    canary = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web-canary"},
+        "spec": {"replicas": 1,
+                 "selector": {"matchLabels": {"app": "web", "track": "canary"}},
+                 "template": {"metadata": {"labels": {"app": "web", "track": "canary"}},
+                              "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}},
+    }
+    driver.create(canary)
+    a_replica_set(context, name="cache", image="nginx:1.25", n=1)
+    driver.sleep(30)
+    labelled = driver.list("pods", labels="app=web")
+    assert len(labelled) == 3, "the canary's pods carry the stable selector's labels"
+    _, web = owner_pods(driver, "deployment", "web")
+    _, cache = owner_pods(driver, "replica set", "cache")
+    assert len(web) == 2 and all(p["metadata"]["name"].startswith("web-") for p in web)
+    assert not any("canary" in p["metadata"]["name"] for p in web)
+    assert [p["metadata"]["name"].startswith("cache-") for p in cache] == [True]
+    assert owner_pods(driver, "deployment", "nope") == (None, [])
+
+
+def test_catalog_descriptions_are_whole_first_paragraphs() -> None:
+    for doc in CATALOG:
+        assert doc.description.endswith((".", ")")), f"cut short: {doc.pattern}: {doc.description}"
