@@ -348,8 +348,32 @@ def pod_table(pods: Sequence[Obj]) -> str:
             pod_reason(pod),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
+    table = "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                      .rstrip() for row in rows)
+    # Why a pod is stuck, in the words the cluster used (one line per distinct message).
+    why: dict[str, list[str]] = {}
+    for pod in pods:
+        message = pod_reason_message(pod)
+        if message:
+            why.setdefault(message, []).append(pod["metadata"]["name"])
+    for message, names in why.items():
+        shown = names[0] if len(names) == 1 else f"{len(names)} pods"
+        table += f"\n  {shown}: {message}"
+    return table
+
+
+def pod_reason_message(pod: Obj) -> str:
+    """The message behind a pod's reason: FailedScheduling's, an image pull error …"""
+    if is_terminating(pod):
+        return ""
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("message"):
+            return str(waiting["message"])
+    scheduled = condition(pod, "PodScheduled")
+    if scheduled and scheduled.get("status") == "False":
+        return str(scheduled.get("message") or "")
+    return ""
 
 
 def selector_string(selector: Obj | None) -> str:

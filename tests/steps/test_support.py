@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from kclusterkit.driver.sim import SimDriver
-from kclusterkit.steps._support import CATALOG, ScenarioState, owner_pods
+from kclusterkit.steps._support import CATALOG, ScenarioState, owner_pods, pod_table
 from kclusterkit.steps.workloads import a_deployment, a_replica_set
 
 
@@ -37,3 +37,19 @@ def test_a_canary_with_the_stable_labels_is_not_counted_as_the_stable_deployment
 def test_catalog_descriptions_are_whole_first_paragraphs() -> None:
     for doc in CATALOG:
         assert doc.description.endswith((".", ")")), f"cut short: {doc.pattern}: {doc.description}"
+
+
+def test_pod_table_says_why_pods_are_stuck_in_the_clusters_words() -> None:
+    pending = {"metadata": {"name": "web-1"}, "spec": {"containers": [{"name": "c"}]},
+               "status": {"phase": "Pending", "conditions": [
+                   {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "message": "0/3 nodes are available: 2 Insufficient cpu."}]}}
+    pulling = {"metadata": {"name": "web-2"}, "spec": {"containers": [{"name": "c"}]},
+               "status": {"phase": "Pending", "containerStatuses": [
+                   {"name": "c", "ready": False, "restartCount": 0, "state": {"waiting": {
+                       "reason": "ImagePullBackOff",
+                       "message": 'Back-off pulling image "nginx:0.0-missing"'}}}]}}
+    table = pod_table([pending, pulling])
+    assert "web-1: 0/3 nodes are available: 2 Insufficient cpu." in table
+    assert 'web-2: Back-off pulling image "nginx:0.0-missing"' in table
+    assert "ImagePullBackOff" in table.splitlines()[2]
