@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import Obj, clone
+from kclusterkit.sim.meta import Obj, clone, condition
 from kclusterkit.sim.resources import LEASES, NODES, PODS
 from kclusterkit.sim.scheduler import tolerates
 from kclusterkit.sim.workqueue import WorkQueue
@@ -34,13 +34,6 @@ _CONDITION_TAINTS = (
 _MANAGED_NO_SCHEDULE = {key for _, _, key in _CONDITION_TAINTS} | {
     "node.kubernetes.io/unschedulable"}
 _WATCHED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
-
-
-def _condition(node: Obj, ctype: str) -> dict[str, Any] | None:
-    for cond in (node.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == ctype:
-            return cond
-    return None
 
 
 class NodeLifecycleController:
@@ -75,7 +68,7 @@ class NodeLifecycleController:
         if etype == "ADDED":
             self.probe[name] = self.clock.now
             self.clock.call_soon(self._registered, name)
-        ready = _condition(node, "Ready")
+        ready = condition(node, "Ready")
         beat = ready.get("lastHeartbeatTime") if ready else None
         if beat and beat != self._heartbeats.get(name):
             self._heartbeats[name] = beat
@@ -136,7 +129,7 @@ class NodeLifecycleController:
             name = node["metadata"]["name"]
             if self.clock.now - self.probe.get(name, self.clock.now) > grace:
                 node = self._mark_unknown(node) or node
-            ready = _condition(node, "Ready")
+            ready = condition(node, "Ready")
             status = ready.get("status", "Unknown") if ready else "Unknown"
             observed = self.ready.get(name, status)
             self.ready[name] = status
@@ -223,7 +216,7 @@ class NodeLifecycleController:
             return
         wanted = []
         for ctype, status, key in _CONDITION_TAINTS:
-            cond = _condition(node, ctype)
+            cond = condition(node, ctype)
             if cond is not None and cond.get("status") == status:
                 wanted.append(key)
         if (node.get("spec") or {}).get("unschedulable"):

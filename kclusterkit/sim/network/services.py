@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from kclusterkit.sim import errors
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
+from kclusterkit.sim.kinds.pods import port_name_errors
 from kclusterkit.sim.meta import Obj, dig
 from kclusterkit.sim.network.allocator import (
     AllocationError,
@@ -39,8 +40,6 @@ PORT_RANGE = PortRange()
 
 DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 _DNS1035_LABEL = re.compile("^" + DNS1035_LABEL_FMT + "$")
-_PORT_NAME_CHARSET = re.compile("^[-a-z0-9]+$")
-_PORT_NAME_ONE_LETTER = re.compile("[a-z]")
 
 
 def externally_accessible(spec: dict[str, Any]) -> bool:
@@ -290,22 +289,6 @@ def port_num_errors(value: Any) -> list[str]:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
         return ["must be between 1 and 65535, inclusive"]
     return []
-
-
-def port_name_errors(name: str) -> list[str]:
-    """IsValidPortName (an IANA_SVC_NAME)."""
-    errs = []
-    if len(name) > 15:
-        errs.append("must be no more than 15 characters")
-    if not _PORT_NAME_CHARSET.match(name):
-        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-    if not _PORT_NAME_ONE_LETTER.search(name):
-        errs.append("must contain at least one letter (a-z)")
-    if "--" in name:
-        errs.append("must not contain consecutive hyphens")
-    if name and (name[0] == "-" or name[-1] == "-"):
-        errs.append("must not begin or end with a hyphen")
-    return errs
 
 
 def _go_service_port(protocol: Any, port: Any) -> str:
