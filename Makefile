@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 RESULTS := reports/allure-results
+JUNIT := reports/junit
+API_RESULTS := reports/allure-results-api
+API_JUNIT := reports/junit-api
 HTML := reports/allure-report
 HAVE_NPX := $(shell command -v npx >/dev/null 2>&1 && echo yes)
 BEHAVE_ARGS ?=
 
-.PHONY: run test report bench lint features clean
+.PHONY: run test report bench lint features features-api agree clean
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -42,15 +45,37 @@ else
 	@echo "node/npx not found: skipping the HTML report (results are in $(RESULTS))"
 endif
 
-## test: lint, unit tests, then the features on the simulator
+## test: lint, unit tests, the features in-process and through the Kubernetes API, and both
+##       runs must agree scenario by scenario
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest; status=$$?; if [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi
-	$(MAKE) --no-print-directory features
+	status=0; \
+	$(MAKE) --no-print-directory features || status=$$?; \
+	$(MAKE) --no-print-directory features-api || status=$$?; \
+	$(MAKE) --no-print-directory agree || status=$$?; \
+	exit $$status
 
+## features: every feature on the simulator, in-process
 features: $(STAMP)
-	rm -rf $(RESULTS) reports/junit
+	rm -rf $(RESULTS) $(JUNIT)
 	$(BIN)/behave $(BEHAVE_ARGS)
+
+## features-api: every feature through the kubernetes client against `sim serve` (sim-api).
+## behave's config always writes Allure results to $(RESULTS); the in-process run's are
+## parked meanwhile, and this run's end up in $(API_RESULTS).
+features-api: $(STAMP)
+	rm -rf $(API_RESULTS) $(API_JUNIT) reports/.allure-results-parked
+	if [ -d $(RESULTS) ]; then mv $(RESULTS) reports/.allure-results-parked; fi
+	status=0; $(BIN)/behave -D env=sim-api --junit-directory $(API_JUNIT) $(BEHAVE_ARGS) \
+	  || status=$$?; \
+	if [ -d $(RESULTS) ]; then mv $(RESULTS) $(API_RESULTS); fi; \
+	if [ -d reports/.allure-results-parked ]; then mv reports/.allure-results-parked $(RESULTS); fi; \
+	exit $$status
+
+## agree: the in-process and the API run agree scenario by scenario
+agree: $(STAMP)
+	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kclusterkit.driver.base import Check, Driver, ExecResult, Obj, WaitResult
+from kclusterkit.driver.base import Check, Driver, ExecResult, Load, Obj, Request, WaitResult
 from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported, Unreachable
 from kclusterkit.driver.hooks_exec import run_hook, validate_hooks
 from kclusterkit.driver.kubeapi import (
@@ -211,7 +211,9 @@ class KubeDriver(Driver):
                  allow_disruptive: bool = False, hooks: Mapping[str, str] | None = None,
                  faults: Callable[[str, dict[str, Any]], None] | None = None,
                  on_close: Callable[[], None] | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] | None = None, speed: float = 1.0,
+                 transport: Callable[[KubeDriver], Any] | None = None):
         if cleanup not in CLEANUP_POLICIES:
             raise ClusterError(f"cleanup: expected one of {', '.join(CLEANUP_POLICIES)}, "
                                f"got {cleanup!r}")
@@ -234,8 +236,14 @@ class KubeDriver(Driver):
         self._faults = faults
         self._on_close = on_close
         self._log = log or (lambda line: print(line, file=sys.stderr))
+        # Cluster time: a real cluster's is the wall clock; a served simulator's is its own
+        # virtual clock, running ``speed`` times faster than the wall.
+        self._clock = clock or time.monotonic
+        self.speed = float(speed) if speed > 0 else 1.0
+        self._transport = transport  # how traffic is made (default: exec in the probe pod)
+        self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
-        caps = {"exec", "logs", "container-crash"}
+        caps = {"exec", "logs", "container-crash", "traffic"}
         if faults is not None:
             caps.add("node-failure")
         elif allow_disruptive and self.hooks.get("fail_node"):
@@ -293,6 +301,7 @@ class KubeDriver(Driver):
 
     def close_scenario(self, passed: bool) -> None:
         ns = self.namespace
+        self._stop_traffic()
         with self._lock:
             if ns not in self._owned:
                 return
@@ -304,6 +313,7 @@ class KubeDriver(Driver):
 
     def close(self) -> None:
         """Delete namespaces of scenarios that never closed, then let go of the client."""
+        self._stop_traffic()
         for ns in list(self._owned):
             self._delete_namespace(ns, policy=NO_RETRY)
         self._owned.clear()
@@ -336,6 +346,12 @@ class KubeDriver(Driver):
         except ApiError as exc:
             if exc.code != 404:
                 raise
+
+    @property
+    def kubernetes_version(self) -> str | None:
+        """The server's gitVersion (``/version``, read when connecting)."""
+        version = getattr(self.rest, "server_version", None)
+        return version.get("gitVersion") if isinstance(version, dict) else None
 
     # -- cluster shape ------------------------------------------------------------------
     def configure_cluster(self, control_plane_nodes: int, worker_nodes: int) -> None:
@@ -545,6 +561,41 @@ class KubeDriver(Driver):
                               accept="*/*")
         return text if isinstance(text, str) else str(text)
 
+    # -- traffic (see kubetraffic) --------------------------------------------------------
+    @property
+    def traffic(self) -> Any:
+        """The scenario's KubeTraffic (its probe pod and loads), made on first use."""
+        from kclusterkit.driver.kubetraffic import ExecTransport, KubeTraffic
+
+        if self._traffic is None or self._traffic.namespace != self.namespace:
+            self._stop_traffic()
+            transport = self._transport(self) if self._transport else ExecTransport(self)
+            self._traffic = KubeTraffic(self, transport)
+        return self._traffic
+
+    def _stop_traffic(self) -> None:
+        traffic, self._traffic = self._traffic, None
+        if traffic is not None:
+            traffic.stop_all()
+
+    def send_requests(self, url: str, count: int) -> list[Request]:
+        return self.traffic.send(url, count)
+
+    def start_load(self, url: str, rate: float) -> Load:
+        return self.traffic.start_load(url, rate)
+
+    def request_from_outside(self, url: str) -> Request:
+        self._note_uncached()  # a wait re-evaluates such a check on a back-off, too
+        return self.traffic.from_outside(url)
+
+    def make_unready(self, pod: str, namespace: str | None = None) -> None:
+        self.require("readiness-fault", f"making pod {pod} unready")
+        ns = namespace or self.namespace
+        if ns not in self._mine:
+            raise ClusterError(f"making pod {pod} unready: refusing to touch namespace {ns!r}, "
+                               "which this run did not create")
+        self.traffic.make_unready(pod, ns)
+
     # -- faults -------------------------------------------------------------------------
     def crash_container(self, pod: str, container: str | None = None,
                         namespace: str | None = None, exit_code: int = 1) -> None:
@@ -589,10 +640,17 @@ class KubeDriver(Driver):
 
     # -- time ---------------------------------------------------------------------------
     def now(self) -> float:
-        return time.monotonic()
+        return self._clock()
+
+    def to_wall(self, seconds: float) -> float:
+        """Wall seconds that ``seconds`` of cluster time take (roughly: a loaded server's
+        clock may lag, so waits always compare against ``now()``)."""
+        return seconds / self.speed
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
+        end = self.now() + max(0.0, seconds)
+        while (left := end - self.now()) > 0:
+            time.sleep(max(self.to_wall(left), 0.005))
 
     @contextmanager
     def _watching(self, kinds: Sequence[str]) -> Iterator[WaitCache]:
@@ -612,14 +670,25 @@ class KubeDriver(Driver):
 
     def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
         with self._watching(kinds) as cache:
-            result = wait_until(cache, check, timeout, self.now)
+            result = wait_until(cache, check, timeout, self.now, self.to_wall)
+        if not result.ok:
+            # One last look with fresh reads: a change made before the deadline may still
+            # have been on its way through the watch (a loaded machine, a fast clock).
+            try:
+                last = check()
+            except ClusterError:
+                last = None
+            if last is not None:
+                if last.ok:
+                    return WaitResult(True, result.waited, last)
+                result.last = last
         if not result.ok and result.failed_at is None:
             result.failed_at = self.now()
         return result
 
     def hold(self, check: Check, duration: float, kinds: Sequence[str] = ()) -> WaitResult:
         with self._watching(kinds) as cache:
-            return hold(cache, check, duration, self.now)
+            return hold(cache, check, duration, self.now, self.to_wall)
 
     # -- the wait's mirrors ---------------------------------------------------------------
     def _mirror(self, res: ApiResource, ns: str) -> tuple[WaitCache, Any] | None:

@@ -192,6 +192,7 @@ class Rest:
         self.request_timeout = request_timeout
         self.policy = policy or RetryPolicy()
         self.requests = 0  # every HTTP request sent, for benchmarks
+        self.server_version: Obj | None = None  # /version, once check_reachable ran
         self._count_lock = threading.Lock()
 
     def where(self) -> str:
@@ -280,6 +281,7 @@ class Rest:
         if not isinstance(version, dict):
             raise Unreachable(f"{self.where()} does not look like a Kubernetes API server "
                               f"(/version is not JSON)")
+        self.server_version = version
         return version
 
 

@@ -258,8 +258,31 @@ def _evaluate(cache: WaitCache, check: Check) -> tuple[Observation, int, bool]:
     return obs, generation, cache.uncached != before or not cache.reflectors
 
 
+def _identity(seconds: float) -> float:
+    return seconds
+
+
+#: shortest wall-clock sleep between looks when cluster time runs faster than wall time
+MIN_WALL_PAUSE = 0.01
+
+
+def _sleep_for(cache: WaitCache, generation: int, remaining: float, unwatched: bool,
+               pause: float, to_wall: Callable[[float], float]) -> None:
+    """Sleep until a watch event, or until ``remaining`` cluster seconds have passed (as
+    ``to_wall`` converts them; a lagging server clock just means one more look), or for the
+    unwatched back-off ``pause`` (wall seconds, shortened by the same ratio)."""
+    wall = max(to_wall(remaining), MIN_WALL_PAUSE)
+    if unwatched:
+        wall = min(wall, max(min(pause, to_wall(pause)), MIN_WALL_PAUSE * 2))
+    cache.wait_change(generation, wall)
+
+
 def wait_until(cache: WaitCache, check: Check, timeout: float,
-               now: Callable[[], float]) -> WaitResult:
+               now: Callable[[], float],
+               to_wall: Callable[[float], float] = _identity) -> WaitResult:
+    """Re-run ``check`` on every watch event until it holds or ``timeout`` cluster seconds
+    (measured by ``now``) have passed; ``to_wall`` turns cluster seconds into wall seconds
+    (a served simulator runs its clock ``speed`` times faster than the wall)."""
     start = now()
     deadline = start + timeout
     pause = UNWATCHED_BACKOFF[0]
@@ -270,16 +293,15 @@ def wait_until(cache: WaitCache, check: Check, timeout: float,
         remaining = deadline - now()
         if remaining <= 0:
             return WaitResult(False, now() - start, obs)
+        _sleep_for(cache, generation, remaining, unwatched, pause, to_wall)
         if unwatched:
-            cache.wait_change(generation, min(pause, remaining))
             pause = min(pause * 2, UNWATCHED_BACKOFF[1])
-        else:
-            cache.wait_change(generation, remaining)
         cache.raise_errors()
 
 
 def hold(cache: WaitCache, check: Check, duration: float,
-         now: Callable[[], float]) -> WaitResult:
+         now: Callable[[], float],
+         to_wall: Callable[[float], float] = _identity) -> WaitResult:
     start = now()
     end = start + duration
     pause = UNWATCHED_BACKOFF[0]
@@ -290,12 +312,9 @@ def hold(cache: WaitCache, check: Check, duration: float,
             return WaitResult(False, t - start, obs, failed_at=t)
         if t >= end:
             return WaitResult(True, t - start, obs)
-        remaining = end - t
+        _sleep_for(cache, generation, end - t, unwatched, pause, to_wall)
         if unwatched:
-            cache.wait_change(generation, min(pause, remaining))
             pause = min(pause * 2, UNWATCHED_BACKOFF[1])
-        else:
-            cache.wait_change(generation, remaining)
         cache.raise_errors()
 
 

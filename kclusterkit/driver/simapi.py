@@ -13,6 +13,7 @@ from typing import Any
 
 from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
 from kclusterkit.driver.kube import KubeDriver
+from kclusterkit.driver.kubetraffic import ServedSimTransport
 
 SERVE_OPTIONS = ("speed", "port")
 
@@ -58,19 +59,28 @@ def start_sim_api(env: Any, seed: int, options: dict[str, Any], run_id: str | No
         if key in options:
             raise ClusterError(f"{key}: target sim-api serves its own cluster; remove {key}:")
     try:
-        handle = serve_in_thread(cluster_spec(env), seed=seed,
-                                 speed=float(serve.get("speed", 1.0)),
+        speed = float(serve.get("speed", 1.0))
+        if speed <= 0:
+            raise ClusterError(f"serve.speed: expected a number > 0, got {speed:g}")
+        handle = serve_in_thread(cluster_spec(env), seed=seed, speed=speed,
                                  port=int(serve.get("port", 0)),
                                  cluster_factory=cluster_factory)
     except RuntimeError as exc:
         raise ClusterError(str(exc)) from exc
     try:
+        # Cluster time is the served cluster's own clock (read, never written, from here: a
+        # float attribute), so "within 30 seconds" means 30 simulated seconds even when a
+        # loaded machine lets the server's clock fall behind wall time × speed.
+        clock = handle.call(lambda cluster: cluster.clock)
         driver = KubeDriver.from_config({**options, "kubeconfig": str(handle.kubeconfig_path)},
                                         run_id=run_id, target="sim-api",
-                                        faults=_faults(handle), on_close=handle.stop)
+                                        faults=_faults(handle), on_close=handle.stop,
+                                        clock=lambda: clock.now, speed=speed,
+                                        transport=lambda d: ServedSimTransport(d, handle))
     except BaseException:
         handle.stop()
         raise
+    driver.capabilities = driver.capabilities | {"readiness-fault"}
     driver.seed = seed
     driver.server = handle  # type: ignore[attr-defined]  (benchmarks and tests reach in)
     return driver

@@ -31,6 +31,9 @@ PUBLIC = (*HEALTH, "/version")
 SLICE_SECONDS = 0.05
 # Longest sleep between clock steps when nothing is due sooner.
 TICK_SECONDS = 0.02
+# Wall seconds the clock may fall behind wall time × speed (a loaded machine) before cluster
+# time slows down instead: catching up in a burst would race ahead of every watcher.
+MAX_LAG_SECONDS = 0.25
 
 
 class SimServer:
@@ -82,7 +85,11 @@ class SimServer:
         wall0, virtual0 = loop.time(), clock.now
         while not self.stopping:
             self._kick.clear()
-            target = virtual0 + (loop.time() - wall0) * self.speed
+            wall = loop.time()
+            target = virtual0 + (wall - wall0) * self.speed
+            limit = clock.now + MAX_LAG_SECONDS * self.speed
+            if target > limit:  # stalled, or behind on work: slow down, don't race ahead
+                wall0, virtual0, target = wall, limit, limit
             try:
                 self.step(target)
             except Exception:  # a component bug must not stop the clock for everyone

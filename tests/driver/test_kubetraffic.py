@@ -1,0 +1,160 @@
+"""Traffic through the kubernetes-client driver: the exec way a real cluster needs (busybox
+wget loops in the probe pod, here through the served simulator's exec) and the sim-api way
+(the served simulator's own network, on its clock)."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from kclusterkit.config import ClusterConfig
+from kclusterkit.driver.base import Observation
+from kclusterkit.driver.errors import NotSupported
+from kclusterkit.driver.kubetraffic import (
+    MARKER,
+    ExecTransport,
+    answerer,
+    batch_script,
+    parse_batch,
+)
+from kclusterkit.driver.simapi import start_sim_api
+from kclusterkit.sim import shell
+
+SPEED = 100.0
+
+
+def test_a_batch_is_one_shell_loop_whose_output_reads_back_request_by_request():
+    answers = iter([(200, "echo-7d9-abcde"), (503, "busy"), (200, "echo-7d9-fghij")])
+
+    def http(url: str) -> tuple[int, str]:
+        assert url == "http://echo/hostname"
+        return next(answers)
+
+    def refused(url: str) -> tuple[int, str]:
+        raise shell.NetworkError("can't connect to remote host (10.96.0.9): Connection refused")
+
+    ran = shell.run(batch_script("http://echo/hostname", 3), shell.Context(http=http))
+    got = parse_batch(ran.stdout, "http://echo/hostname", lambda i: 10.0 + i)
+    assert [(r.at, r.ok, r.status, r.pod, r.error) for r in got] == [
+        (10.0, True, 200, "echo-7d9-abcde", None),
+        (11.0, False, 503, None, None),
+        (12.0, True, 200, "echo-7d9-fghij", None)]
+    ran = shell.run(batch_script("http://echo/", 2), shell.Context(http=refused))
+    got = parse_batch(ran.stdout, "http://echo/", lambda i: 0.0)
+    assert [(r.ok, r.status, r.error) for r in got] == [(False, None, "connection refused")] * 2
+
+
+def test_only_an_answer_that_names_its_pod_says_who_answered():
+    assert answerer("http://echo:80/hostname", "echo-7d9-abcde\n") == "echo-7d9-abcde"
+    assert answerer("http://web/", "<h1>Welcome to nginx!</h1>") is None
+    assert answerer("http://echo/hostname", "two words") is None
+    # a body that looks like a marker line of its own is not mistaken for one
+    assert parse_batch(f"x {MARKER} 0\n\n{MARKER} 0\n", "http://a/", lambda i: 0.0)[0].body \
+        == f"x {MARKER} 0"
+
+
+@pytest.fixture(scope="module")
+def sim_api():
+    env = SimpleNamespace(target="sim-api", cluster=ClusterConfig(), timings={},
+                          options={"serve": {"speed": SPEED}})
+    driver = start_sim_api(env, 3, dict(env.options), run_id="traffic")
+    driver.open_scenario("traffic")
+    echo = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "echo"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "echo"}},
+                     "template": {"metadata": {"labels": {"app": "echo"}},
+                                  "spec": {"containers": [{
+                                      "name": "echo", "image": "registry.k8s.io/e2e-test-"
+                                      "images/agnhost:2.53", "args": ["netexec"]}]}}}}
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
+               "spec": {"selector": {"app": "echo"},
+                        "ports": [{"port": 80, "targetPort": 8080}]}}
+    driver.create(echo)
+    driver.create(service)
+
+    def two_endpoints() -> Observation:
+        ep = driver.get("endpoints", "echo") or {}
+        n = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+        return Observation(n == 2, f"{n} ready endpoints")
+
+    assert driver.wait_until(two_endpoints, 120, ("endpoints",)).ok
+    yield driver
+    driver.close_scenario(passed=True)
+    driver.close()
+    assert not driver.server._thread.is_alive()
+
+
+def test_the_cluster_clock_is_the_served_simulators_and_runs_at_its_speed(sim_api):
+    wall, cluster = time.monotonic(), sim_api.now()
+    result = sim_api.hold(lambda: Observation(True, "fine"), 30.0, ("pods",))
+    took = time.monotonic() - wall
+    assert result.ok and result.waited >= 30.0
+    assert sim_api.now() - cluster >= 30.0
+    assert took < 30.0 / SPEED + 2.0, f"30 cluster seconds took {took:.2f}s of wall time"
+
+
+def test_requests_on_sim_api_come_from_the_probe_pod_through_the_service(sim_api):
+    requests = sim_api.send_requests(f"http://echo.{sim_api.namespace}/hostname", 60)
+    pods = {p["metadata"]["name"] for p in sim_api.list("pods", labels="app=echo")}
+    assert all(r.ok and r.status == 200 for r in requests)
+    assert {r.pod for r in requests} == pods
+    probe = sim_api.get("pods", "kk-probe")
+    assert probe is not None and probe["status"]["phase"] == "Running"
+
+
+def test_a_steady_load_on_sim_api_runs_on_the_cluster_clock(sim_api):
+    load = sim_api.start_load("http://echo/hostname", 20.0)
+    sim_api.sleep(5.0)
+    records = load.stop()
+    assert not load.running
+    assert 90 <= len(records) <= 130  # 20 per cluster second for ≥ 5 s (and a bit of lag)
+    assert all(r.ok for r in records)
+    gaps = {round(b.at - a.at, 6) for a, b in zip(records, records[1:], strict=False)}
+    assert gaps == {0.05}
+    assert len(load.stop()) == len(records)  # stopping twice changes nothing
+
+
+def test_a_pod_made_unready_leaves_the_service_on_sim_api(sim_api):
+    pods = sorted(p["metadata"]["name"] for p in sim_api.list("pods", labels="app=echo"))
+    sim_api.make_unready(pods[0])
+
+    def one_ready() -> Observation:
+        ep = sim_api.get("endpoints", "echo") or {}
+        n = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+        return Observation(n == 1, f"{n} ready endpoints")
+
+    assert sim_api.wait_until(one_ready, 60, ("endpoints",)).ok
+    requests = sim_api.send_requests("http://echo/hostname", 20)
+    assert {r.pod for r in requests} == {pods[1]}
+
+
+def test_the_exec_way_a_real_cluster_uses_works_through_the_served_exec(sim_api):
+    transport = ExecTransport(sim_api)
+    sim_api.traffic.probe()
+    started = time.monotonic()
+    requests = transport.send(sim_api.namespace, "http://echo/hostname", 40)
+    took = time.monotonic() - started
+    assert len(requests) == 40 and all(r.ok for r in requests)
+    assert all(r.pod and r.pod.startswith("echo-") for r in requests)
+    assert took < 5.0, f"40 requests in one exec took {took:.2f}s"
+    unanswered = transport.send(sim_api.namespace, "http://echo:81/", 1)
+    unanswered += transport.send(sim_api.namespace, "http://nope/", 1)
+    assert [(r.ok, r.error) for r in unanswered] == [(False, "connection timed out"),
+                                                     (False, "could not resolve host")]
+    with pytest.raises(NotSupported, match="readiness-fault"):
+        transport.make_unready(sim_api.namespace, "any")
+
+
+def test_from_outside_reaches_a_node_port_on_sim_api_and_urllib_elsewhere(sim_api):
+    from kclusterkit.driver.kubetraffic import http_get_from_host
+
+    answer = sim_api.request_from_outside("http://10.255.255.1:30000/")
+    assert not answer.ok and answer.error  # no such node address: no answer, and why
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = http_get_from_host(1.0, f"http://127.0.0.1:{port}/", timeout=2)
+    assert (closed.ok, closed.status, closed.error) == (False, None, "connection refused")

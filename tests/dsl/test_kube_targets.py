@@ -1,0 +1,79 @@
+"""The real-cluster targets as a user meets them: `kclusterkit run -e sim-api` drives the
+served simulator through the kubernetes client, and a cluster that cannot be reached stops
+the run at once with one line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from tests.dsl.conftest import REPO, Project, Run
+
+SIM_API_YAML = """\
+target: sim-api
+seed: 1
+cluster:
+  control_plane_nodes: 1
+  worker_nodes: 2
+serve:
+  speed: 100
+"""
+
+
+def _kclusterkit(project: Project, *args: str) -> tuple[Run, float]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "kclusterkit.cli", *args], cwd=project.root,
+                          env=env, capture_output=True, text=True, timeout=120)
+    return Run(proc.returncode, proc.stdout + proc.stderr), time.monotonic() - started
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_run_on_sim_api_waits_in_cluster_time_and_exits_when_done(project: Project):
+    project.file("environments/sim-api.yaml", SIM_API_YAML)
+    project.feature("""
+        Feature: Through the API
+          Scenario: A deployment keeps its pods
+            Given a cluster with 1 control-plane node and 2 worker nodes
+            And a deployment "web" running "nginx:1.25" with 2 replicas
+            Then deployment "web" has 2 ready pods within 1 minute
+            And deployment "web" has 2 ready pods for 2 minutes
+    """)
+    run, took = _kclusterkit(project, "run", "-e", "sim-api", "--", "--no-color", "-f", "plain")
+    assert run.code == 0, run.out
+    assert "1 scenario passed, 0 failed, 0 skipped" in run.out
+    # 2 minutes of cluster time at 100x the wall clock: about 1.2 s, not 2 minutes
+    assert took < 30, f"took {took:.1f}s"
+
+
+def test_a_closed_port_fails_the_run_in_seconds_with_one_line(project: Project):
+    port = _closed_port()
+    project.file("kubeconfig", f"""
+        apiVersion: v1
+        kind: Config
+        current-context: lab
+        clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{port}"}}}}]
+        contexts: [{{name: lab, context: {{cluster: c, user: u}}}}]
+        users: [{{name: u, user: {{token: t}}}}]
+    """)
+    project.file("environments/kubeconfig.yaml", "target: kubeconfig\nkubeconfig: kubeconfig\n")
+    project.feature("""
+        Feature: Never reached
+          Scenario: Nothing runs
+            Given a deployment "web" running "nginx:1.25" with 2 replicas
+    """)
+    run, took = _kclusterkit(project, "run", "-e", "kubeconfig", "--", "--no-color")
+    assert run.code == 2, run.out
+    assert took < 10, f"took {took:.1f}s"
+    errors = [line for line in run.out.splitlines() if line.startswith("kclusterkit:")]
+    assert errors == [f"kclusterkit: cannot reach the cluster at https://127.0.0.1:{port} "
+                      "(context lab): connection refused"], run.out
+    assert "Traceback" not in run.out
