@@ -229,6 +229,7 @@ class KubeDriver(Driver):
         self.namespace = "default"
         self.kept: list[str] = []  # namespaces left behind on purpose (cleanup policy)
         self._owned: list[str] = []  # namespaces of this run still to delete
+        self._failed_nodes: list[str] = []  # nodes this scenario failed and did not recover
         self._mine: set[str] = set()  # every namespace this run created
         self._count = 0
         self._cache: WaitCache | None = None
@@ -302,6 +303,7 @@ class KubeDriver(Driver):
     def close_scenario(self, passed: bool) -> None:
         ns = self.namespace
         self._stop_traffic()
+        self._recover_failed_nodes()
         with self._lock:
             if ns not in self._owned:
                 return
@@ -628,15 +630,29 @@ class KubeDriver(Driver):
         self.require("node-failure", f"failing node {name}")
         if self._faults is not None:
             self._faults("fail_node", {"node": name})
-            return
-        run_hook(self.hooks, "fail_node", node=name)
+        else:
+            run_hook(self.hooks, "fail_node", node=name)
+        self._failed_nodes.append(name)
 
     def recover_node(self, name: str) -> None:
         self.require("node-failure", f"recovering node {name}")
         if self._faults is not None:
             self._faults("recover_node", {"node": name})
-            return
-        run_hook(self.hooks, "recover_node", node=name)
+        else:
+            run_hook(self.hooks, "recover_node", node=name)
+        if name in self._failed_nodes:
+            self._failed_nodes.remove(name)
+
+    def _recover_failed_nodes(self) -> None:
+        """A scenario that failed a node gives it back: the next scenario, and whoever owns
+        the cluster, find it as it was. Without a recover hook, say so instead."""
+        for name in list(self._failed_nodes):
+            try:
+                self.recover_node(name)
+            except ClusterError as exc:
+                self._failed_nodes.remove(name)
+                print(f"kclusterkit: node {name} was failed by the scenario and could not be "
+                      f"recovered: {exc}", file=sys.stderr)
 
     # -- time ---------------------------------------------------------------------------
     def now(self) -> float:

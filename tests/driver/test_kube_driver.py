@@ -163,6 +163,28 @@ def test_node_failure_needs_permission_and_a_hook(fake, tmp_path):
     allowed.close()
 
 
+def test_a_node_the_scenario_failed_is_recovered_when_it_ends(fake, tmp_path, capsys):
+    log = tmp_path / "hooks"
+    driver = _driver(fake, tmp_path, allow_disruptive=True,
+                     hooks={"fail_node": f"echo fail {{node}} >> {log}",
+                            "recover_node": f"echo recover {{node}} >> {log}"})
+    driver.open_scenario("kills a node")
+    driver.fail_node("w1")
+    driver.fail_node("w2")
+    driver.recover_node("w2")
+    driver.close_scenario(passed=True)
+    assert log.read_text().splitlines() == ["fail w1", "fail w2", "recover w2", "recover w1"]
+    no_recover = _driver(fake, tmp_path, allow_disruptive=True,
+                         hooks={"fail_node": "true {node}"})
+    no_recover.open_scenario("kills a node for good")
+    no_recover.fail_node("w3")
+    no_recover.close_scenario(passed=True)
+    assert "node w3 was failed by the scenario and could not be recovered" in \
+        capsys.readouterr().err
+    driver.close()
+    no_recover.close()
+
+
 def test_unknown_options_and_policies_are_refused(fake, tmp_path):
     with pytest.raises(ClusterError, match="clean_up: unknown option"):
         _driver(fake, tmp_path, clean_up="always")
