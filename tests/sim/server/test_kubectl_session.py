@@ -1,0 +1,103 @@
+"""The README's kubectl session, run with the real kubectl against a served simulator.
+
+This is what a new user tries first; every command must work as it does on a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kclusterkit.sim.server import ServerHandle, serve_in_thread
+
+WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.24
+        ports: [{containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+"""
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
+    assert shutil.which("kubectl"), "kubectl must be on PATH (the README's session uses it)"
+    root = tmp_path_factory.mktemp("kubectl")
+    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
+    (root / "web.yaml").write_text(WEB)
+    yield handle, root
+    handle.stop()
+
+
+def kubectl(kube: tuple[ServerHandle, Path], *args: str) -> str:
+    handle, root = kube
+    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
+    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=60, check=False)
+    assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
+        f"{done.stderr}{done.stdout}"
+    return done.stdout
+
+
+def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
+    nodes = kubectl(kube, "get", "nodes", "-o", "wide")
+    assert nodes.split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert nodes.count(" Ready ") == 3 and "control-plane" in nodes
+
+    applied = kubectl(kube, "apply", "-f", "web.yaml")
+    assert "deployment.apps/web created" in applied and "service/web created" in applied
+    assert "successfully rolled out" in kubectl(kube, "rollout", "status", "deployment/web",
+                                                "--timeout=60s")
+    pods = kubectl(kube, "get", "pods", "-A", "-o", "wide")
+    assert pods.count("Running") == 3 and "10.244." in pods
+
+    described = kubectl(kube, "describe", "deployment", "web")
+    assert "RollingUpdateStrategy:  25% max unavailable, 25% max surge" in described
+    assert "ScalingReplicaSet" in described
+
+    kubectl(kube, "scale", "deployment", "web", "--replicas=4")
+    kubectl(kube, "set", "image", "deployment/web", "nginx=nginx:1.25")
+    kubectl(kube, "rollout", "status", "deployment/web", "--timeout=60s")
+    history = kubectl(kube, "rollout", "history", "deployment/web")
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+    assert "rolled back" in kubectl(kube, "rollout", "undo", "deployment/web")
+    kubectl(kube, "rollout", "status", "deployment/web", "--timeout=60s")
+    images = kubectl(kube, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
+    assert set(images.split()) == {"nginx:1.24"}
+    history = kubectl(kube, "rollout", "history", "deployment/web")
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["2", "3"]
+
+    assert "docker-entrypoint" in kubectl(kube, "logs", "deploy/web")
+    pod_names = kubectl(kube, "get", "pods", "-o", "jsonpath={.items[*].metadata.name}").split()
+    assert kubectl(kube, "exec", "deploy/web", "--", "hostname").strip() in pod_names
+
+    events = kubectl(kube, "get", "events")
+    assert "Scaled up replica set" in events and "Started container nginx" in events
+    deleted = kubectl(kube, "delete", "-f", "web.yaml")
+    assert 'deployment.apps "web" deleted' in deleted
+    assert kubectl(kube, "get", "deployments") == ""
