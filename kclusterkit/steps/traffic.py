@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kclusterkit.driver import Load, Observation, Request
+from kclusterkit.driver import Load, NotSupported, Observation, Request
 from kclusterkit.report import traffic as report
 from kclusterkit.steps._support import (
     Ref,
@@ -59,6 +59,22 @@ def _batch(context: Any) -> Batch:
     state = kk(context)
     return state.remembered("requests to refer to as 'them' (send some first, e.g. 'When 300 "
                             "requests are sent to service \"echo\"')", state.memo.get("batch"))
+
+
+def _attributed(context: Any) -> Batch:
+    """The latest requests, for a step that judges *which pod* answered them.
+
+    A real cluster's answers name their pod only when the workload says it (agnhost
+    netexec's ``/hostname``); when none of them does, the step cannot judge and is skipped
+    with the reason instead of failing on a count of zero.
+    """
+    batch = _batch(context)
+    answered = [r for r in batch.requests if r.ok]
+    if answered and all(r.pod is None for r in answered):
+        raise NotSupported(
+            f'the answers of service "{batch.service}" do not say which pod served them on '
+            f"target {kk(context).driver.target!r} (agnhost netexec's /hostname does)")
+    return batch
 
 
 def _loads(context: Any) -> dict[str, RunningLoad]:
@@ -180,7 +196,7 @@ def every_ready_pod_answered(context: Any, name: str, low: int, high: int) -> No
     Example: Then every ready pod of deployment "echo" answered between 60 and 140 of them
     """
     state = kk(context)
-    batch = _batch(context)
+    batch = _attributed(context)
     deployment, pods = deployment_pods(state.driver, name)
     ready = {p["metadata"]["name"] for p in pods if is_ready(p) and not is_terminating(p)}
     counts = report.per_pod(batch.requests)
@@ -206,7 +222,7 @@ def that_pod_answered_none(context: Any) -> None:
     """
     state = kk(context)
     ref: Ref = state.remembered("pod referred to as 'that pod'", state.that_pod)
-    batch = _batch(context)
+    batch = _attributed(context)
     counts = report.per_pod(batch.requests)
     mine = counts.get(ref.name, 0)
     check_now(context, f'pod "{ref.name}" to answer none of the {len(batch.requests)} requests',
@@ -216,7 +232,7 @@ def that_pod_answered_none(context: Any) -> None:
 
 def _share(context: Any, name: str) -> tuple[Batch, int, dict[str, int]]:
     state = kk(context)
-    batch = _batch(context)
+    batch = _attributed(context)
     _, pods = deployment_pods(state.driver, name)
     own = {p["metadata"]["name"] for p in pods}
     counts = report.per_pod(batch.requests)

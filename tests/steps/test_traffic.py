@@ -114,3 +114,18 @@ def test_nslookup_answers_skip_the_server_block() -> None:
     assert nslookup_addresses(output) == ["10.96.12.7"]
     assert nslookup_addresses("Server: x\nAddress 1: 10.96.0.10\n\nName: a\n"
                               "Address 1: 10.1.2.3 a.b\n") == ["10.1.2.3"]
+
+
+def test_judging_who_answered_is_skipped_when_the_answers_do_not_say() -> None:
+    context = scenario()
+    skipped: list[str] = []
+    context.scenario = SimpleNamespace(skip=lambda reason: skipped.append(reason))
+    anonymous = [Request(at=1.0, ok=True, status=200, pod=None, error=None, body="<html>")] * 10
+    context.kk.memo["batch"] = traffic.Batch("echo", "http://echo", anonymous)
+    traffic.about_share(context, percent=20, name="echo")
+    traffic.every_ready_pod_answered(context, name="echo", low=0, high=10)
+    assert len(skipped) == 2 and "do not say which pod served them" in skipped[0]
+    failed = [Request(at=1.0, ok=False, status=None, pod=None, error="connection refused")]
+    context.kk.memo["batch"] = traffic.Batch("echo", "http://echo", failed)
+    with pytest.raises(ExpectationNotMet):
+        traffic.about_share(context, percent=20, name="echo")
