@@ -59,7 +59,15 @@ def argv_of(command: str) -> list[str]:
 
 
 def is_running(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") == "Running" and not is_terminating(pod)
+    """Running as kubectl's STATUS column means it: phase Running *and* every container
+    running now — a crash-looping pod keeps phase Running while its container is down, and
+    exec into it fails with "container not found"."""
+    status = pod.get("status") or {}
+    containers = (pod.get("spec") or {}).get("containers") or []
+    running = {cs.get("name") for cs in status.get("containerStatuses") or []
+               if (cs.get("state") or {}).get("running") is not None}
+    return (status.get("phase") == "Running" and not is_terminating(pod)
+            and all(c.get("name") in running for c in containers))
 
 
 def the_pod_of(driver: Any, deployment: str) -> Obj | None:
@@ -167,7 +175,7 @@ def its_stderr_contains(context: Any, text: str) -> None:
 # -- Then: pods and files --------------------------------------------------------------------
 @step("then", 'pod "{name:Q}" is running within {d:Duration}', any_keyword=True)
 def pod_running(context: Any, name: str, d: float) -> None:
-    """Eventually the pod's phase is Running.
+    """Eventually the pod is Running with every container up (not crash-looping).
 
     Example: Then pod "client" is running within 1 minute
     """

@@ -53,3 +53,16 @@ def test_pod_table_says_why_pods_are_stuck_in_the_clusters_words() -> None:
     assert "web-1: 0/3 nodes are available: 2 Insufficient cpu." in table
     assert 'web-2: Back-off pulling image "nginx:0.0-missing"' in table
     assert "ImagePullBackOff" in table.splitlines()[2]
+
+
+def test_a_crash_looping_pod_is_not_running_though_its_phase_is() -> None:
+    from kclusterkit.steps.pods_exec import is_running
+
+    def pod(state: dict) -> dict:
+        return {"metadata": {"name": "client"}, "spec": {"containers": [{"name": "busybox"}]},
+                "status": {"phase": "Running", "containerStatuses": [
+                    {"name": "busybox", "restartCount": 3, "state": state}]}}
+
+    assert is_running(pod({"running": {"startedAt": "2026-01-01T00:00:00Z"}}))
+    assert not is_running(pod({"waiting": {"reason": "CrashLoopBackOff"}}))
+    assert not is_running(pod({"terminated": {"reason": "Completed", "exitCode": 0}}))
