@@ -12,7 +12,8 @@ class ClusterError(Exception):
 class ApiError(ClusterError):
     """The API server refused a request; carries its Status (reason, code, causes)."""
 
-    def __init__(self, code: int, reason: str, message: str, status: dict[str, Any] | None = None):
+    def __init__(self, code: int, reason: str, message: str,
+                 status: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason

@@ -21,6 +21,7 @@ from kclusterkit.driver.errors import ClusterError
 
 if TYPE_CHECKING:
     from kclusterkit.config import Environment
+    from kclusterkit.sim.cluster import ClusterSpec
 
 BUILDERS: dict[str, str] = {
     "sim": "kclusterkit.driver.factory:build_sim_driver",
@@ -29,7 +30,7 @@ BUILDERS: dict[str, str] = {
 }
 
 
-def cluster_spec(env: Environment):  # -> kclusterkit.sim.cluster.ClusterSpec
+def cluster_spec(env: Environment) -> ClusterSpec:
     """The simulator's ClusterSpec for an environment's ``cluster`` and ``timings``."""
     from kclusterkit.sim.cluster import ClusterSpec, NodeShape
     from kclusterkit.sim.timings import Timings

@@ -213,7 +213,7 @@ class KubeDriver(Driver):
                  on_close: Callable[[], None] | None = None,
                  log: Callable[[str], None] | None = None,
                  clock: Callable[[], float] | None = None, speed: float = 1.0,
-                 transport: Callable[[KubeDriver], Any] | None = None):
+                 transport: Callable[[KubeDriver], Any] | None = None) -> None:
         if cleanup not in CLEANUP_POLICIES:
             raise ClusterError(f"cleanup: expected one of {', '.join(CLEANUP_POLICIES)}, "
                                f"got {cleanup!r}")
@@ -740,7 +740,7 @@ class _Watch:
 
     The connection goes back to the pool from the thread that read it, once it is done."""
 
-    def __init__(self, resp: Any):
+    def __init__(self, resp: Any) -> None:
         self.resp = resp
         self._reading = False
         self._released = False

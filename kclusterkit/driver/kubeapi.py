@@ -185,7 +185,7 @@ class Rest:
     """Plain-JSON requests through a kubernetes ``ApiClient`` (its auth, TLS and pool)."""
 
     def __init__(self, api_client: Any, *, context: str | None = None,
-                 request_timeout: float = 10.0, policy: RetryPolicy | None = None):
+                 request_timeout: float = 10.0, policy: RetryPolicy | None = None) -> None:
         self.api_client = api_client
         self.server = str(api_client.configuration.host).rstrip("/")
         self.context = context

@@ -61,7 +61,7 @@ class UnknownKind(ClusterError):
 class Discovery:
     """Resolve kubectl-style names and apiVersion/kind pairs to ``ApiResource`` rows."""
 
-    def __init__(self, get: Any):
+    def __init__(self, get: Any) -> None:
         self._get = get  # callable(path) -> parsed JSON
         self._lock = threading.RLock()
         self._versions: dict[str, list[ApiResource]] = {}  # "group/version" -> rows

@@ -96,7 +96,7 @@ class ExecTransport:
 
     name = "exec"
 
-    def __init__(self, driver: KubeDriver):
+    def __init__(self, driver: KubeDriver) -> None:
         self.driver = driver
 
     def send(self, namespace: str, url: str, count: int) -> list[Request]:
@@ -131,7 +131,7 @@ class ExecLoad(Load):
     """A steady load from a background thread: each second of cluster time, one exec
     sends that second's share of requests (their times spread evenly over the batch)."""
 
-    def __init__(self, transport: ExecTransport, namespace: str, url: str, rate: float):
+    def __init__(self, transport: ExecTransport, namespace: str, url: str, rate: float) -> None:
         if rate <= 0:
             raise ClusterError(f"a load needs a positive rate, got {rate:g} requests per second")
         self.transport = transport
@@ -201,7 +201,7 @@ class SimLoadProxy(Load):
     """A simulator-side load (``simtraffic.SimLoad`` on the server's clock), seen from the
     driver's thread."""
 
-    def __init__(self, handle: Any, load: Any):
+    def __init__(self, handle: Any, load: Any) -> None:
         self._handle = handle
         self._load = load
         self.url = load.url
@@ -228,7 +228,7 @@ class SimLoadProxy(Load):
 class _OnServer:
     """What ``SimLoad`` needs from its traffic, answered on the server's loop."""
 
-    def __init__(self, cluster: Any, namespace: str):
+    def __init__(self, cluster: Any, namespace: str) -> None:
         self.cluster = cluster
         self.clock = cluster.clock
         self.namespace = namespace
@@ -255,7 +255,7 @@ class ServedSimTransport:
 
     name = "simulator"
 
-    def __init__(self, driver: KubeDriver, handle: Any):
+    def __init__(self, driver: KubeDriver, handle: Any) -> None:
         self.driver = driver
         self.handle = handle
 
@@ -301,7 +301,7 @@ class ServedSimTransport:
 class KubeTraffic:
     """The probe pod of the driver's current namespace, and the loads started from it."""
 
-    def __init__(self, driver: KubeDriver, transport: ExecTransport | ServedSimTransport):
+    def __init__(self, driver: KubeDriver, transport: ExecTransport | ServedSimTransport) -> None:
         self.driver = driver
         self.transport = transport
         self.namespace = driver.namespace

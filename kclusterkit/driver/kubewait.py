@@ -51,7 +51,7 @@ class Reflector:
     MAX_FAILURES = 6
 
     def __init__(self, source: WatchSource, res: ApiResource, namespace: str,
-                 cache: WaitCache, backoff: Callable[[int], float] | None = None):
+                 cache: WaitCache, backoff: Callable[[int], float] | None = None) -> None:
         self.source = source
         self.res = res
         self.namespace = namespace
@@ -176,7 +176,7 @@ class WaitCache:
     """The mirrors of one wait, and the change counter the waiting thread sleeps on."""
 
     def __init__(self, source: WatchSource, max_watches: int = 8,
-                 backoff: Callable[[int], float] | None = None):
+                 backoff: Callable[[int], float] | None = None) -> None:
         self.source = source
         self.backoff = backoff
         self.max_watches = max_watches

@@ -53,7 +53,7 @@ class SimDriver(Driver):
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
-                 cluster_factory: Callable[[ClusterSpec, int], Cluster] | None = None):
+                 cluster_factory: Callable[[ClusterSpec, int], Cluster] | None = None) -> None:
         self.base_spec = spec or ClusterSpec()
         self.seed = seed
         self._factory = cluster_factory or (lambda s, n: Cluster(s, seed=n))

@@ -9,6 +9,7 @@ event loop, because this process owns it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
@@ -18,7 +19,7 @@ from kclusterkit.driver.kubetraffic import ServedSimTransport
 SERVE_OPTIONS = ("speed", "port")
 
 
-def _faults(handle: Any):
+def _faults(handle: Any) -> Callable[[str, dict[str, Any]], None]:
     def fault(action: str, args: dict[str, Any]) -> None:
         from kclusterkit.sim.errors import StatusError
 

@@ -48,7 +48,7 @@ def _running(pod: Obj | None) -> bool:
 class SimLoad(Load):
     """A steady load: request k is made at ``started + k / rate`` cluster seconds."""
 
-    def __init__(self, traffic: SimTraffic, url: str, rate: float):
+    def __init__(self, traffic: SimTraffic, url: str, rate: float) -> None:
         if rate <= 0:
             raise ClusterError(f"a load needs a positive rate, got {rate:g} requests per second")
         self.traffic = traffic
@@ -89,7 +89,7 @@ class SimLoad(Load):
 class SimTraffic:
     """The traffic of one scenario's simulated cluster."""
 
-    def __init__(self, driver: SimDriver):
+    def __init__(self, driver: SimDriver) -> None:
         self.driver = driver
         self.cluster = driver.cluster
         self.clock = self.cluster.clock

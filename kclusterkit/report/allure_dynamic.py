@@ -16,7 +16,7 @@ from allure_commons.utils import represent
 
 
 class AllureDynamicForBehave:
-    def __init__(self, listener: Any):
+    def __init__(self, listener: Any) -> None:
         self.listener = listener
 
     def _test(self) -> Any:

@@ -74,7 +74,7 @@ _DEFAULT_STRATEGY = Strategy()
 
 
 class Api:
-    def __init__(self, clock: Clock, store: Store):
+    def __init__(self, clock: Clock, store: Store) -> None:
         self.clock = clock
         self.store = store
         # Set by the cluster when the control plane cannot serve (quorum lost, all down).

@@ -23,7 +23,8 @@ class Timer:
 
     __slots__ = ("when", "seq", "fn", "args", "cancelled")
 
-    def __init__(self, when: float, seq: int, fn: Callable[..., Any], args: tuple[Any, ...]):
+    def __init__(self, when: float, seq: int, fn: Callable[..., Any],
+                 args: tuple[Any, ...]) -> None:
         self.when = when
         self.seq = seq
         self.fn = fn
@@ -40,7 +41,7 @@ class Timer:
 class Clock:
     """Cluster time in seconds since the cluster started, plus the event queue."""
 
-    def __init__(self, seed: int = 0, epoch: datetime = DEFAULT_EPOCH):
+    def __init__(self, seed: int = 0, epoch: datetime = DEFAULT_EPOCH) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.epoch = epoch

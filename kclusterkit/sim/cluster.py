@@ -46,7 +46,7 @@ class ClusterSpec:
 class Cluster:
     def __init__(
         self, spec: ClusterSpec | None = None, seed: int = 0, epoch: datetime = DEFAULT_EPOCH
-    ):
+    ) -> None:
         self.spec = spec or ClusterSpec()
         self.seed = seed
         self.timings = self.spec.timings

@@ -12,7 +12,8 @@ from typing import Any
 class StatusError(Exception):
     """An API refusal carrying the ``Status`` object a client would receive."""
 
-    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None):
+    def __init__(self, code: int, reason: str, message: str,
+                 details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason

@@ -67,7 +67,7 @@ class Container:
                  "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
                  "crash_noted", "probe_state", "term", "env", "files", "dirs")
 
-    def __init__(self, spec: dict[str, Any], init: bool):
+    def __init__(self, spec: dict[str, Any], init: bool) -> None:
         self.name: str = spec["name"]
         self.spec = spec
         self.init = init
@@ -117,7 +117,7 @@ class PodRun:
                  "sandbox_timer", "start_time", "terminating", "done", "cond_times",
                  "pull_backoff", "stop_timers", "volumes", "unready")
 
-    def __init__(self, pod: Obj):
+    def __init__(self, pod: Obj) -> None:
         meta = pod["metadata"]
         self.uid: str = meta["uid"]
         self.namespace: str = meta.get("namespace", "")
@@ -156,7 +156,7 @@ class PodRun:
 
 
 class Kubelet:
-    def __init__(self, manager: NodeManager, node_name: str, host_ip: str, pod_cidr: str):
+    def __init__(self, manager: NodeManager, node_name: str, host_ip: str, pod_cidr: str) -> None:
         self.manager = manager
         cluster = manager.cluster
         self.cluster = cluster

@@ -37,7 +37,7 @@ _WATCHED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 
 class NodeLifecycleController:
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.store = cluster.store
@@ -249,7 +249,7 @@ class NodeLifecycleController:
 class TaintEvictionController:
     """Deletes pods from nodes with NoExecute taints they do not tolerate (for long)."""
 
-    def __init__(self, cluster: Any, lifecycle: NodeLifecycleController):
+    def __init__(self, cluster: Any, lifecycle: NodeLifecycleController) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.store = cluster.store
@@ -381,7 +381,7 @@ class TaintEvictionController:
 class NodeLifecycle:
     """Both controllers, as kube-controller-manager runs them."""
 
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.nodes = NodeLifecycleController(cluster)
         self.eviction = TaintEvictionController(cluster, self.nodes)
 

@@ -12,6 +12,7 @@ and (in phase 2) asking what a pod serves, runs or prints.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from kclusterkit.sim import errors, images, shell
@@ -42,7 +43,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 
 class NodeManager:
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.clock = cluster.clock
@@ -791,7 +792,7 @@ def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
 class _SubDir(dict):  # type: ignore[type-arg]
     """A volume's subPath seen as its own directory (keys are prefixed underneath)."""
 
-    def __init__(self, base: dict[str, str], prefix: str):
+    def __init__(self, base: dict[str, str], prefix: str) -> None:
         super().__init__()
         self.base = base
         self.prefix = prefix
@@ -808,7 +809,7 @@ class _SubDir(dict):  # type: ignore[type-arg]
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.prefix + key in self.base
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         n = len(self.prefix)
         return iter([k[n:] for k in list(self.base) if k.startswith(self.prefix + "/")])
 

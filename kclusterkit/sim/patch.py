@@ -18,7 +18,7 @@ APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class PatchError(ValueError):
-    def __init__(self, message: str, code: int = 422, reason: str = "Invalid"):
+    def __init__(self, message: str, code: int = 422, reason: str = "Invalid") -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason

@@ -25,7 +25,7 @@ _KINDS = (("startup", "startupProbe", "Startup"), ("readiness", "readinessProbe"
 class ProbeWorker:
     __slots__ = ("kind", "label", "spec", "run", "successes", "failures", "result", "timer")
 
-    def __init__(self, kind: str, label: str, spec: dict[str, Any], run: int):
+    def __init__(self, kind: str, label: str, spec: dict[str, Any], run: int) -> None:
         self.kind = kind
         self.label = label
         self.spec = spec
@@ -44,7 +44,7 @@ class ProbeWorker:
 
 
 class Prober:
-    def __init__(self, manager: NodeManager):
+    def __init__(self, manager: NodeManager) -> None:
         self.manager = manager
         self.clock = manager.clock
         self.workers: dict[int, list[ProbeWorker]] = {}  # id(container) -> workers

@@ -157,7 +157,7 @@ class _Queued:
     __slots__ = ("key", "uid", "priority", "seq", "attempts", "backoff_until", "since",
                  "last_message")
 
-    def __init__(self, key: tuple[str, str], uid: str, priority: int, seq: int):
+    def __init__(self, key: tuple[str, str], uid: str, priority: int, seq: int) -> None:
         self.key = key
         self.uid = uid
         self.priority = priority
@@ -169,7 +169,7 @@ class _Queued:
 
 
 class Scheduler:
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.store = cluster.store

@@ -149,7 +149,7 @@ class IfCmd:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Word | str]):
+    def __init__(self, tokens: list[Word | str]) -> None:
         self.tokens = tokens
         self.pos = 0
 
@@ -290,7 +290,7 @@ def parse(script: str) -> list[Any]:
 
 
 class ExitShell(Exception):
-    def __init__(self, code: int):
+    def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
 
@@ -298,7 +298,7 @@ class ExitShell(Exception):
 class KillContainer(Exception):
     """`kill 1`: the container's main process is killed."""
 
-    def __init__(self, signal: int = 15):
+    def __init__(self, signal: int = 15) -> None:
         super().__init__(signal)
         self.signal = signal
 
@@ -336,7 +336,7 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*|[?
 
 
 class Shell:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.status = 0
 
@@ -859,7 +859,7 @@ class MountedFiles(MutableMapping[str, str]):
     volume shared by containers, or a claim that outlives its pod, keeps what was written.
     """
 
-    def __init__(self, own: dict[str, str], mounts: list[tuple[str, dict[str, str]]]):
+    def __init__(self, own: dict[str, str], mounts: list[tuple[str, dict[str, str]]]) -> None:
         self.own = own
         # Longest mount path first so nested mounts win.
         self.mounts = sorted(((m.rstrip("/") or "/", d) for m, d in mounts),

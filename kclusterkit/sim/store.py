@@ -23,7 +23,7 @@ WatchEvent = tuple[int, str, str, Obj]  # (revision, type, resource key, object)
 
 
 class Store:
-    def __init__(self, history: int = 100_000):
+    def __init__(self, history: int = 100_000) -> None:
         self.revision = 0
         self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
         self._listeners: dict[str, list[Listener]] = {}

@@ -12,7 +12,8 @@ from kclusterkit.sim.clock import Clock, Timer
 
 
 class WorkQueue:
-    def __init__(self, clock: Clock, handler: Callable[[Hashable], None], delay: float = 0.0):
+    def __init__(self, clock: Clock, handler: Callable[[Hashable], None],
+                 delay: float = 0.0) -> None:
         self.clock = clock
         self.handler = handler
         self.delay = delay  # reconcile this long after the first event of a burst

@@ -9,6 +9,7 @@ pods being deleted (Terminating) never count as ready.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -185,8 +186,9 @@ def _count(pods: list[Obj]) -> tuple[list[Obj], list[Obj]]:
     return live, [p for p in live if is_ready(p)]
 
 
-def ready_pods_check(context: Any, kind_word: str, name: str, predicate: Any, wanted: str,
-                     avoid_node: str | None = None):
+def ready_pods_check(context: Any, kind_word: str, name: str,
+                     predicate: Callable[[int, int], bool], wanted: str,
+                     avoid_node: str | None = None) -> Callable[[], Observation]:
     driver = kk(context).driver
 
     def check() -> Observation:

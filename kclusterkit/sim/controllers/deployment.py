@@ -37,7 +37,7 @@ RSList = list[Obj]
 
 
 class DeploymentController:
-    def __init__(self, api: Api):
+    def __init__(self, api: Api) -> None:
         self.api = api
         self.store = api.store
         self.clock = api.clock

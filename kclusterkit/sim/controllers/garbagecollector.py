@@ -29,7 +29,7 @@ _BY_KEY = {res.key: res for res in RESOURCES}
 
 
 class GarbageCollector:
-    def __init__(self, api: Api, delay: float = 0.0):
+    def __init__(self, api: Api, delay: float = 0.0) -> None:
         self.api = api
         self.store = api.store
         self.clock = api.clock

@@ -50,7 +50,7 @@ def _deletable(res: Resource) -> bool:
 
 
 class NamespaceController:
-    def __init__(self, api: Api):
+    def __init__(self, api: Api) -> None:
         self.api = api
         self.store = api.store
         self.clock = api.clock

@@ -40,7 +40,7 @@ Key = tuple[str, str]
 
 
 class ReplicaSetController:
-    def __init__(self, api: Api, burst_replicas: int = BURST_REPLICAS):
+    def __init__(self, api: Api, burst_replicas: int = BURST_REPLICAS) -> None:
         self.api = api
         self.store = api.store
         self.clock = api.clock

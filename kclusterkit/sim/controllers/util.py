@@ -23,7 +23,7 @@ MAX_RETRY_DELAY = 1000.0
 class RetryingQueue:
     """A ``WorkQueue`` whose failed syncs are retried with upstream's per-key backoff."""
 
-    def __init__(self, clock: Clock, sync: Callable[[Any], None], delay: float = 0.0):
+    def __init__(self, clock: Clock, sync: Callable[[Any], None], delay: float = 0.0) -> None:
         self.clock = clock
         self._sync = sync
         self.delay = delay

@@ -25,7 +25,7 @@ __all__ = ["Connection", "HttpResult", "Network", "start_network"]
 class Network:
     """The network of one simulated cluster; the kubelets, images and driver call in here."""
 
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.services = index_for(cluster.store)
         self.endpoints_controller = EndpointsController(cluster)

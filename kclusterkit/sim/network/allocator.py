@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kclusterkit.sim.meta import Obj, dig
@@ -55,7 +56,7 @@ def node_ports_of(svc: Obj) -> list[int]:
 class ServiceIndex:
     """Which Service holds each cluster IP and node port, from the store's Service events."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store) -> None:
         self.ips: dict[str, Key] = {}
         self.node_ports: dict[int, Key] = {}
         for svc in store.iter(SERVICES):
@@ -107,7 +108,8 @@ def _range_offset(size: int, lo: int, hi: int, step: int) -> int:
     return max(lo, min(size // step, hi))
 
 
-def _random_scan(rng: random.Random, count: int, offset: int, taken) -> int | None:
+def _random_scan(rng: random.Random, count: int, offset: int,
+                 taken: Callable[[int], bool]) -> int | None:
     """randomScanStrategyWithOffset: random start in the upper band, then the lower band."""
     upper = count - offset
     if upper > 0:

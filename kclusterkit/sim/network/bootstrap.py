@@ -69,7 +69,7 @@ def internal_ip(node: Obj) -> str | None:
 class MasterServices:
     """Creates the built-in Services and keeps ``kubernetes`` pointing at the API servers."""
 
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.store = cluster.store

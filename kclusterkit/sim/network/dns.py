@@ -113,7 +113,7 @@ def candidates(name: str, config: DnsConfig) -> list[str]:
 
 
 class ClusterDns:
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.store = cluster.store
 
     # -- the pod's resolver -----------------------------------------------------------

@@ -133,7 +133,7 @@ def _ip_key(ip: str) -> tuple[int, ...]:
 class _ServiceController:
     """Reconciles a Service's objects when the Service or one of its pods changes."""
 
-    def __init__(self, cluster: Any):
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.store = cluster.store

@@ -75,7 +75,7 @@ def node_failed(nodes: Any, node_name: str | None) -> bool:
 class _AddressIndex:
     """Pod IPs and node InternalIPs to their objects, from the store's events."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store) -> None:
         self.pods: dict[str, tuple[str, str]] = {}
         self.nodes: dict[str, str] = {}
         for pod in store.iter(PODS):
@@ -121,7 +121,7 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
 
 
 class Proxy:
-    def __init__(self, cluster: Any, services: ServiceIndex, resolve: Any):
+    def __init__(self, cluster: Any, services: ServiceIndex, resolve: Any) -> None:
         self.cluster = cluster
         self.store = cluster.store
         self.clock = cluster.clock

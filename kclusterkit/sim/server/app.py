@@ -40,7 +40,7 @@ class SimServer:
     """One cluster (anything with ``.api .store .clock .components .spec``) behind HTTP."""
 
     def __init__(self, cluster: Any, token: str, speed: float = 1.0, *,
-                 require_auth: bool = True):
+                 require_auth: bool = True) -> None:
         self.cluster = cluster
         self.token = token
         # Over plain HTTP kubectl never sends credentials (clientcmd applies them only with

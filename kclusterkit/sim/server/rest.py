@@ -69,7 +69,7 @@ def decode_continue(token: str) -> tuple[int, tuple[str, str]]:
 
 
 class Rest:
-    def __init__(self, server: SimServer):
+    def __init__(self, server: SimServer) -> None:
         self.server = server
         self.api = server.cluster.api
         self.store = server.cluster.store

@@ -33,7 +33,7 @@ Item = tuple[str, Obj, Obj | None] | None
 
 
 class Watches:
-    def __init__(self, server: SimServer):
+    def __init__(self, server: SimServer) -> None:
         self.server = server
         self._queues: set[asyncio.Queue[Item]] = set()
 
