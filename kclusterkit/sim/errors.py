@@ -41,6 +41,11 @@ def _qualified(kind_plural: str, group: str) -> str:
     return f"{kind_plural}.{group}" if group else kind_plural
 
 
+def _details(kind: str, group: str, name: str) -> dict[str, Any]:
+    """A Status's details; ``group`` is left out for the core group."""
+    return {"name": name, **({"group": group} if group else {}), "kind": kind}
+
+
 # NotFound, AlreadyExists and Conflict carry the resource (plural) in details.kind, as
 # NewNotFound/NewAlreadyExists/NewConflict fill it from qualifiedResource.Resource.
 
@@ -50,7 +55,7 @@ def not_found(plural: str, group: str, name: str) -> StatusError:
         404,
         "NotFound",
         f'{_qualified(plural, group)} "{name}" not found',
-        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+        _details(plural, group, name),
     )
 
 
@@ -59,7 +64,7 @@ def already_exists(plural: str, group: str, name: str) -> StatusError:
         409,
         "AlreadyExists",
         f'{_qualified(plural, group)} "{name}" already exists',
-        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+        _details(plural, group, name),
     )
 
 
@@ -70,7 +75,7 @@ def conflict(plural: str, group: str, name: str) -> StatusError:
         f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": '
         "the object has been modified; please apply your changes to the latest version "
         "and try again",
-        {"name": name, "group": group, "kind": plural} if group else {"name": name, "kind": plural},
+        _details(plural, group, name),
     )
 
 
@@ -83,7 +88,7 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     ErrorList.ToAggregate: repeated texts are dropped, one error is printed bare and several
     inside ``[...]`` joined by ", "; ``details.kind`` is the Kind (not the resource).
     """
-    qualified = f"{kind}.{group}" if group else kind
+    qualified = _qualified(kind, group)
     seen: set[str] = set()
     texts: list[str] = []
     for _, field, msg in causes:
@@ -102,9 +107,7 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
         "Invalid",
         message,
         {
-            "name": name,
-            **({"group": group} if group else {}),
-            "kind": kind,
+            **_details(kind, group, name),
             "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],
         },
     )
