@@ -155,6 +155,15 @@ def not_supported(path: str, value: Any, supported: list[str]) -> Cause:
     )
 
 
+def required_one_of(path: str, value: Any, supported: list[str]) -> list[Cause]:
+    """A field that must be set to one of ``supported``: Required when empty, else NotSupported."""
+    if not value:
+        return [required(path)]
+    if value not in supported:
+        return [not_supported(path, value, supported)]
+    return []
+
+
 def duplicate(path: str, value: Any) -> Cause:
     return ("FieldValueDuplicate", path, f"Duplicate value: {render_value(value)}")
 
@@ -193,23 +202,26 @@ def dns1123_label_errors(value: str) -> list[str]:
     return errs
 
 
-def dns1123_subdomain_errors(value: str) -> list[str]:
+def _length_and_format_errors(value: str, limit: int, pattern: re.Pattern[str], msg: str,
+                              fmt: str, *examples: str) -> list[str]:
+    """The too-long error, then the regex error: the order upstream's Is* checks use."""
     errs = []
-    if len(value) > 253:
-        errs.append(max_len_error(253))
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errs.append(regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
+    if len(value) > limit:
+        errs.append(max_len_error(limit))
+    if not pattern.match(value):
+        errs.append(regex_error(msg, fmt, *examples))
     return errs
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    return _length_and_format_errors(value, 253, _DNS1123_SUBDOMAIN, _DNS1123_SUBDOMAIN_MSG,
+                                     DNS1123_SUBDOMAIN_FMT, "example.com")
 
 
 def dns1035_label_errors(value: str) -> list[str]:
     """IsDNS1035Label: Service names."""
-    errs = []
-    if len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _DNS1035_LABEL.match(value):
-        errs.append(regex_error(_DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, "my-name", "abc-123"))
-    return errs
+    return _length_and_format_errors(value, 63, _DNS1035_LABEL, _DNS1035_LABEL_MSG,
+                                     DNS1035_LABEL_FMT, "my-name", "abc-123")
 
 
 def qualified_name_errors(value: str) -> list[str]:
@@ -243,14 +255,8 @@ def qualified_name_errors(value: str) -> list[str]:
 
 
 def label_value_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _LABEL_VALUE.match(value):
-        errs.append(
-            regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
-        )
-    return errs
+    return _length_and_format_errors(value, 63, _LABEL_VALUE, _LABEL_VALUE_MSG, LABEL_VALUE_FMT,
+                                     "MyValue", "my_value", "12345")
 
 
 def percent_errors(value: str) -> list[str]:

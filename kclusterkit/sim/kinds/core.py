@@ -45,16 +45,8 @@ class NodeStrategy(Strategy):
                     v.invalid(f"spec.taints[{i}].key", key, e)
                     for e in v.qualified_name_errors(str(key))
                 ]
-            if not effect:
-                out.append(v.required(f"spec.taints[{i}].effect"))
-            elif effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
-                out.append(
-                    v.not_supported(
-                        f"spec.taints[{i}].effect",
-                        effect,
-                        ["NoSchedule", "PreferNoSchedule", "NoExecute"],
-                    )
-                )
+            out += v.required_one_of(f"spec.taints[{i}].effect", effect,
+                                     ["NoSchedule", "PreferNoSchedule", "NoExecute"])
         return out
 
 

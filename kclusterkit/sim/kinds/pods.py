@@ -264,11 +264,8 @@ def _validate_ports(path: str, ports: Any) -> list[Cause]:
                     out.append(v.required(f"{ipath}.{key}"))
             elif not isinstance(p, int) or isinstance(p, bool) or not 1 <= p <= 65535:
                 out.append(v.invalid(f"{ipath}.{key}", p, "must be between 1 and 65535, inclusive"))
-        protocol = port.get("protocol")
-        if not protocol:
-            out.append(v.required(f"{ipath}.protocol"))
-        elif protocol not in ("SCTP", "TCP", "UDP"):
-            out.append(v.not_supported(f"{ipath}.protocol", protocol, ["SCTP", "TCP", "UDP"]))
+        out += v.required_one_of(f"{ipath}.protocol", port.get("protocol"),
+                                 ["SCTP", "TCP", "UDP"])
     return out
 
 
@@ -291,23 +288,11 @@ def validate_container(
     image = c.get("image")
     if not image:
         out.append(v.required(f"{path}.image"))
-    policy = c.get("terminationMessagePolicy")
-    if policy not in ("File", "FallbackToLogsOnError"):
-        out.append(
-            v.required(f"{path}.terminationMessagePolicy")
-            if not policy
-            else v.not_supported(
-                f"{path}.terminationMessagePolicy", policy, ["File", "FallbackToLogsOnError"]
-            )
-        )
+    out += v.required_one_of(f"{path}.terminationMessagePolicy",
+                             c.get("terminationMessagePolicy"), ["File", "FallbackToLogsOnError"])
     out += _validate_ports(f"{path}.ports", c.get("ports"))
-    policy = c.get("imagePullPolicy")
-    if not policy:
-        out.append(v.required(f"{path}.imagePullPolicy"))
-    elif policy not in ("Always", "IfNotPresent", "Never"):
-        out.append(
-            v.not_supported(f"{path}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"])
-        )
+    out += v.required_one_of(f"{path}.imagePullPolicy", c.get("imagePullPolicy"),
+                             ["Always", "IfNotPresent", "Never"])
     out += validate_resources(f"{path}.resources", c.get("resources"))
     if for_pod and isinstance(image, str) and image and image != image.strip():
         out.append(
@@ -332,13 +317,8 @@ def validate_pod_spec(path: str, spec: Any, *, for_pod: bool = False) -> list[Ca
         out.append(v.required(f"{path}.containers"))
     for i, c in enumerate(containers or []):
         out += validate_container(f"{path}.containers[{i}]", c, names, for_pod=for_pod)
-    policy = spec.get("restartPolicy")
-    if not policy:
-        out.append(v.required(f"{path}.restartPolicy"))
-    elif policy not in ("Always", "OnFailure", "Never"):
-        out.append(
-            v.not_supported(f"{path}.restartPolicy", policy, ["Always", "OnFailure", "Never"])
-        )
+    out += v.required_one_of(f"{path}.restartPolicy", spec.get("restartPolicy"),
+                             ["Always", "OnFailure", "Never"])
     node_selector = spec.get("nodeSelector")
     if node_selector is not None:
         out += v.labels(f"{path}.nodeSelector", node_selector)
