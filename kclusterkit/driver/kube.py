@@ -411,6 +411,14 @@ class KubeDriver(Driver):
             return ""
         return self.namespace if namespace is None else namespace
 
+    def _placed(self, obj: Obj) -> tuple[ApiResource, str]:
+        """The resource an object's apiVersion/kind names, and the namespace it goes in."""
+        try:
+            res = self.discovery.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        except UnknownKind as exc:
+            raise ApiError(404, "NotFound", str(exc)) from exc
+        return res, self._ns(res, (obj.get("metadata") or {}).get("namespace"))
+
     def _writable(self, res: ApiResource, ns: str, what: str) -> None:
         if not res.namespaced:
             raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped objects "
@@ -420,12 +428,8 @@ class KubeDriver(Driver):
                                f"run did not create (kclusterkit only writes to its own)")
 
     def create(self, obj: Obj) -> Obj:
-        try:
-            res = self.discovery.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
-        except UnknownKind as exc:
-            raise ApiError(404, "NotFound", str(exc)) from exc
+        res, ns = self._placed(obj)
         meta = obj.get("metadata") or {}
-        ns = self._ns(res, meta.get("namespace"))
         self._writable(res, ns, f"creating {res.kind} {meta.get('name', '')}".rstrip())
         return self.rest.call("POST", res.path(ns), body=obj, retry_on=is_retryable_create)
 
@@ -456,13 +460,8 @@ class KubeDriver(Driver):
     def update(self, obj: Obj) -> Obj:
         """PUT ``obj``. On 409 Conflict (someone else wrote first) the object is read again
         and the caller's spec, labels and annotations are put on the fresh copy."""
-        try:
-            res = self.discovery.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
-        except UnknownKind as exc:
-            raise ApiError(404, "NotFound", str(exc)) from exc
-        meta = obj.get("metadata") or {}
-        ns = self._ns(res, meta.get("namespace"))
-        name = meta.get("name", "")
+        res, ns = self._placed(obj)
+        name = (obj.get("metadata") or {}).get("name", "")
         self._writable(res, ns, f"updating {res.kind} {name}")
         body = obj
 
