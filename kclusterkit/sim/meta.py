@@ -129,10 +129,18 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     return labels_match(labels, selector_requirements(selector))
 
 
-def selector_string(selector: Mapping[str, Any] | None) -> str:
-    """The string form kubectl prints and clients send (``app=web,tier in (a,b)``)."""
+def selector_string(selector: Mapping[str, Any] | None, *, sort: bool = False) -> str:
+    """The string form kubectl prints and clients send (``app=web,tier in (a,b)``).
+
+    ``sort`` orders requirements by key and each one's values, as labels.Selector.String()
+    does for a selector built from a LabelSelector.
+    """
+    reqs = selector_requirements(selector) or []
+    if sort:
+        reqs = [(key, op, tuple(sorted(values))) for key, op, values in
+                sorted(reqs, key=lambda r: r[0])]
     parts = []
-    for key, op, values in selector_requirements(selector) or []:
+    for key, op, values in reqs:
         if op == "In" and len(values) == 1:
             parts.append(f"{key}={values[0]}")
         elif op in ("In", "NotIn"):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from kclusterkit.sim.meta import Obj, dig, selector_requirements
+from kclusterkit.sim.meta import Obj, dig, selector_string
 from kclusterkit.sim.resources import Resource
 
 Column = tuple[str, str, int]  # (name, type, priority)
@@ -80,18 +80,7 @@ def age(obj: Obj, now: datetime) -> str:
 
 def selector_text(selector: Any) -> str:
     """labels.Selector.String() of a LabelSelector: requirements sorted by key."""
-    reqs = selector_requirements(selector) if selector is not None else []
-    parts = []
-    for key, op, values in sorted(reqs or [], key=lambda r: r[0]):
-        if op == "In" and len(values) == 1:
-            parts.append(f"{key}={values[0]}")
-        elif op in ("In", "NotIn"):
-            parts.append(f"{key} {op.lower()} ({','.join(sorted(values))})")
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts) or "<none>"
+    return selector_string(selector, sort=True) or "<none>"
 
 
 def format_labels(labels: dict[str, str] | None) -> str:
