@@ -24,6 +24,7 @@ from kclusterkit.sim.controllers.util import (
     controller_uid,
     creation_key,
     namespace_terminating,
+    set_or_drop,
 )
 from kclusterkit.sim.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim.resources import DEPLOYMENTS, PODS, REPLICASETS
@@ -159,10 +160,7 @@ class DeploymentController:
                     or fresh["metadata"].get("deletionTimestamp"):
                 return None
             refs.append(owner_reference(owner))
-        if refs:
-            copy["metadata"]["ownerReferences"] = refs
-        else:
-            copy["metadata"].pop("ownerReferences", None)
+        set_or_drop(copy["metadata"], "ownerReferences", refs)
         try:
             self.api.update(copy)
         except errors.StatusError as exc:

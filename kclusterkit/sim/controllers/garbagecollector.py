@@ -15,7 +15,7 @@ from typing import Any
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
-from kclusterkit.sim.controllers.util import RetryingQueue
+from kclusterkit.sim.controllers.util import RetryingQueue, set_or_drop
 from kclusterkit.sim.meta import Obj, clone
 from kclusterkit.sim.resources import EVENTS, RESOURCES, Resource, UnknownResource, for_kind
 from kclusterkit.sim.store import ADDED, DELETED
@@ -95,12 +95,18 @@ class GarbageCollector:
             return None
         return found
 
-    # -- attemptToDeleteItem ------------------------------------------------------------
-    def _attempt_to_delete(self, identity: Identity) -> None:
+    def _current(self, identity: Identity) -> tuple[Resource, Obj | None]:
+        """The identity's resource, and its object if that incarnation (same uid) still exists."""
         res_key, ns, name, uid = identity
         res = _BY_KEY[res_key]
         obj = self.store.get(res, ns, name)
-        if obj is None or obj["metadata"]["uid"] != uid:
+        return res, obj if obj is not None and obj["metadata"]["uid"] == uid else None
+
+    # -- attemptToDeleteItem ------------------------------------------------------------
+    def _attempt_to_delete(self, identity: Identity) -> None:
+        _, ns, name, uid = identity
+        res, obj = self._current(identity)
+        if obj is None:
             return
         meta = obj["metadata"]
         if _deleting_dependents(obj):
@@ -142,12 +148,9 @@ class GarbageCollector:
 
     def _remove_refs(self, res: Resource, obj: Obj, uids: set[Any]) -> None:
         copy = clone(obj)
-        kept = [r for r in copy["metadata"].get("ownerReferences") or ()
-                if r.get("uid") not in uids]
-        if kept:
-            copy["metadata"]["ownerReferences"] = kept
-        else:
-            copy["metadata"].pop("ownerReferences", None)
+        set_or_drop(copy["metadata"], "ownerReferences",
+                    [r for r in copy["metadata"].get("ownerReferences") or ()
+                     if r.get("uid") not in uids])
         try:
             self.api.update(copy)
         except errors.StatusError as exc:
@@ -158,10 +161,9 @@ class GarbageCollector:
 
     # -- owners being deleted with orphan or foreground propagation ---------------------
     def _process_owner(self, identity: Identity) -> None:
-        res_key, ns, name, uid = identity
-        res = _BY_KEY[res_key]
-        owner = self.store.get(res, ns, name)
-        if owner is None or owner["metadata"]["uid"] != uid:
+        _, ns, name, uid = identity
+        res, owner = self._current(identity)
+        if owner is None:
             return
         meta = owner["metadata"]
         if not meta.get("deletionTimestamp"):
@@ -189,11 +191,8 @@ class GarbageCollector:
         if current is None:
             return
         copy = clone(current)
-        kept = [f for f in copy["metadata"].get("finalizers") or () if f != finalizer]
-        if kept:
-            copy["metadata"]["finalizers"] = kept
-        else:
-            copy["metadata"].pop("finalizers", None)
+        set_or_drop(copy["metadata"], "finalizers",
+                    [f for f in copy["metadata"].get("finalizers") or () if f != finalizer])
         self.api.update(copy)
 
 

@@ -26,6 +26,7 @@ from kclusterkit.sim.controllers.util import (
     namespace_terminating,
     next_availability_check,
     ready_since,
+    set_or_drop,
 )
 from kclusterkit.sim.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim.resources import PODS, REPLICASETS
@@ -179,12 +180,9 @@ class ReplicaSetController:
 
     def _release(self, rs: Obj, pod: Obj) -> None:
         patched = clone(pod)
-        patched["metadata"]["ownerReferences"] = [
-            r for r in patched["metadata"].get("ownerReferences") or ()
-            if r.get("uid") != rs["metadata"]["uid"]
-        ]
-        if not patched["metadata"]["ownerReferences"]:
-            del patched["metadata"]["ownerReferences"]
+        set_or_drop(patched["metadata"], "ownerReferences",
+                    [r for r in patched["metadata"].get("ownerReferences") or ()
+                     if r.get("uid") != rs["metadata"]["uid"]])
         try:
             self.api.update(patched)
         except errors.StatusError as exc:

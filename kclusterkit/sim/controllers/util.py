@@ -134,6 +134,15 @@ def namespace_terminating(exc: errors.StatusError) -> bool:
     return exc.code == 403 and "because it is being terminated" in exc.message
 
 
+def set_or_drop(meta: dict[str, Any], field: str, items: list[Any]) -> None:
+    """Set a metadata list (ownerReferences, finalizers), or drop it when empty: the API
+    serves those fields omitempty."""
+    if items:
+        meta[field] = items
+    else:
+        meta.pop(field, None)
+
+
 def creation_key(obj: Obj) -> tuple[str, str]:
     """ByCreationTimestamp order: oldest first, ties by name (RFC 3339 sorts as time)."""
     return obj["metadata"].get("creationTimestamp") or "", obj["metadata"]["name"]
