@@ -375,30 +375,6 @@ class KubeDriver(Driver):
             raise NotSupported(f"the cluster has {'; '.join(problems)} (a real cluster's "
                                "shape is checked, not changed)")
 
-    def preflight(self) -> dict[str, str | None]:
-        """What the cluster offers that scenarios may need; None where absent."""
-        out: dict[str, str | None] = {}
-        version = self.rest.call("GET", "/version")
-        out["server_version"] = version.get("gitVersion") if isinstance(version, dict) else None
-        nodes = self.list("nodes")
-        out["nodes"] = str(len(nodes))
-        out["ready_nodes"] = str(sum(1 for n in nodes if _node_ready(n)))
-        out["control_plane_nodes"] = str(sum(1 for n in nodes if _is_control_plane(n)))
-        try:
-            self.rest.call("GET", "/apis/metrics.k8s.io/v1beta1", policy=NO_RETRY)
-            out["metrics_api"] = "metrics.k8s.io/v1beta1"
-        except ApiError:
-            out["metrics_api"] = None
-        try:
-            classes = self.list("storageclasses")
-        except ApiError:
-            classes = []
-        default = [c["metadata"]["name"] for c in classes
-                   if (c["metadata"].get("annotations") or {}).get(
-                       "storageclass.kubernetes.io/is-default-class") == "true"]
-        out["default_storage_class"] = default[0] if default else None
-        return out
-
     # -- objects ------------------------------------------------------------------------
     def _resource(self, kind: str) -> ApiResource:
         try:

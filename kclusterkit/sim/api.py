@@ -269,7 +269,7 @@ class Api:
         self._check_available()
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
         try:
-            patched = patching.apply(clone(old), body, patch_type, res.kind)
+            patched = patching.apply(clone(old), body, patch_type)
         except patching.PatchError as exc:
             raise errors.StatusError(exc.code, exc.reason, str(exc)) from None
         if not isinstance(patched, dict):

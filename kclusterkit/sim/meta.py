@@ -23,11 +23,6 @@ def clone(value: Any) -> Any:
     return value
 
 
-def key_of(obj: Mapping[str, Any]) -> tuple[str, str]:
-    meta = obj.get("metadata") or {}
-    return meta.get("namespace") or "", meta.get("name") or ""
-
-
 def dig(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[path0][path1]…`` with ``default`` for any missing step."""
     for step in path:

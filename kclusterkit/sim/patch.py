@@ -51,7 +51,7 @@ PORT_KEYS = {"containers": "containerPort", "spec": "port"}
 MERGED_SCALAR_LISTS = {"finalizers"}
 
 
-def apply(obj: Any, body: Any, patch_type: str, kind: str = "") -> Any:
+def apply(obj: Any, body: Any, patch_type: str) -> Any:
     ctype = patch_type.split(";", 1)[0].strip()
     if ctype == JSON_PATCH:
         if not isinstance(body, list):

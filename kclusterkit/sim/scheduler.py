@@ -37,7 +37,6 @@ UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 # Filter reasons, worded as the plugins word them.
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
-REASON_NODE_NAME = "node(s) didn't match the requested node name"
 REASON_TOO_MANY_PODS = "Too many pods"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"

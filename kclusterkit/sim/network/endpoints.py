@@ -120,13 +120,6 @@ def _hostname(pod: Obj, service: Obj) -> str | None:
     return None
 
 
-def _ip_key(ip: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in ip.split("."))
-    except ValueError:
-        return (1 << 30,)
-
-
 # -- the shared reconcile loop ----------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Respon
             raise StatusError(415, "UnsupportedMediaType", "the body of the request was in an "
                               "unknown format")
         try:
-            scale = patching.apply(clone(current), body, ctype, "Scale")
+            scale = patching.apply(clone(current), body, ctype)
         except patching.PatchError as exc:
             raise StatusError(exc.code, exc.reason, str(exc)) from None
     replicas = dig(scale, "spec", "replicas", default=0)
