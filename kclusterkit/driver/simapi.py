@@ -10,16 +10,19 @@ event loop, because this process owns it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
 from kclusterkit.driver.kube import KubeDriver
 from kclusterkit.driver.kubetraffic import ServedSimTransport
 
+if TYPE_CHECKING:
+    from kclusterkit.sim.server.runner import ServerHandle
+
 SERVE_OPTIONS = ("speed", "port")
 
 
-def _faults(handle: Any) -> Callable[[str, dict[str, Any]], None]:
+def _faults(handle: ServerHandle) -> Callable[[str, dict[str, Any]], None]:
     def fault(action: str, args: dict[str, Any]) -> None:
         from kclusterkit.sim.errors import StatusError
 
