@@ -21,6 +21,7 @@ from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers import deployment_util as du
 from kclusterkit.sim.controllers.util import (
     RetryingQueue,
+    claim,
     controller_uid,
     creation_key,
     namespace_terminating,
@@ -131,24 +132,9 @@ class DeploymentController:
         for rs in self.store.iter(REPLICASETS, ns):
             if controller_of(rs) is None:
                 candidates[rs["metadata"]["name"]] = rs
-        claimed: RSList = []
-        for rs_name in sorted(candidates):
-            rs = candidates[rs_name]
-            ref = controller_of(rs)
-            matches = selector_matches(selector, rs["metadata"].get("labels"))
-            if ref is not None:
-                if ref.get("uid") != uid:
-                    continue
-                if matches:
-                    claimed.append(rs)
-                elif not deleting:
-                    self._set_owner(rs, None, uid)
-                continue
-            if deleting or not matches or rs["metadata"].get("deletionTimestamp"):
-                continue
-            adopted = self._set_owner(rs, d, uid)
-            if adopted is not None:
-                claimed.append(adopted)
+        claimed = claim(candidates, uid, selector, deleting,
+                        adopt=lambda rs: self._set_owner(rs, d, uid),
+                        release=lambda rs: self._set_owner(rs, None, uid))
         return du.by_creation(claimed)
 
     def _set_owner(self, rs: Obj, owner: Obj | None, uid: str) -> Obj | None:

@@ -19,6 +19,7 @@ from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import (
     RetryingQueue,
+    claim,
     controller_uid,
     is_pod_active,
     is_pod_available,
@@ -140,27 +141,12 @@ class ReplicaSetController:
             pod = self.store.get(PODS, ns, pod_name)
             if pod is not None:
                 candidates[pod_name] = pod
-        claimed: list[Obj] = []
-        for pod_name in sorted(candidates):
-            pod = candidates[pod_name]
-            if not is_pod_active(pod):
-                continue
-            ref = controller_of(pod)
-            matches = selector_matches(selector, pod["metadata"].get("labels"))
-            if ref is not None:
-                if ref.get("uid") != uid:
-                    continue
-                if matches:
-                    claimed.append(pod)
-                elif not deleting:
-                    self._release(rs, pod)
-                continue
-            if deleting or not matches:
-                continue
-            adopted = self._adopt(rs, pod)
-            if adopted is not None:
-                claimed.append(adopted)
-        return claimed
+        # Only active pods are claimed; they carry no deletionTimestamp, so claim's
+        # "not being deleted" check for orphans changes nothing here.
+        active = {name: pod for name, pod in candidates.items() if is_pod_active(pod)}
+        return claim(active, uid, selector, deleting,
+                     adopt=lambda pod: self._adopt(rs, pod),
+                     release=lambda pod: self._release(rs, pod))
 
     def _adopt(self, rs: Obj, pod: Obj) -> Obj | None:
         # canAdopt: re-read the owner; a ReplicaSet being deleted adopts nothing.

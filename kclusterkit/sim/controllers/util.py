@@ -12,7 +12,7 @@ from typing import Any
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.sim.meta import Obj, controller_of, dig, selector_matches
 from kclusterkit.sim.workqueue import WorkQueue
 
 # Upstream DefaultControllerRateLimiter: per-item exponential backoff from 5 ms to 1000 s.
@@ -132,6 +132,33 @@ def controller_uid(obj: Obj) -> str | None:
 def namespace_terminating(exc: errors.StatusError) -> bool:
     """The create was refused because the namespace is terminating (NamespaceTerminatingCause)."""
     return exc.code == 403 and "because it is being terminated" in exc.message
+
+
+def claim(candidates: dict[str, Obj], uid: str, selector: dict[str, Any] | None,
+          deleting: bool, adopt: Callable[[Obj], Obj | None],
+          release: Callable[[Obj], Any]) -> list[Obj]:
+    """ControllerRefManager.ClaimObject over ``candidates`` in name order: keep the owned
+    ones that match, release the owned ones that no longer do (unless the owner is being
+    deleted), adopt matching orphans that are not being deleted themselves."""
+    claimed: list[Obj] = []
+    for name in sorted(candidates):
+        obj = candidates[name]
+        ref = controller_of(obj)
+        matches = selector_matches(selector, obj["metadata"].get("labels"))
+        if ref is not None:
+            if ref.get("uid") != uid:
+                continue
+            if matches:
+                claimed.append(obj)
+            elif not deleting:
+                release(obj)
+            continue
+        if deleting or not matches or obj["metadata"].get("deletionTimestamp"):
+            continue
+        adopted = adopt(obj)
+        if adopted is not None:
+            claimed.append(adopted)
+    return claimed
 
 
 def set_or_drop(meta: dict[str, Any], field: str, items: list[Any]) -> None:
