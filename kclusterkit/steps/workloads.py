@@ -30,8 +30,23 @@ from kclusterkit.steps._support import (
     wait_for,
 )
 
-
 # -- building manifests ---------------------------------------------------------------
+# Test images that live outside Docker Hub, by the short name specs use. "agnhost:2.53"
+# pulls nothing on a real cluster (there is no docker.io/library/agnhost); the simulator
+# knows both spellings, so expanding here keeps one feature file good for both.
+SHORT_IMAGES = {"agnhost": "registry.k8s.io/e2e-test-images/agnhost"}
+
+
+def full_image(image: str) -> str:
+    """``agnhost:2.53`` → ``registry.k8s.io/e2e-test-images/agnhost:2.53``; others as given."""
+    if "/" in image:
+        return image
+    repository, sep, tag = image.partition(":")
+    if repository in SHORT_IMAGES:
+        return SHORT_IMAGES[repository] + sep + tag
+    return image
+
+
 def container_for(image_text: str, cpu: str | None = None, memory: str | None = None) -> Obj:
     """``"busybox:1.36 sh -c 'exit 1'"`` → image plus args (args replace the image's CMD,
     as ``kubectl run IMAGE -- ARGS`` does; an image's ENTRYPOINT, like agnhost's, stays)."""
@@ -42,7 +57,7 @@ def container_for(image_text: str, cpu: str | None = None, memory: str | None = 
                              ) from None
     if not words:
         raise StepUsageError("an image is needed, e.g. \"nginx:1.25\"")
-    image, args = words[0], words[1:]
+    image, args = full_image(words[0]), words[1:]
     name = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0] or "main"
     container: Obj = {"name": name, "image": image}
     if args:

@@ -66,3 +66,14 @@ def test_a_crash_looping_pod_is_not_running_though_its_phase_is() -> None:
     assert is_running(pod({"running": {"startedAt": "2026-01-01T00:00:00Z"}}))
     assert not is_running(pod({"waiting": {"reason": "CrashLoopBackOff"}}))
     assert not is_running(pod({"terminated": {"reason": "Completed", "exitCode": 0}}))
+
+
+def test_short_test_image_names_expand_to_their_registry() -> None:
+    from kclusterkit.steps.workloads import container_for
+
+    agnhost = container_for("agnhost:2.53 netexec --http-port=8080")
+    assert agnhost["image"] == "registry.k8s.io/e2e-test-images/agnhost:2.53"
+    assert agnhost["name"] == "agnhost" and agnhost["args"] == ["netexec", "--http-port=8080"]
+    assert container_for("nginx:1.25")["image"] == "nginx:1.25"
+    mirrored = "mirror.example/e2e/agnhost:2.53"
+    assert container_for(mirrored)["image"] == mirrored
