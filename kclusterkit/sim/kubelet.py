@@ -799,8 +799,10 @@ class Kubelet:
                                          f"[{' '.join(incomplete)}]"))
         else:
             conds.append(self._condition(pr, "Initialized", "True"))
-        if phase == "Succeeded":
-            ready = [self._condition(pr, t, "False", "PodCompleted")
+        if phase in ("Succeeded", "Failed"):
+            # generate.go ...ConditionForTerminalPhase: no message, whatever the containers say.
+            reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
+            ready = [self._condition(pr, t, "False", reason)
                      for t in ("Ready", "ContainersReady")]
         elif unready:
             msg = f"containers with unready status: [{' '.join(unready)}]"

@@ -257,6 +257,10 @@ def test_restart_policy_never_ends_in_failed_or_succeeded(cluster: Cluster) -> N
     assert bad["status"]["phase"] == "Failed"
     assert state(cluster, "bad")["state"]["terminated"]["exitCode"] == 3
     assert state(cluster, "bad")["restartCount"] == 0
+    for ctype in ("Ready", "ContainersReady"):
+        cond = condition(bad, ctype)
+        assert (cond["status"], cond["reason"]) == ("False", "PodFailed")
+        assert "message" not in cond
 
 
 def test_on_failure_restarts_until_success(cluster: Cluster) -> None:
