@@ -29,7 +29,7 @@ Feature: Scaling by hand
     Then deployment "web" has 3 ready pods within 1 minute
 
   Scenario: Pods that no node can fit stay Pending
-    Given a deployment "big" running "nginx:1.25" with 4 replicas requesting 3 CPU
+    Given a deployment "big" running "nginx:1.25" with 4 replicas each requesting most of a worker node's CPU
     Then deployment "big" has 2 ready pods within 1 minute
     And 2 pods of deployment "big" stay Pending for 1 minute
     And the scheduler reports "Insufficient cpu" for them

@@ -106,6 +106,38 @@ def a_deployment_requesting_cpu(context: Any, name: str, image: str, n: int, cpu
     kk(context).driver.create(workload("Deployment", name, image, n, cpu=cpu))
 
 
+def _millicores(quantity: object) -> int:
+    text = str(quantity)
+    return int(text[:-1]) if text.endswith("m") else int(float(text) * 1000)
+
+
+def most_of_a_worker(driver: Any) -> str:
+    """60% of the CPU the largest schedulable worker can give: one such pod fits on a worker,
+    two never do, whatever the nodes' size — so a spec about room runs on any cluster."""
+    from kclusterkit.steps.cluster import CONTROL_PLANE_LABEL
+
+    workers = [n for n in driver.list("nodes", namespace="")
+               if CONTROL_PLANE_LABEL not in (n["metadata"].get("labels") or {})
+               and not (n.get("spec") or {}).get("unschedulable")]
+    if not workers:
+        raise StepUsageError("the cluster has no schedulable worker node to size the pods by")
+    largest = max(_millicores((w.get("status") or {}).get("allocatable", {}).get("cpu", "0"))
+                  for w in workers)
+    return f"{largest * 6 // 10}m"
+
+
+@step("given", 'a deployment "{name:Q}" running "{image:Q}" with {n:N} replica(s) '
+      "each requesting most of a worker node's CPU")
+def a_deployment_requesting_most_of_a_worker(context: Any, name: str, image: str,
+                                             n: int) -> None:
+    """A deployment whose pods each request 60% of a worker's CPU: one fits per worker.
+
+    Example: Given a deployment "big" running "nginx:1.25" with 4 replicas each requesting most of a worker node's CPU
+    """
+    driver = kk(context).driver
+    driver.create(workload("Deployment", name, image, n, cpu=most_of_a_worker(driver)))
+
+
 @step("given", 'a deployment "{name:Q}" running "{image:Q}" with {n:N} replica(s) '
       "requesting {cpu:Cpu} CPU and {memory:Memory} memory")
 def a_deployment_requesting(context: Any, name: str, image: str, n: int, cpu: str,

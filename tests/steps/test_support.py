@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from kclusterkit.driver.sim import SimDriver
 from kclusterkit.steps._support import CATALOG, ScenarioState, owner_pods, pod_table
 from kclusterkit.steps.workloads import a_deployment, a_replica_set
@@ -77,3 +79,18 @@ def test_short_test_image_names_expand_to_their_registry() -> None:
     assert container_for("nginx:1.25")["image"] == "nginx:1.25"
     mirrored = "mirror.example/e2e/agnhost:2.53"
     assert container_for(mirrored)["image"] == mirrored
+
+
+@pytest.mark.parametrize("cpu", ["4", "16"])
+def test_most_of_a_worker_fits_one_pod_per_worker_whatever_the_node_size(cpu: str) -> None:
+    from kclusterkit.sim.cluster import ClusterSpec, NodeShape
+    from kclusterkit.steps.workloads import a_deployment_requesting_most_of_a_worker
+
+    driver = SimDriver(spec=ClusterSpec(worker_nodes=3, node=NodeShape(cpu=cpu)), seed=1)
+    driver.open_scenario("t")
+    context = SimpleNamespace(kk=ScenarioState(driver=driver, seed=1))
+    a_deployment_requesting_most_of_a_worker(context, name="big", image="nginx:1.25", n=5)
+    driver.sleep(60)
+    _, pods = owner_pods(driver, "deployment", "big")
+    nodes = sorted(p["spec"].get("nodeName") or "-" for p in pods)
+    assert nodes == ["-", "-", "worker-1", "worker-2", "worker-3"]
