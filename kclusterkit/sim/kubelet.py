@@ -772,7 +772,8 @@ class Kubelet:
         # While waiting to run again, the last state is how the latest run ended.
         last = c.term if c.state == "waiting" and c.term is not None else c.last_term
         out["lastState"] = {"terminated": last} if last else {}
-        out["ready"] = c.ready
+        # prober_manager.go UpdatePodStatus: a (non-sidecar) init container that exited 0 is ready.
+        out["ready"] = c.ready or (c.init and c.state == "terminated" and c.exit_code == 0)
         out["restartCount"] = c.restart_count
         if c.ever_ran:
             out["image"] = images.parse_image(image).normalized

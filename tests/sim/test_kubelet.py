@@ -299,10 +299,12 @@ def test_init_containers_run_first(cluster: Cluster) -> None:
     assert condition(get(cluster), "Initialized")["message"] == \
         "containers with incomplete status: [setup]"
     assert status["containerStatuses"][0]["state"]["waiting"]["reason"] == "PodInitializing"
+    assert status["initContainerStatuses"][0]["ready"] is False
     cluster.advance(10)
     status = get(cluster)["status"]
     assert status["phase"] == "Running"
     assert status["initContainerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+    assert status["initContainerStatuses"][0]["ready"] is True
 
 
 def test_go_duration_formatting() -> None:
