@@ -115,7 +115,7 @@ class PodRun:
 
     __slots__ = ("uid", "namespace", "name", "spec", "init", "main", "ip", "sandbox",
                  "sandbox_timer", "start_time", "terminating", "done", "cond_times",
-                 "pull_backoff", "stop_timers", "volumes", "unready")
+                 "pull_backoff", "pull_errors", "stop_timers", "volumes", "unready")
 
     def __init__(self, pod: Obj) -> None:
         meta = pod["metadata"]
@@ -138,6 +138,7 @@ class PodRun:
         self.done = False  # terminal phase reached or removed
         self.cond_times: dict[str, tuple[str, str]] = {}
         self.pull_backoff: dict[str, tuple[float, float]] = {}  # image -> (backoff, updated)
+        self.pull_errors: dict[str, str] = {}  # image -> "ErrImagePull: <CRI error>"
         self.stop_timers: list[Timer] = []
         self.volumes: dict[str, dict[str, str]] = {}  # pod-level volumes (emptyDir…)
         self.unready = False  # a fault made the pod's readiness fail (set_ready)
@@ -380,11 +381,14 @@ class Kubelet:
             msg = f'Back-off pulling image "{image}"'
             self.event(pr, c, "Normal", "BackOff", msg)
             self.event(pr, c, "Warning", "Failed", "Error: ImagePullBackOff")
-            self._waiting(pr, c, "ImagePullBackOff", msg)
+            # image_manager.go: only the status message carries the previous pull error.
+            previous = pr.pull_errors.get(image)
+            self._waiting(pr, c, "ImagePullBackOff", f"{msg}: {previous}" if previous else msg)
             c.busy = "pullbackoff"
             c.timer = self.clock.call_later(updated + backoff - self.clock.now,
                                             self._retry, pr, c)
             return
+        pr.pull_errors.pop(image, None)
         self.event(pr, c, "Normal", "Pulling", f'Pulling image "{image}"')
         c.busy = "pulling"
         if not images.image_exists(image, self.cluster.spec.missing_images):
@@ -431,6 +435,7 @@ class Kubelet:
         else:
             backoff = min(backoff * 2, t.image_pull_max_backoff)
         pr.pull_backoff[image] = (backoff, self.clock.now)
+        pr.pull_errors[image] = f"ErrImagePull: {err}"
         self._waiting(pr, c, "ErrImagePull", err)
         # The pod worker syncs again shortly and then reports the back-off.
         c.busy = "pullerror"

@@ -192,9 +192,14 @@ def test_a_missing_image_backs_off_pulling(cluster: Cluster) -> None:
     cluster.advance(1)
     waiting = state(cluster)["state"]["waiting"]
     assert waiting == {"reason": "ImagePullBackOff",
-                       "message": 'Back-off pulling image "nginx:0.0-missing"'}
+                       "message": 'Back-off pulling image "nginx:0.0-missing": ErrImagePull: '
+                                  'rpc error: code = NotFound desc = failed to pull and unpack '
+                                  'image "docker.io/library/nginx:0.0-missing": failed to resolve '
+                                  'reference "docker.io/library/nginx:0.0-missing": '
+                                  'docker.io/library/nginx:0.0-missing: not found'}
     [backoff] = events(cluster, reason="BackOff")
     assert backoff["type"] == "Normal"
+    assert backoff["message"] == 'Back-off pulling image "nginx:0.0-missing"'
     # Pull attempts at 0.5 s (after the sandbox), then 10, 20, 40 s after each failure.
     pulls = [0.5]
     last = 1
