@@ -201,6 +201,10 @@ class Kubelet:
         elif old is not None and pod["spec"] is not old["spec"] and \
                 pod["spec"].get("containers") != old["spec"].get("containers"):
             self.clock.call_soon(self._spec_changed, pr, pod["spec"])
+        if old is not None and not pr.done and \
+                pod["metadata"].get("generation") != old["metadata"].get("generation"):
+            # The pod worker syncs on every spec update and reports the new observedGeneration.
+            self.manager.mark_dirty(self, pr)
 
     def _spec_changed(self, pr: PodRun, spec: dict[str, Any]) -> None:
         """A container's definition changed (a new image): restart it with the new one."""
@@ -750,12 +754,15 @@ class Kubelet:
         return "Pending"
 
     def _condition(self, pr: PodRun, ctype: str, status: str, reason: str = "",
-                   message: str = "") -> dict[str, Any]:
+                   message: str = "", generation: int = 0) -> dict[str, Any]:
         previous = pr.cond_times.get(ctype)
         if previous is None or previous[0] != status:
             pr.cond_times[ctype] = (status, self.clock.timestamp())
-        cond: dict[str, Any] = {"type": ctype, "status": status, "lastProbeTime": None,
-                                "lastTransitionTime": pr.cond_times[ctype][1]}
+        cond: dict[str, Any] = {"type": ctype}
+        if generation:  # PodObservedGenerationTracking (beta, on by default in v1.34)
+            cond["observedGeneration"] = generation
+        cond.update({"status": status, "lastProbeTime": None,
+                     "lastTransitionTime": pr.cond_times[ctype][1]})
         if reason:
             cond["reason"] = reason
         if message:
@@ -790,38 +797,51 @@ class Kubelet:
         out["started"] = c.started
         return out
 
-    def build_status(self, pr: PodRun, current: dict[str, Any]) -> dict[str, Any]:
-        status = dict(current)
+    def build_status(self, pr: PodRun, current: dict[str, Any], generation: int = 0
+                     ) -> dict[str, Any]:
+        """The pod status the kubelet reports; ``generation`` is the pod's
+        metadata.generation, echoed as observedGeneration (PodObservedGenerationTracking)."""
+        status = {"observedGeneration": generation, **current} if generation else dict(current)
+        if generation:
+            status["observedGeneration"] = generation  # it may have been stored already
         phase = self._phase(pr)
         status["phase"] = phase
         unready = [c.name for c in pr.main if not c.ready]
         incomplete = [c.name for c in pr.init
                       if not (c.state == "terminated" and c.exit_code == 0)]
+        gen = generation
         conds = [self._condition(pr, "PodReadyToStartContainers",
-                                 "True" if pr.sandbox == "ready" and not pr.done else "False")]
+                                 "True" if pr.sandbox == "ready" and not pr.done else "False",
+                                 generation=gen)]
         if incomplete:
             conds.append(self._condition(pr, "Initialized", "False", "ContainersNotInitialized",
                                          f"containers with incomplete status: "
-                                         f"[{' '.join(incomplete)}]"))
+                                         f"[{' '.join(incomplete)}]", gen))
         else:
-            conds.append(self._condition(pr, "Initialized", "True"))
+            conds.append(self._condition(pr, "Initialized", "True", generation=gen))
         if phase in ("Succeeded", "Failed"):
             # generate.go ...ConditionForTerminalPhase: no message, whatever the containers say.
             reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
-            ready = [self._condition(pr, t, "False", reason)
+            ready = [self._condition(pr, t, "False", reason, generation=gen)
                      for t in ("Ready", "ContainersReady")]
         elif unready:
             msg = f"containers with unready status: [{' '.join(unready)}]"
-            ready = [self._condition(pr, t, "False", "ContainersNotReady", msg)
+            ready = [self._condition(pr, t, "False", "ContainersNotReady", msg, gen)
                      for t in ("Ready", "ContainersReady")]
         else:
-            ready = [self._condition(pr, t, "True") for t in ("Ready", "ContainersReady")]
+            ready = [self._condition(pr, t, "True", generation=gen)
+                     for t in ("Ready", "ContainersReady")]
         conds += ready
         others = [c for c in current.get("conditions") or []
                   if c.get("type") not in _KUBELET_CONDITIONS]
         if not any(c.get("type") == "PodScheduled" for c in others):
             others.insert(0, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                               "lastTransitionTime": pr.start_time})
+        if gen:
+            # generateAPIPodStatus regenerates PodScheduled=True with the pod's generation too.
+            others = [{"type": c["type"], "observedGeneration": gen,
+                       **{k: v for k, v in c.items() if k not in ("type", "observedGeneration")}}
+                      if c.get("type") == "PodScheduled" else c for c in others]
         status["conditions"] = conds + others
         status["hostIP"] = self.host_ip
         status["hostIPs"] = [{"ip": self.host_ip}]

@@ -372,7 +372,7 @@ class NodeManager:
         if pod is None or pod["metadata"]["uid"] != pr.uid:
             return
         current = pod.get("status") or {}
-        status = kubelet.build_status(pr, current)
+        status = kubelet.build_status(pr, current, pod["metadata"].get("generation", 0))
         if status == current:
             return
         try:

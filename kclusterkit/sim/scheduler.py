@@ -593,13 +593,18 @@ class Scheduler:
             if cond.get("type") == "PodScheduled":
                 current = cond
         if current and current.get("status") == "False" and \
-                current.get("reason") == "Unschedulable" and current.get("message") == message:
+                current.get("reason") == "Unschedulable" and current.get("message") == message \
+                and current.get("observedGeneration") == pod["metadata"].get("generation"):
             return
         status = clone(pod.get("status") or {})
-        cond = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                "lastTransitionTime": current["lastTransitionTime"]
-                if current and current.get("status") == "False" else self.clock.timestamp(),
-                "reason": "Unschedulable", "message": message}
+        cond: dict[str, Any] = {"type": "PodScheduled"}
+        if pod["metadata"].get("generation"):
+            # CalculatePodConditionObservedGeneration (PodObservedGenerationTracking, on in 1.34)
+            cond["observedGeneration"] = pod["metadata"]["generation"]
+        cond |= {"status": "False", "lastProbeTime": None,
+                 "lastTransitionTime": current["lastTransitionTime"]
+                 if current and current.get("status") == "False" else self.clock.timestamp(),
+                 "reason": "Unschedulable", "message": message}
         status["conditions"] = [c for c in status.get("conditions") or []
                                 if c.get("type") != "PodScheduled"] + [cond]
         try:

@@ -455,3 +455,24 @@ def test_fixing_the_image_of_a_pod_restarts_it_with_the_new_image(cluster: Clust
     assert cs["image"] == "docker.io/library/nginx:1.26" and cs["restartCount"] == 1
     assert events(cluster, reason="Killing")[0]["message"] == \
         "Container app definition changed, will be restarted"
+
+
+def test_pod_generation_is_tracked_and_observed_by_the_kubelet(cluster: Cluster) -> None:
+    created = cluster.api.create(make_pod())
+    assert created["metadata"]["generation"] == 1
+    cluster.advance(5)
+    status = get(cluster)["status"]
+    assert status["observedGeneration"] == 1
+    assert [c.get("observedGeneration") for c in status["conditions"]] == [1] * 5
+    pod = cluster.api.get(PODS, "default", "web")
+    pod["metadata"]["labels"] = {"tier": "web"}
+    assert cluster.api.update(pod)["metadata"]["generation"] == 1  # metadata only
+    pod = cluster.api.get(PODS, "default", "web")
+    pod["spec"]["activeDeadlineSeconds"] = 600
+    assert cluster.api.update(pod)["metadata"]["generation"] == 2
+    cluster.advance(1)
+    status = get(cluster)["status"]
+    assert status["observedGeneration"] == 2
+    assert {c["type"]: c.get("observedGeneration") for c in status["conditions"]} == {
+        "PodReadyToStartContainers": 2, "Initialized": 2, "Ready": 2, "ContainersReady": 2,
+        "PodScheduled": 2}

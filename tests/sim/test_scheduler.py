@@ -105,6 +105,7 @@ def test_insufficient_cpu_gives_upstreams_aggregated_message() -> None:
     assert cond is not None
     assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable",
                                                                  expected)
+    assert cond["observedGeneration"] == 1  # PodObservedGenerationTracking, on in v1.34
 
 
 def test_a_request_larger_than_any_node_is_not_helped_by_preemption() -> None:

@@ -420,6 +420,9 @@ def add_default_tolerations(spec: dict[str, Any], seconds: int) -> None:
 
 class PodStrategy(Strategy):
     default_toleration_seconds = 300
+    # strategy.go: PrepareForCreate sets generation 1 and updatePodGeneration bumps it on any
+    # spec change, unconditionally (the binding subresource writes storage directly: no bump).
+    tracks_generation = True
 
     def prepare_create(self, api: Api, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
