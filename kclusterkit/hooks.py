@@ -4,7 +4,8 @@ A project's ``environment.py`` does ``from kclusterkit.hooks import *``. The hoo
 environment file once (a bad one stops the run before any scenario, with one line), build
 the driver, open a fresh scenario on it for every scenario with the run's seed, skip steps
 the target cannot do, and attach to the report what a person needs to understand a
-failure: the objects last observed, the cluster's events and the waits' timeline.
+failure: the objects last observed, the cluster's events and the waits' timeline (as text,
+and as a chart of the pods they saw).
 """
 
 from __future__ import annotations
@@ -155,8 +156,13 @@ def after_scenario(context: Any, scenario: Any) -> None:
         import allure
 
         from kclusterkit.report.attachments import timeline_text
+        from kclusterkit.report.timeline import has_pods, timeline_svg
 
         allure.attach(timeline_text(state.waits, origin=state.waits[0].started),
                       name="timeline (cluster time)", attachment_type=allure.attachment_type.TEXT)
+        if has_pods(state.pod_series):
+            allure.attach(timeline_svg(state.waits, state.actions, state.pod_series),
+                          name="timeline (cluster time) chart",
+                          attachment_type=allure.attachment_type.SVG)
     if driver is not None:
         driver.close_scenario(passed=scenario.status.name == "passed")

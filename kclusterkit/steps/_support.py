@@ -16,7 +16,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import behave
 
@@ -175,6 +175,86 @@ class WaitRecord:
     timeline: list[tuple[float, str]] = field(default_factory=list)
 
 
+class PodCounts(NamedTuple):
+    """One moment of a workload's pods as a wait saw them: counts only, never the objects."""
+
+    at: float  # cluster seconds (driver.now())
+    pods: int  # every pod, terminating ones included
+    ready: int  # Ready and not terminating
+    waiting: int  # not ready, in a waiting reason (Pending, ImagePullBackOff, CrashLoopBackOff …)
+    desired: int | None  # the workload's spec.replicas
+
+
+@dataclass
+class PodSeries:
+    """What a scenario's waits saw of one workload's pods, over time (for the timeline chart)."""
+
+    samples: list[PodCounts] = field(default_factory=list)
+    reasons: set[str] = field(default_factory=set)  # the waiting reasons ever seen
+    seen_until: float = 0.0  # when a wait last looked (counts may not have changed)
+
+    MAX_SAMPLES = 4096  # beyond, every other sample is dropped: the chart is ~700 px wide
+
+    def add(self, counts: PodCounts) -> None:
+        self.seen_until = counts.at
+        if self.samples and self.samples[-1][1:] == counts[1:]:
+            return
+        if self.samples and self.samples[-1].at == counts.at:
+            self.samples[-1] = counts  # same instant: only the last state was visible
+            return
+        self.samples.append(counts)
+        if len(self.samples) > self.MAX_SAMPLES:
+            self.samples = [*self.samples[:-1:2], self.samples[-1]]
+
+
+_WORKLOAD_WORDS = {"Deployment": "deployment", "ReplicaSet": "replica set",
+                   "StatefulSet": "stateful set", "DaemonSet": "daemon set", "Job": "job"}
+
+
+def pod_counts(objects: Sequence[Obj], at: float) -> tuple[str, PodCounts, set[str]] | None:
+    """(subject, counts, waiting reasons) of what a check observed, or None without pods.
+
+    The subject is the workload observed with its pods (``deployment "web"``), else
+    ``pods``. A workload observed alone counts as 0 pods only when it has none; otherwise
+    the check did not look at its pods and nothing is recorded.
+    """
+    if not objects:
+        return None
+    first = objects[0]
+    word = _WORKLOAD_WORDS.get(first.get("kind", ""))
+    pods = [o for o in objects if o.get("kind") == "Pod"]
+    desired = None
+    if word is not None:
+        desired = (first.get("spec") or {}).get("replicas")
+        if not pods and (len(objects) > 1 or desired
+                         or (first.get("status") or {}).get("replicas")):
+            return None
+    elif not pods:
+        return None
+    ready = waiting = 0
+    reasons: set[str] = set()
+    for pod in pods:  # one cheap pass: a reason is only looked up for a pod not ready
+        if is_terminating(pod):
+            continue
+        if is_ready(pod):
+            ready += 1
+            continue
+        reason = pod_reason(pod) or (pod.get("status") or {}).get("phase") or "Pending"
+        if reason in WAITING_REASONS:
+            waiting += 1
+            reasons.add(reason)
+    subject = f'{word} "{first["metadata"]["name"]}"' if word else "pods"
+    return subject, PodCounts(at, len(pods), ready, waiting, desired), reasons
+
+
+# A pod not ready for one of these is stuck or on its way, not merely starting up.
+WAITING_REASONS = frozenset({
+    "Pending", "Unschedulable", "SchedulingGated", "ContainerCreating", "PodInitializing",
+    "ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "CreateContainerConfigError",
+    "CreateContainerError", "InvalidImageName", "RunContainerError", "Error", "OOMKilled",
+})
+
+
 @dataclass
 class ScenarioState:
     """``context.kk``: the driver and everything a scenario's steps remember."""
@@ -194,12 +274,28 @@ class ScenarioState:
     # "while that happened": cluster time when the latest run of When steps began
     action_started: float | None = None
     last_keyword: str = ""
+    # every When step (cluster time, step text) and the pods the waits saw, per workload
+    actions: list[tuple[float, str]] = field(default_factory=list)
+    pod_series: dict[str, PodSeries] = field(default_factory=dict)
 
     def note_step(self, keyword: str) -> None:
         """Called before every library step: a When after a non-When starts a new action."""
-        if keyword == "when" and self.last_keyword != "when":
-            self.action_started = self.driver.now()
+        if keyword == "when":
+            now = self.driver.now()
+            if self.last_keyword != "when":
+                self.action_started = now
+            self.actions.append((now, self.step_text))
         self.last_keyword = keyword
+
+    def note_pods(self, objects: Sequence[Obj]) -> None:
+        """Count the pods a check observed (for the timeline chart)."""
+        found = pod_counts(objects, self.driver.now()) if objects else None
+        if found is None:
+            return
+        subject, counts, reasons = found
+        series = self.pod_series.setdefault(subject, PodSeries())
+        series.add(counts)
+        series.reasons.update(reasons)
 
     def remembered(self, what: str, value: Any) -> Any:
         if value is None or value == []:
@@ -227,6 +323,7 @@ def _recording(state: ScenarioState, record: WaitRecord, check: Callable[[], Obs
         seen = check()
         if not record.timeline or record.timeline[-1][1] != seen.seen:
             record.timeline.append((driver.now(), seen.seen))
+        state.note_pods(seen.objects)
         return seen
 
     return observe

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.dsl.conftest import REPO, Project
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 FEATURE = '''
 @self-healing
@@ -54,9 +57,16 @@ def test_allure_results_and_junit(project: Project) -> None:
     assert result["status"] == "failed"
     assert re.match(category_regex("Timed out waiting for the cluster"),
                     result["statusDetails"]["message"])
-    assert [a["name"] for a in result["attachments"]] == ["timeline (cluster time)"]
+    assert [a["name"] for a in result["attachments"]] == ["timeline (cluster time)",
+                                                          "timeline (cluster time) chart"]
     timeline = (folder / result["attachments"][0]["source"]).read_text()
     assert "has 5 ready pods within 10 seconds  [timed out after 10s]" in timeline
+    assert result["attachments"][1]["type"] == "image/svg+xml"
+    chart = ET.parse(folder / result["attachments"][1]["source"]).getroot()
+    assert [g.get("data-subject") for g in chart.iter(f"{SVG}g") if g.get("data-subject")] \
+        == ['deployment "web"']
+    assert [r.get("fill") for r in chart.iter(f"{SVG}rect") if r.get("data-wait")] \
+        == ["#4c9f70", "#d9534f"]  # 2 ready in time, then 5 never
 
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert [a["name"] for a in failed[0]["attachments"]] == ["observed objects", "cluster events"]
