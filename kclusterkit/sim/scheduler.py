@@ -154,7 +154,7 @@ class _Nodes:
 
 class _Queued:
     __slots__ = ("key", "uid", "priority", "seq", "attempts", "backoff_until", "since",
-                 "last_message")
+                 "last_message", "error")
 
     def __init__(self, key: tuple[str, str], uid: str, priority: int, seq: int) -> None:
         self.key = key
@@ -165,6 +165,7 @@ class _Queued:
         self.backoff_until = 0.0
         self.since = 0.0
         self.last_message = ""
+        self.error = False  # failed with an error (podErrorBackoffQ), not as unschedulable
 
 
 class Scheduler:
@@ -313,6 +314,10 @@ class Scheduler:
         if entry.backoff_until > self.clock.now:
             self.backoff[entry.key] = entry
             self._arm_backoff()
+            if not entry.error and self._cycle_timer is None:
+                # SchedulerPopFromBackoffQ (beta, on since 1.33): an idle scheduler pops
+                # from the backoffQ instead of waiting for the back-off to end.
+                self._cycle_timer = self.clock.call_soon(self._cycle)
             return
         self.active[entry.key] = entry
         if self._cycle_timer is None:
@@ -346,6 +351,15 @@ class Scheduler:
             self._cycle_timer = self.clock.call_soon(self._cycle)
         self._arm_backoff()
 
+    def _pop_backoff(self) -> list[_Queued]:
+        """activeQueue.unlockedPop with SchedulerPopFromBackoffQ: when activeQ is empty, take
+        pods from podBackoffQ (earliest back-off first); podErrorBackoffQ keeps its timer."""
+        popped = sorted((e for e in self.backoff.values() if not e.error),
+                        key=lambda e: (e.backoff_until, e.seq))
+        for entry in popped:
+            del self.backoff[entry.key]
+        return popped
+
     def _flush_unschedulable(self) -> None:
         """flushUnschedulablePodsLeftover: retry pods left unschedulable for 5 minutes."""
         self.clock.call_later(30.0, self._flush_unschedulable)
@@ -362,14 +376,20 @@ class Scheduler:
             self._cycle_timer = self.clock.call_later(1.0, self._cycle)
             return
         started = time.perf_counter()
-        # PrioritySort: higher priority first, then first come.
-        batch = sorted(self.active.values(), key=lambda e: (-e.priority, e.seq))
-        self.active.clear()
-        for entry in batch:
-            pod = self.store.get(PODS, *entry.key)
-            if pod is None or pod["metadata"]["uid"] != entry.uid or pod["spec"].get("nodeName"):
-                continue
-            self._schedule_one(entry, pod)
+        while True:
+            # PrioritySort: higher priority first, then first come.
+            batch = sorted(self.active.values(), key=lambda e: (-e.priority, e.seq))
+            self.active.clear()
+            if not batch:
+                batch = self._pop_backoff()
+                if not batch:
+                    break
+            for entry in batch:
+                pod = self.store.get(PODS, *entry.key)
+                if pod is None or pod["metadata"]["uid"] != entry.uid or \
+                        pod["spec"].get("nodeName"):
+                    continue
+                self._schedule_one(entry, pod)
         self.busy_seconds += time.perf_counter() - started
 
     def _static_filter(self, pod: Obj) -> tuple[list[int], Counter[str], set[int]]:
@@ -515,6 +535,7 @@ class Scheduler:
         except errors.StatusError:
             entry.attempts += 1
             self._requeue(entry, "")
+            entry.error = True
             return
         self.bound += 1
         meta = pod["metadata"]
@@ -529,6 +550,7 @@ class Scheduler:
         entry.backoff_until = self.clock.now + backoff
         entry.since = self.clock.now
         entry.last_message = message
+        entry.error = False
         self.unschedulable[entry.key] = entry
 
     # -- failures ---------------------------------------------------------------------

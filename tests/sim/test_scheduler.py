@@ -250,3 +250,16 @@ def test_newer_patch_releases_do_not_name_the_taint() -> None:
     [event] = events(cluster, "web", "FailedScheduling")
     assert event["message"].startswith(
         "0/1 nodes are available: 1 node(s) had untolerated taint(s). ")
+
+
+def test_an_idle_scheduler_pops_a_moved_pod_before_its_back_off_ends() -> None:
+    # SchedulerPopFromBackoffQ (beta, on by default since v1.33).
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    cluster.api.create(pod("first", cpu="3"))
+    cluster.advance(0.5)
+    cluster.api.create(pod("second", cpu="3"))
+    cluster.advance(0.1)
+    assert events(cluster, "second", "FailedScheduling")  # back-off until about t=1.5
+    cluster.api.delete(PODS, "default", "first", grace_period=0)
+    cluster.advance(0.1)
+    assert node_of(cluster, "second") == "worker-1"
