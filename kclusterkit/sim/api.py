@@ -503,7 +503,8 @@ def _scale_of(obj: Obj) -> Obj:
         "spec": {"replicas": dig(obj, "spec", "replicas", default=0)},
         "status": {
             "replicas": dig(obj, "status", "replicas", default=0),
-            "selector": selector_string(dig(obj, "spec", "selector")),
+            # scaleFromDeployment: LabelSelectorAsSelector(...).String(), sorted by key.
+            "selector": selector_string(dig(obj, "spec", "selector"), sort=True),
         },
     }
 

@@ -148,3 +148,14 @@ def test_scale_subresource(api: Api) -> None:
     assert scale["status"]["selector"] == "app=web"
     with pytest.raises(errors.StatusError):
         api.update_scale(DEPLOYMENTS, "default", "web", -1)
+
+
+def test_scale_selector_is_sorted_by_key_as_labels_selector_string_is(api: Api) -> None:
+    obj = deployment("multi")
+    labels = {"tier": "front", "app": "multi"}
+    obj["spec"]["selector"] = {"matchLabels": dict(labels), "matchExpressions": [
+        {"key": "env", "operator": "In", "values": ["prod", "dev"]}]}
+    obj["spec"]["template"]["metadata"]["labels"] = {**labels, "env": "dev"}
+    api.create(obj)
+    scale = api.get_scale(DEPLOYMENTS, "default", "multi")
+    assert scale["status"]["selector"] == "app=multi,env in (dev,prod),tier=front"
