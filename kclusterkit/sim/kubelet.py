@@ -813,7 +813,10 @@ class Kubelet:
         conds = [self._condition(pr, "PodReadyToStartContainers",
                                  "True" if pr.sandbox == "ready" and not pr.done else "False",
                                  generation=gen)]
-        if incomplete:
+        if phase == "Succeeded":
+            conds.append(self._condition(pr, "Initialized", "True", "PodCompleted",
+                                         generation=gen))
+        elif incomplete:
             conds.append(self._condition(pr, "Initialized", "False", "ContainersNotInitialized",
                                          f"containers with incomplete status: "
                                          f"[{' '.join(incomplete)}]", gen))

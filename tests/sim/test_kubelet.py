@@ -258,6 +258,9 @@ def test_restart_policy_never_ends_in_failed_or_succeeded(cluster: Cluster) -> N
     ok, bad = get(cluster, "ok"), get(cluster, "bad")
     assert ok["status"]["phase"] == "Succeeded"
     assert condition(ok, "Ready")["reason"] == "PodCompleted"
+    initialized = condition(ok, "Initialized")
+    assert (initialized["status"], initialized["reason"]) == ("True", "PodCompleted")
+    assert "reason" not in condition(bad, "Initialized")
     assert state(cluster, "ok")["state"]["terminated"]["reason"] == "Completed"
     assert bad["status"]["phase"] == "Failed"
     assert state(cluster, "bad")["state"]["terminated"]["exitCode"] == 3
