@@ -26,6 +26,21 @@ COMPONENT = "kubelet"
 _KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
 
 
+def _unready_gates(spec: dict[str, Any], conditions: list[dict[str, Any]]) -> list[str]:
+    """generate.go GeneratePodReadyCondition: why each spec.readinessGates entry holds Ready
+    back (the first condition of that type counts)."""
+    out = []
+    for gate in spec.get("readinessGates") or []:
+        ctype = gate.get("conditionType", "")
+        cond = next((c for c in conditions if c.get("type") == ctype), None)
+        if cond is None:
+            out.append(f'corresponding condition of pod readiness gate "{ctype}" does not exist.')
+        elif cond.get("status") != "True":
+            out.append(f'the status of pod readiness gate "{ctype}" is not "True", but '
+                       f'{cond.get("status", "")}')
+    return out
+
+
 def go_duration(seconds: float) -> str:
     """Render seconds as Go's time.Duration.String() does (``1m20s``, ``512ms``, ``5m0s``)."""
     ns = int(round(seconds * 1e9))
@@ -201,9 +216,12 @@ class Kubelet:
         elif old is not None and pod["spec"] is not old["spec"] and \
                 pod["spec"].get("containers") != old["spec"].get("containers"):
             self.clock.call_soon(self._spec_changed, pr, pod["spec"])
-        if old is not None and not pr.done and \
-                pod["metadata"].get("generation") != old["metadata"].get("generation"):
-            # The pod worker syncs on every spec update and reports the new observedGeneration.
+        if old is not None and not pr.done and (
+                pod["metadata"].get("generation") != old["metadata"].get("generation")
+                or (pod["spec"].get("readinessGates") and pod["status"].get("conditions")
+                    != (old.get("status") or {}).get("conditions"))):
+            # The pod worker syncs on every update: a new observedGeneration to report, or a
+            # readiness-gate condition someone else set that Ready depends on.
             self.manager.mark_dirty(self, pr)
 
     def _spec_changed(self, pr: PodRun, spec: dict[str, Any]) -> None:
@@ -832,8 +850,11 @@ class Kubelet:
             ready = [self._condition(pr, t, "False", "ContainersNotReady", msg, gen)
                      for t in ("Ready", "ContainersReady")]
         else:
-            ready = [self._condition(pr, t, "True", generation=gen)
-                     for t in ("Ready", "ContainersReady")]
+            gates = _unready_gates(pr.spec, current.get("conditions") or [])
+            ready = [self._condition(pr, "Ready", "False", "ReadinessGatesNotReady",
+                                     ", ".join(gates), gen) if gates
+                     else self._condition(pr, "Ready", "True", generation=gen),
+                     self._condition(pr, "ContainersReady", "True", generation=gen)]
         conds += ready
         others = [c for c in current.get("conditions") or []
                   if c.get("type") not in _KUBELET_CONDITIONS]

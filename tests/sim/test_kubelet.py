@@ -479,3 +479,27 @@ def test_pod_generation_is_tracked_and_observed_by_the_kubelet(cluster: Cluster)
     assert {c["type"]: c.get("observedGeneration") for c in status["conditions"]} == {
         "PodReadyToStartContainers": 2, "Initialized": 2, "Ready": 2, "ContainersReady": 2,
         "PodScheduled": 2}
+
+
+def test_readiness_gates_hold_ready_until_their_conditions_are_true(cluster: Cluster) -> None:
+    cluster.api.create(make_pod(spec={"readinessGates": [{"conditionType": "example.com/lb"}]}))
+    cluster.advance(5)
+    ready = condition(get(cluster), "Ready")
+    assert (ready["status"], ready["reason"], ready["message"]) == (
+        "False", "ReadinessGatesNotReady",
+        'corresponding condition of pod readiness gate "example.com/lb" does not exist.')
+    assert condition(get(cluster), "ContainersReady")["status"] == "True"
+
+    def set_gate(status: str) -> None:
+        pod = cluster.api.get(PODS, "default", "web")
+        conds = [c for c in pod["status"]["conditions"] if c["type"] != "example.com/lb"]
+        pod["status"]["conditions"] = conds + [{"type": "example.com/lb", "status": status}]
+        cluster.api.update(pod, subresource="status")
+        cluster.advance(0.5)
+
+    set_gate("False")
+    assert condition(get(cluster), "Ready")["message"] == \
+        'the status of pod readiness gate "example.com/lb" is not "True", but False'
+    set_gate("True")
+    ready = condition(get(cluster), "Ready")
+    assert ready["status"] == "True" and "reason" not in ready
