@@ -856,17 +856,21 @@ class Kubelet:
                      else self._condition(pr, "Ready", "True", generation=gen),
                      self._condition(pr, "ContainersReady", "True", generation=gen)]
         conds += ready
+        # mergePodStatus: conditions the kubelet does not own (DisruptionTarget, readiness
+        # gates) come first, in stored order; then the kubelet's, PodScheduled last.
         others = [c for c in current.get("conditions") or []
-                  if c.get("type") not in _KUBELET_CONDITIONS]
-        if not any(c.get("type") == "PodScheduled" for c in others):
-            others.insert(0, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                              "lastTransitionTime": pr.start_time})
+                  if c.get("type") not in _KUBELET_CONDITIONS and c.get("type") != "PodScheduled"]
+        scheduled = next((c for c in current.get("conditions") or []
+                          if c.get("type") == "PodScheduled"), None)
+        if scheduled is None:
+            scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                         "lastTransitionTime": pr.start_time}
         if gen:
             # generateAPIPodStatus regenerates PodScheduled=True with the pod's generation too.
-            others = [{"type": c["type"], "observedGeneration": gen,
-                       **{k: v for k, v in c.items() if k not in ("type", "observedGeneration")}}
-                      if c.get("type") == "PodScheduled" else c for c in others]
-        status["conditions"] = conds + others
+            scheduled = {"type": "PodScheduled", "observedGeneration": gen,
+                         **{k: v for k, v in scheduled.items()
+                            if k not in ("type", "observedGeneration")}}
+        status["conditions"] = others + conds + [scheduled]
         status["hostIP"] = self.host_ip
         status["hostIPs"] = [{"ip": self.host_ip}]
         if pr.ip:

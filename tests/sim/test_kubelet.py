@@ -503,3 +503,7 @@ def test_readiness_gates_hold_ready_until_their_conditions_are_true(cluster: Clu
     set_gate("True")
     ready = condition(get(cluster), "Ready")
     assert ready["status"] == "True" and "reason" not in ready
+    # mergePodStatus keeps conditions the kubelet does not own ahead of its own.
+    assert [c["type"] for c in get(cluster)["status"]["conditions"]] == [
+        "example.com/lb", "PodReadyToStartContainers", "Initialized", "Ready",
+        "ContainersReady", "PodScheduled"]
