@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kclusterkit.sim import errors, images
+from kclusterkit.sim import container_fields, errors, images
 from kclusterkit.sim.clock import Timer
 from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.resources import PODS
@@ -787,7 +787,7 @@ class Kubelet:
             cond["message"] = message
         return cond
 
-    def _container_status(self, c: Container) -> dict[str, Any]:
+    def _container_status(self, pr: PodRun, c: Container) -> dict[str, Any]:
         image = c.spec.get("image") or ""
         out: dict[str, Any] = {"name": c.name}
         if c.state == "running":
@@ -813,6 +813,14 @@ class Kubelet:
             out["image"] = image
             out["imageID"] = ""
         out["started"] = c.started
+        # kubelet_pods.go convertToAPIContainerStatuses, with v1.34's default-on gates.
+        if c.state == "running":
+            out["resources"] = container_fields.resources(c.spec)
+        mounts = container_fields.volume_mounts(c.spec)
+        if mounts:
+            out["volumeMounts"] = mounts
+        if c.ever_ran:
+            out["user"] = container_fields.user(pr.spec, c.spec)
         return out
 
     def build_status(self, pr: PodRun, current: dict[str, Any], generation: int = 0
@@ -879,6 +887,6 @@ class Kubelet:
         if pr.start_time:
             status["startTime"] = pr.start_time
         if pr.init:
-            status["initContainerStatuses"] = [self._container_status(c) for c in pr.init]
-        status["containerStatuses"] = [self._container_status(c) for c in pr.main]
+            status["initContainerStatuses"] = [self._container_status(pr, c) for c in pr.init]
+        status["containerStatuses"] = [self._container_status(pr, c) for c in pr.main]
         return status
