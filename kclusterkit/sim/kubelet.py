@@ -80,7 +80,7 @@ class Container:
                  "finished_at", "exit_code", "ever_ran", "restart_count", "last_term",
                  "container_id", "ready", "started", "busy", "timer", "backoff",
                  "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
-                 "crash_noted", "probe_state", "term", "env", "files", "dirs")
+                 "probe_state", "term", "env", "files", "dirs")
 
     def __init__(self, spec: dict[str, Any], init: bool) -> None:
         self.name: str = spec["name"]
@@ -107,7 +107,6 @@ class Container:
         self.prev_logs: list[str] = []
         self.run = 0  # increments per started container; stale timers compare it
         self.image_id = ""
-        self.crash_noted = False
         self.probe_state: Any = None
         self.term: dict[str, Any] | None = None  # how the latest run ended
         self.env: dict[str, str] = {}  # the environment the current run started with
@@ -331,20 +330,13 @@ class Kubelet:
         # reference time its last exit.
         finished = c.finished_at if c.finished_at is not None else self.clock.now
         if self._in_backoff(c, finished):
-            remaining = finished + c.backoff - self.clock.now
-            pod = self._stored(pr)
-            if not c.crash_noted and pod is not None:
-                c.crash_noted = True
-                self.api.record_event(
-                    pod, "Warning", "BackOff",
-                    f"Back-off restarting failed container {c.name} in pod {pod_ref(pod)}",
-                    COMPONENT, self.node_name, c.field_path)
             c.state = "waiting"
             c.reason = "CrashLoopBackOff"
+            pod = self._stored(pr)
             c.message = (f"back-off {go_duration(c.backoff)} restarting failed container="
                          f"{c.name} pod={pod_ref(pod) if pod else pr.name}")
             c.busy = "backoff"
-            c.timer = self.clock.call_later(max(remaining, 0.0), self._backoff_over, pr, c)
+            self._backoff_sync(pr, c, finished)
             self.manager.mark_dirty(self, pr)
             return
         self._next_backoff(c, finished)
@@ -364,6 +356,36 @@ class Kubelet:
         else:
             c.backoff = min(c.backoff * 2, t.crashloop_max_backoff)
         c.backoff_updated = self.clock.now
+
+    def _resync_delay(self) -> float:
+        """pod_workers.go completeWork: a sync that failed (a container in back-off) is
+        retried after wait.Jitter(backOffPeriod, 0.5), i.e. in [10 s, 15 s)."""
+        return self.timings.pod_worker_backoff * (1 + 0.5 * self.clock.rng.random())
+
+    def _backoff_sync(self, pr: PodRun, c: Container, finished: float) -> None:
+        """One pod sync that finds the container in back-off: doBackOff records BackOff every
+        time (the recorder folds the repeats into count), and the worker syncs again later.
+        We restart right when the back-off ends rather than at the next such sync (upstream
+        v1.34 waits for that sync; PR #133066 in v1.35 requeues at the expiry)."""
+        pod = self._stored(pr)
+        if pod is not None:
+            self.api.record_event(
+                pod, "Warning", "BackOff",
+                f"Back-off restarting failed container {c.name} in pod {pod_ref(pod)}",
+                COMPONENT, self.node_name, c.field_path)
+        remaining = max(finished + c.backoff - self.clock.now, 0.0)
+        delay = self._resync_delay()
+        if delay < remaining:
+            c.timer = self.clock.call_later(delay, self._backoff_resync, pr, c, finished)
+        else:
+            c.timer = self.clock.call_later(remaining, self._backoff_over, pr, c)
+
+    def _backoff_resync(self, pr: PodRun, c: Container, finished: float) -> None:
+        c.timer = None
+        if pr.done or pr.terminating or not self.alive:
+            c.busy = None
+            return
+        self._backoff_sync(pr, c, finished)
 
     def _backoff_over(self, pr: PodRun, c: Container) -> None:
         c.timer = None
@@ -387,7 +409,6 @@ class Kubelet:
         ref = images.parse_image(image)
         present = ref.normalized in self.images
         policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
-        c.crash_noted = False
         if policy == "Never" or (policy == "IfNotPresent" and present):
             if not present:
                 msg = f'Container image "{image}" is not present with pull policy of Never'
@@ -399,7 +420,7 @@ class Kubelet:
             self._create(pr, c)
             return
         backoff, updated = pr.pull_backoff.get(image, (0.0, -1e18))
-        if self.clock.now - updated < backoff:
+        if self.clock.now - updated < backoff - 1e-9:
             msg = f'Back-off pulling image "{image}"'
             self.event(pr, c, "Normal", "BackOff", msg)
             self.event(pr, c, "Warning", "Failed", "Error: ImagePullBackOff")
@@ -407,8 +428,10 @@ class Kubelet:
             previous = pr.pull_errors.get(image)
             self._waiting(pr, c, "ImagePullBackOff", f"{msg}: {previous}" if previous else msg)
             c.busy = "pullbackoff"
-            c.timer = self.clock.call_later(updated + backoff - self.clock.now,
-                                            self._retry, pr, c)
+            # Each pod worker resync inside the back-off reports it again (BackOff and
+            # Failed fold into count); the pull is retried once the back-off ends.
+            c.timer = self.clock.call_later(
+                min(updated + backoff - self.clock.now, self._resync_delay()), self._retry, pr, c)
             return
         pr.pull_errors.pop(image, None)
         self.event(pr, c, "Normal", "Pulling", f'Pulling image "{image}"')

@@ -21,6 +21,7 @@ class Timings:
     crashloop_initial_backoff: float = 10.0
     crashloop_max_backoff: float = 300.0
     crashloop_reset_after: float = 600.0  # backoff forgotten after 10 min running
+    pod_worker_backoff: float = 10.0  # kubelet backOffPeriod: failed syncs retried in [10, 15) s
     image_pull_initial_backoff: float = 10.0
     image_pull_max_backoff: float = 300.0
     image_pull_seconds: float = 2.0  # time to pull an image not yet on the node

@@ -120,8 +120,45 @@ def test_crash_loop_back_off_doubles_from_ten_seconds(cluster: Cluster) -> None:
     assert backoff["type"] == "Warning"
     assert backoff["message"] == \
         f"Back-off restarting failed container app in pod web_default({uid})"
-    assert backoff["count"] == 6
+    # One BackOff per pod worker resync ([10 s, 15 s) apart) while in back-off, over
+    # back-offs of 10, 20, 40, 80, 160 s and 86 s of the 300 s one.
+    assert 29 <= backoff["count"] <= 40
     assert get(cluster)["status"]["phase"] == "Running"
+
+
+def _increments(cluster: Cluster, reason: str, until: float) -> list[float]:
+    """When the kubelet's ``reason`` event for pod web was (re)recorded, sampled every 0.25 s."""
+    times: list[float] = []
+    last = 0
+    while cluster.now < until:
+        cluster.advance(0.25)
+        found = events(cluster, reason=reason)
+        count = found[0]["count"] if found else 0
+        if count != last:
+            times.append(cluster.now)
+            last = count
+    return times
+
+
+def test_crash_loop_back_off_is_reported_on_every_pod_worker_resync(cluster: Cluster) -> None:
+    cluster.api.create(make_pod(image="busybox:1.36", command=["sh", "-c", "exit 1"]))
+    times = _increments(cluster, "BackOff", 330)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # doBackOff records the event on each sync in back-off; the pod worker retries a failed
+    # sync after wait.Jitter(10 s, 0.5), so no two BackOff events are 15 s or more apart.
+    assert gaps and max(gaps) < 15.3
+    assert min(gaps) >= 1.0
+    assert len(times) >= 20
+
+
+def test_image_pull_back_off_is_reported_on_every_pod_worker_resync(cluster: Cluster) -> None:
+    cluster.api.create(make_pod(image="nginx:0.0-missing"))
+    backoffs = _increments(cluster, "BackOff", 200)
+    gaps = [b - a for a, b in zip(backoffs, backoffs[1:], strict=False)]
+    assert gaps and max(gaps) < 15.3
+    failed = {e["message"]: e["count"] for e in events(cluster, reason="Failed")}
+    # Each BackOff comes with its "Error: ImagePullBackOff".
+    assert failed["Error: ImagePullBackOff"] == len(backoffs)
 
 
 def test_back_off_is_capped_at_five_minutes(cluster: Cluster) -> None:
