@@ -47,6 +47,9 @@ class Strategy:
     def prepare_create(self, api: Api, obj: Obj) -> None:
         """Reset what a client may not set on create (status for most kinds)."""
 
+    def prepare_status_update(self, api: Api, obj: Obj, old: Obj) -> None:
+        """The status strategy's PrepareForUpdate: fix up a status write before validation."""
+
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         return []
 
@@ -229,6 +232,7 @@ class Api:
             if subresource == "status":
                 # The status subresource changes status only (and metadata, as upstream).
                 obj = {**clone(old), "metadata": meta, "status": obj.get("status", {})}
+                strategy.prepare_status_update(self, obj, old)
             elif subresource is None:
                 if "status" in old:
                     obj["status"] = clone(old["status"])

@@ -418,6 +418,48 @@ def add_default_tolerations(spec: dict[str, Any], seconds: int) -> None:
             )
 
 
+def _with_observed_generation(item: dict[str, Any], generation: Any, after: str | None
+                              ) -> dict[str, Any]:
+    """``item`` with observedGeneration placed where the Go struct puts it."""
+    out: dict[str, Any] = {}
+    if after is None:
+        out["observedGeneration"] = generation
+    for key, value in item.items():
+        out[key] = value
+        if key == after:
+            out["observedGeneration"] = generation
+    return out
+
+
+def preserve_old_observed_generation(obj: Obj, old: Obj) -> None:
+    """strategy.go preserveOldObservedGeneration: a status write that leaves observedGeneration
+    out (of the status or of a condition) keeps the stored value rather than clearing it."""
+    status, old_status = obj.get("status"), old.get("status") or {}
+    if not isinstance(status, dict):
+        return
+    if not status.get("observedGeneration") and old_status.get("observedGeneration"):
+        rest = {k: v for k, v in status.items() if k != "observedGeneration"}
+        obj["status"] = status = _with_observed_generation(
+            rest, old_status["observedGeneration"], None)
+    # Per type, in order: validation permits several conditions of one type.
+    remembered: dict[Any, list[Any]] = {}
+    for cond in old_status.get("conditions") or []:
+        if isinstance(cond, dict):
+            remembered.setdefault(cond.get("type"), []).append(cond.get("observedGeneration"))
+    conditions = status.get("conditions")
+    if not isinstance(conditions, list):
+        return
+    for i, cond in enumerate(conditions):
+        if not isinstance(cond, dict) or cond.get("observedGeneration"):
+            continue
+        previous = remembered.get(cond.get("type"))
+        if previous:
+            generation = previous.pop(0)
+            if generation:
+                rest = {k: v for k, v in cond.items() if k != "observedGeneration"}
+                conditions[i] = _with_observed_generation(rest, generation, "type")
+
+
 class PodStrategy(Strategy):
     default_toleration_seconds = 300
     # strategy.go: PrepareForCreate sets generation 1 and updatePodGeneration bumps it on any
@@ -448,6 +490,9 @@ class PodStrategy(Strategy):
     def default(self, api: Api, obj: Obj) -> None:
         if isinstance(obj.get("spec"), dict):
             default_pod(obj["spec"])
+
+    def prepare_status_update(self, api: Api, obj: Obj, old: Obj) -> None:
+        preserve_old_observed_generation(obj, old)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         out = validate_pod_spec("spec", obj.get("spec"), for_pod=True)

@@ -203,3 +203,22 @@ def test_zero_grace_deletes_now_and_negative_grace_becomes_one(api: Api) -> None
     _bound(api, "b")
     kept = api.delete(PODS, "default", "b", grace_period=-5)
     assert kept["metadata"]["deletionGracePeriodSeconds"] == 1
+
+
+def test_a_status_write_without_observed_generation_keeps_the_stored_one(api: Api) -> None:
+    api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "og"},
+                "spec": {"containers": [{"name": "a", "image": "nginx"}]}}, "default")
+    pod = api.get(PODS, "default", "og")
+    pod["status"] = {"observedGeneration": 1, "phase": "Pending",
+                     "conditions": [{"type": "PodScheduled", "observedGeneration": 1,
+                                     "status": "True"}]}
+    pod = api.update(pod, subresource="status")
+    # A client that does not know the field writes the status back without it.
+    pod["status"] = {"phase": "Running",
+                     "conditions": [{"type": "PodScheduled", "status": "True"},
+                                    {"type": "Ready", "status": "True"}]}
+    status = api.update(pod, subresource="status")["status"]
+    assert status["observedGeneration"] == 1
+    assert status["conditions"][0] == {"type": "PodScheduled", "observedGeneration": 1,
+                                       "status": "True"}
+    assert "observedGeneration" not in status["conditions"][1]
