@@ -244,6 +244,9 @@ class SimDriver(Driver):
         of events that changed the store; stop early when ``check().ok == stop_when``."""
         cluster = self.cluster
         clock, store = cluster.clock, cluster.store
+        # What the last action set off at this instant (controllers creating pods, the
+        # scheduler binding them) happens before anyone can look, as on a real cluster.
+        clock.run_until(clock.now)
         start = clock.now
         deadline = start + max(duration, 0.0)
         seen = check()

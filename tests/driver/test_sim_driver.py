@@ -171,3 +171,12 @@ def test_events_oldest_first() -> None:
     driver.sleep(5)
     api.record_event(cm, "Warning", "Second", "two", "test")
     assert [e["reason"] for e in driver.events()] == ["First", "Second"]
+
+
+def test_a_hold_sees_what_the_last_action_set_off_at_this_instant() -> None:
+    driver = bare_driver()
+    cluster = driver.cluster
+    # A controller reacting to a create at the same instant, as a work queue does.
+    cluster.clock.call_soon(lambda: cluster.api.create(configmap("made-by-a-controller")))
+    result = driver.hold(exists(driver, "made-by-a-controller"), 60)
+    assert result.ok and result.waited == 60
