@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from kclusterkit.sim.server.runner import ServerHandle
 
 SERVE_OPTIONS = ("speed", "port")
+# Cluster seconds per wall second when the environment file does not say: waits are in
+# cluster time, so a suite costs 1/100 of the time its steps name.
+DEFAULT_SPEED = 100.0
 
 
 def _faults(handle: ServerHandle) -> Callable[[str, dict[str, Any]], None]:
@@ -63,7 +66,7 @@ def start_sim_api(env: Any, seed: int, options: dict[str, Any], run_id: str | No
         if key in options:
             raise ClusterError(f"{key}: target sim-api serves its own cluster; remove {key}:")
     try:
-        speed = float(serve.get("speed", 1.0))
+        speed = float(serve.get("speed", DEFAULT_SPEED))
         if speed <= 0:
             raise ClusterError(f"serve.speed: expected a number > 0, got {speed:g}")
         handle = serve_in_thread(cluster_spec(env), seed=seed, speed=speed,

@@ -18,9 +18,7 @@ seed: 1
 cluster:
   control_plane_nodes: 1
   worker_nodes: 2
-serve:
-  speed: 100
-"""
+"""  # no serve.speed: the sim-api default (100x) is what keeps this quick
 
 
 def _kclusterkit(project: Project, *args: str) -> tuple[Run, float]:
