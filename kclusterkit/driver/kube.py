@@ -372,8 +372,11 @@ class KubeDriver(Driver):
         if not_ready:
             problems.append(f"{not_ready} node(s) not Ready")
         if problems:
-            raise NotSupported(f"the cluster has {'; '.join(problems)} (a real cluster's "
-                               "shape is checked, not changed)")
+            how = ("the served cluster is built once per run from the environment file's "
+                   "cluster: section (control_plane_nodes, worker_nodes)"
+                   if self.target == "sim-api" else "a real cluster's shape is checked, "
+                   "not changed")
+            raise NotSupported(f"the cluster has {'; '.join(problems)} ({how})")
 
     # -- objects ------------------------------------------------------------------------
     def _resource(self, kind: str) -> ApiResource:

@@ -15,33 +15,7 @@ import pytest
 
 from kclusterkit.sim.server import ServerHandle, serve_in_thread
 
-WEB = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.24
-        ports: [{containerPort: 80}]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  type: NodePort
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 80}]
-"""
+WEB = (Path(__file__).resolve().parents[3] / "examples" / "web.yaml").read_text()
 
 
 @pytest.fixture(scope="module")
