@@ -74,6 +74,7 @@ def _write_environment_properties(context: Any, driver: Driver, env_name: str, s
     if formatter is None:
         return
     folder = Path(formatter.file_logger._report_dir)
+    _clear_old_results(folder)
     version = getattr(driver, "kubernetes_version", None) or "unknown"
     lines = [
         f"target={driver.target}",
@@ -85,6 +86,18 @@ def _write_environment_properties(context: Any, driver: Driver, env_name: str, s
     ]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _clear_old_results(folder: Path) -> None:
+    """A run's report shows that run: allure-behave appends to its results folder, so the
+    results of earlier runs (other targets, other features) would show up as retries."""
+    if not folder.is_dir():
+        return
+    for old in folder.iterdir():
+        if old.is_file() and (old.name.endswith(("-result.json", "-container.json"))
+                              or "-attachment" in old.name
+                              or old.name == "environment.properties"):
+            old.unlink()
 
 
 def after_all(context: Any) -> None:

@@ -77,3 +77,21 @@ def test_allure_results_and_junit(project: Project) -> None:
 
     junit = next((project.root / "reports" / "junit").glob("*.xml")).read_text()
     assert "seed=3 (replay: behave -D seed=3" in junit
+
+
+def test_a_run_reports_only_itself(project: Project) -> None:
+    project.feature(FEATURE)
+    project.file("pyproject.toml", '''
+        [tool.behave]
+        format = ["allure"]
+        outfiles = ["reports/allure-results"]
+
+        [tool.behave.formatters]
+        allure = "allure_behave.formatter:AllureFormatter"
+        ''')
+    folder = project.root / "reports" / "allure-results"
+    project.behave("-D", "seed=3")
+    project.behave("-D", "seed=4")
+    assert len(results(folder)) == 1, "the first run's results would show up as a retry"
+    props = (folder / "environment.properties").read_text().splitlines()
+    assert "seed=4" in props
