@@ -106,6 +106,12 @@ def after_all(context: Any) -> None:
     driver = getattr(context, "kk_driver", None)
     if driver is not None:
         driver.close()
+        kept = list(getattr(driver, "kept", None) or [])
+        if kept:
+            # On purpose (the cleanup policy), but the user has to find them to look.
+            print(f"kclusterkit: kept namespace(s) {', '.join(kept)}; remove them with "
+                  f"kclusterkit cleanup --run {getattr(driver, 'run_id', '')}",
+                  file=sys.__stderr__, flush=True)
     allure_dynamic.disable(getattr(context, "kk_allure", None))
 
 

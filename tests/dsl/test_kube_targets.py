@@ -5,6 +5,7 @@ the run at once with one line."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -50,6 +51,20 @@ def test_run_on_sim_api_waits_in_cluster_time_and_exits_when_done(project: Proje
     assert "1 scenario passed, 0 failed, 0 skipped" in run.out
     # 2 minutes of cluster time at 100x the wall clock: about 1.2 s, not 2 minutes
     assert took < 30, f"took {took:.1f}s"
+
+
+def test_namespaces_kept_on_purpose_are_named_at_the_end(project: Project):
+    project.file("environments/sim-api.yaml", SIM_API_YAML + "cleanup: never\n")
+    project.feature("""
+        Feature: Kept
+          Scenario: Leaves its namespace for a look
+            Given a deployment "web" running "nginx:1.25" with 1 replica
+    """)
+    run, _ = _kclusterkit(project, "run", "-e", "sim-api", "--", "--no-color", "-f", "plain")
+    assert run.code == 0, run.out
+    (line,) = [x for x in run.out.splitlines() if x.startswith("kclusterkit: kept")]
+    assert re.fullmatch(r"kclusterkit: kept namespace\(s\) kk-[a-z0-9-]+-1; remove them with "
+                        r"kclusterkit cleanup --run [a-z0-9]+", line), line
 
 
 def test_a_closed_port_fails_the_run_in_seconds_with_one_line(project: Project):
