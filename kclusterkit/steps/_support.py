@@ -61,7 +61,8 @@ class StepDoc:
 
 CATALOG: list[StepDoc] = []
 _TYPED_FIELD = re.compile(r"\{(\w+):\w+\}")
-_PLURAL = re.compile(r"(\w+)\(s\)")
+# ``pod(s)`` → pod / pods; ``[is|are]`` → is / are: a step reads right in both numbers.
+_PLURAL = re.compile(r"(\w+)\(s\)|\[([\w ]+)\|([\w ]+)\]")
 
 
 def display_pattern(pattern: str) -> str:
@@ -69,17 +70,19 @@ def display_pattern(pattern: str) -> str:
 
 
 def expand_plurals(pattern: str) -> list[str]:
-    """``{n:N} pod(s) and {m:N} node(s)`` → every singular/plural combination."""
-    words = _PLURAL.findall(pattern)
-    if not words:
+    """``{n:N} pod(s) of "{x}" [is|are] Pending`` → every singular/plural combination."""
+    matches = list(_PLURAL.finditer(pattern))
+    if not matches:
         return [pattern]
-    parts = _PLURAL.split(pattern)  # text, word, text, word, text …
+    choices = [((m.group(1), m.group(1) + "s") if m.group(1) else (m.group(2), m.group(3)))
+               for m in matches]
     variants = []
-    for choice in itertools.product(("", "s"), repeat=len(words)):
-        out = parts[0]
-        for i, suffix in enumerate(choice):
-            out += parts[2 * i + 1] + suffix + parts[2 * i + 2]
-        variants.append(out)
+    for picked in itertools.product(*choices):
+        out, last = "", 0
+        for match, word in zip(matches, picked, strict=True):
+            out += pattern[last:match.start()] + word
+            last = match.end()
+        variants.append(out + pattern[last:])
     return variants
 
 

@@ -73,7 +73,7 @@ def _remember(context: Any, pods: list[Obj]) -> None:
                                   p["metadata"].get("namespace")) for p in pods]
 
 
-@step("then", '{n:N} pod(s) of deployment "{name:Q}" are Pending within {d:Duration}',
+@step("then", '{n:N} pod(s) of deployment "{name:Q}" [is|are] Pending within {d:Duration}',
       any_keyword=True)
 def pods_become_pending(context: Any, n: int, name: str, d: float) -> None:
     """Eventually exactly n pods of the deployment wait unscheduled (remembered as "them").

@@ -115,7 +115,7 @@ def failure_lines(requests: list[Request], origin: float) -> str:
 
 
 # -- sending ---------------------------------------------------------------------------
-@step("when", '{n:N} request(s) are sent to service "{name:Q}"')
+@step("when", '{n:N} request(s) [is|are] sent to service "{name:Q}"')
 def requests_sent(context: Any, n: int, name: str) -> None:
     """Send n HTTP requests to the service from inside the cluster (they are "them" afterwards).
 

@@ -94,3 +94,12 @@ def test_most_of_a_worker_fits_one_pod_per_worker_whatever_the_node_size(cpu: st
     _, pods = owner_pods(driver, "deployment", "big")
     nodes = sorted(p["spec"].get("nodeName") or "-" for p in pods)
     assert nodes == ["-", "-", "worker-1", "worker-2", "worker-3"]
+
+
+def test_steps_read_right_in_the_singular_too() -> None:
+    from kclusterkit.steps._support import expand_plurals
+
+    variants = expand_plurals('{n:N} pod(s) of "{x:Q}" [is|are] Pending')
+    assert '{n:N} pod of "{x:Q}" is Pending' in variants
+    assert '{n:N} pods of "{x:Q}" are Pending' in variants
+    assert len(variants) == 4
