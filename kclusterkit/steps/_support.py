@@ -431,10 +431,13 @@ def pod_reason(pod: Obj) -> str:
     return ""
 
 
-def pod_table(pods: Sequence[Obj]) -> str:
+def pod_table(pods: Sequence[Obj],
+              extra: Sequence[tuple[str, Callable[[Obj], str]]] = ()) -> str:
+    """kubectl-like table of pods; ``extra`` adds (header, value) columns at the end."""
     if not pods:
         return "  (no pods)"
-    rows = [("NAME", "PHASE", "READY", "RESTARTS", "NODE", "REASON")]
+    rows = [("NAME", "PHASE", "READY", "RESTARTS", "NODE", "REASON",
+             *(header for header, _ in extra))]
     for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
         containers = (pod.get("spec") or {}).get("containers") or []
@@ -446,6 +449,7 @@ def pod_table(pods: Sequence[Obj]) -> str:
             str(restarts(pod)),
             (pod.get("spec") or {}).get("nodeName") or "-",
             pod_reason(pod),
+            *(value(pod) for _, value in extra),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     table = "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))

@@ -140,13 +140,7 @@ def _on_image(pods: list[Obj], image: str) -> tuple[list[Obj], list[Obj]]:
 
 
 def _image_table(pods: list[Obj]) -> str:
-    table = pod_table(pods).splitlines()
-    by_name = {p["metadata"]["name"]: ",".join(_images(p)) for p in pods}
-    out = [table[0] + "  IMAGE"] if pods else table
-    for line in table[1:]:
-        name = line.split()[0]
-        out.append(f"{line}  {by_name.get(name, '')}")
-    return "\n".join(out)
+    return pod_table(pods, extra=[("IMAGE", lambda p: ",".join(_images(p)))])
 
 
 def _runs_check(driver: Driver, name: str, image: str, n: int) -> Any:

@@ -103,3 +103,18 @@ def test_steps_read_right_in_the_singular_too() -> None:
     assert '{n:N} pod of "{x:Q}" is Pending' in variants
     assert '{n:N} pods of "{x:Q}" are Pending' in variants
     assert len(variants) == 4
+
+
+def test_extra_columns_line_up_whatever_the_reason_column_holds() -> None:
+    def pod(name: str, reason: str | None, image: str) -> dict:
+        state = {"waiting": {"reason": reason}} if reason else {"running": {}}
+        return {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": image}]},
+                "status": {"phase": "Pending" if reason else "Running",
+                           "containerStatuses": [{"name": "c", "state": state}]}}
+
+    table = pod_table([pod("web-1", "ImagePullBackOff", "nginx:0.0-missing"),
+                       pod("web-2", None, "nginx:1.24")],
+                      extra=[("IMAGE", lambda p: p["spec"]["containers"][0]["image"])])
+    header, first, second = table.splitlines()[:3]
+    column = header.index("IMAGE")
+    assert first[column:] == "nginx:0.0-missing" and second[column:] == "nginx:1.24"
