@@ -15,6 +15,9 @@ Feature: Pods find Services by name
     And in pod "client" the name "echo.{namespace}" resolves to the cluster IP of service "echo"
     And in pod "client" the name "echo.{namespace}.svc.cluster.local" resolves to the cluster IP of service "echo"
 
+  Scenario: Every pod finds the API server's own service
+    Then in pod "client" the name "kubernetes.default" resolves to the cluster IP of service "default/kubernetes"
+
   Scenario: A name no service owns does not resolve
     Then in pod "client" the name "nope" does not resolve
 

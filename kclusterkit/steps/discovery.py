@@ -39,7 +39,16 @@ def in_namespace(context: Any, name: str) -> str:
 
 
 def cluster_ip(context: Any, service: str) -> str:
-    svc = must_get(kk(context).driver, "services", service)
+    """The cluster IP of ``service``, or of ``namespace/service`` in another namespace
+    (``default/kubernetes``: the classic DNS smoke test looks at the API's own service)."""
+    driver = kk(context).driver
+    if "/" in service:
+        namespace, name = service.split("/", 1)
+        svc = driver.get("services", name, namespace=namespace)
+        if svc is None:
+            raise StepUsageError(f'service "{name}" does not exist in namespace "{namespace}"')
+    else:
+        svc = must_get(driver, "services", service)
     ip = (svc.get("spec") or {}).get("clusterIP")
     if not ip or ip == "None":
         raise StepUsageError(f'service "{service}" has no cluster IP')
@@ -55,7 +64,8 @@ def _lookup(context: Any, pod: str, name: str) -> ExecRecord:
 
 @step("then", 'in pod "{pod:Q}" the name "{name:Q}" resolves to the cluster IP of service "{service:Q}"')
 def name_resolves_to_service(context: Any, pod: str, name: str, service: str) -> None:
-    """Inside the pod, DNS answers the name with the service's cluster IP ({namespace} allowed).
+    """Inside the pod, DNS answers the name with the service's cluster IP ({namespace} allowed
+    in the name; a service of another namespace is written "namespace/name").
 
     Example: Then in pod "client" the name "echo.{namespace}.svc.cluster.local" resolves to the cluster IP of service "echo"
     """
