@@ -548,6 +548,15 @@ _FIELD = re.compile(r"\{[^{}]*\}")
 def closest_steps(registry: Any, text: str, n: int = 3) -> list[str]:
     """The n known steps closest to a step text, as 'Keyword pattern' (library steps shown
     as the catalog writes them; a project's own steps as registered)."""
+    return [shown for shown, _ in ranked_steps(registry, text, n)]
+
+
+# Below this similarity no known step is a plausible typo of what was written.
+CLOSE_ENOUGH = 0.6
+
+
+def ranked_steps(registry: Any, text: str, n: int = 3) -> list[tuple[str, float]]:
+    """The n known steps closest to a step text, with their similarity (0..1)."""
     import difflib
 
     candidates: dict[str, str] = {}
@@ -562,12 +571,12 @@ def closest_steps(registry: Any, text: str, n: int = 3) -> list[str]:
                 f"{step_type.capitalize()} {display_pattern(pattern)}"
             candidates.setdefault(_FIELD.sub("_", pattern), shown)
     wanted = _FIELD.sub("_", text)
-    ranked = sorted(candidates, reverse=True,
-                    key=lambda p: difflib.SequenceMatcher(None, wanted, p).ratio())
-    out: list[str] = []
-    for key in ranked:
-        if candidates[key] not in out:
-            out.append(candidates[key])
+    scored = sorted(((difflib.SequenceMatcher(None, wanted, p).ratio(), p) for p in candidates),
+                    reverse=True)
+    out: list[tuple[str, float]] = []
+    for ratio, key in scored:
+        if all(candidates[key] != shown for shown, _ in out):
+            out.append((candidates[key], ratio))
         if len(out) == n:
             break
     return out
@@ -587,8 +596,14 @@ def install_unknown_step_catcher(registry: Any) -> None:
         return
 
     def unknown_step(context: Any, text: str) -> None:
-        suggestions = "\n".join(f"  {s}" for s in closest_steps(registry, text))
-        raise UnknownStep(f'Unknown step: "{text}"\nDid you mean:\n{suggestions}')
+        ranked = ranked_steps(registry, text)
+        suggestions = "\n".join(f"  {shown}" for shown, _ in ranked)
+        if ranked and ranked[0][1] >= CLOSE_ENOUGH:
+            raise UnknownStep(f'Unknown step: "{text}"\nDid you mean:\n{suggestions}')
+        raise UnknownStep(
+            f'Unknown step: "{text}"\nNo known step is close to it: `kclusterkit steps` lists '
+            "them all, and any object can be created from YAML with \"Given these objects:\" "
+            f"and a doc-string. The nearest are:\n{suggestions}")
 
     unknown_step._catch_all = True  # type: ignore[attr-defined]
     registry.steps["step"].append(RegexMatcher(unknown_step, r"(?P<text>.+)", step_type="step"))

@@ -36,6 +36,15 @@ def test_an_unknown_step_suggests_the_closest(project: Project) -> None:
     assert did_you_mean[0].strip() == 'When I delete a pod of deployment "{name}"'
 
 
+def test_a_step_like_no_other_says_so_instead_of_guessing(project: Project) -> None:
+    project.feature(WEB.format(then='Given a namespace "team-a"'))
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert "Did you mean" not in run.out
+    assert "No known step is close to it: `kclusterkit steps` lists them all" in run.out
+    assert '"Given these objects:"' in run.out
+
+
 def test_a_malformed_yaml_doc_string_names_file_and_line(project: Project) -> None:
     project.feature('''
         Feature: YAML
