@@ -68,7 +68,10 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         # deployment`) get the 415 upstream gives for a media type it does not serve.
         raise StatusError(415, "UnsupportedMediaType",
                           'the body of the request was in an unknown format - accepted media '
-                          'types include: application/json, application/yaml')
+                          'types include: application/json, application/yaml (the kclusterkit '
+                          'simulator does not decode protobuf, which kubectl create '
+                          '<generator> sends: write the object to a file and kubectl apply -f '
+                          'it)')
     if ctype.endswith("yaml"):
         import yaml
 

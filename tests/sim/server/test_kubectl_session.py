@@ -75,3 +75,13 @@ def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
     deleted = kubectl(kube, "delete", "-f", "web.yaml")
     assert 'deployment.apps "web" deleted' in deleted
     assert kubectl(kube, "get", "deployments") == ""
+
+
+def test_kubectl_create_generators_are_told_what_to_do_instead(
+        kube: tuple[ServerHandle, Path]) -> None:
+    handle, root = kube
+    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
+    done = subprocess.run(["kubectl", "create", "deployment", "gen", "--image=nginx:1.25"],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "does not decode protobuf" in done.stderr and "kubectl apply -f" in done.stderr
