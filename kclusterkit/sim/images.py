@@ -11,6 +11,7 @@ with which exit code, what it prints, how it reacts to SIGTERM).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +74,125 @@ def parse_image(image: str) -> ImageRef:
     return ImageRef(registry, path, tag, digest)
 
 
+# -- which tags the registry has ------------------------------------------------------
+#
+# For the images the simulator models, a tag exists only if it looks like one the real
+# repository publishes: a version within the range it has released (nginx 1.7–1.29,
+# busybox 1.21–1.37, agnhost 2.0–2.59 …), optionally with a variant suffix (-alpine,
+# -perl, -musl …), or a named alias (latest, stable, lts …). Ranges are generous; they
+# exclude what is plainly invented (nginx:99.99, busybox:9.9, agnhost:2.999). Any other
+# repository's tags cannot be known, so every tag of it exists.
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """Releases ``major[.minor[.patch]]`` with major in majors and minor in minors."""
+
+    majors: range
+    minors: range
+    patch_max: int = -1  # highest patch number; -1: tags never carry one
+    major_alone: bool = True  # whether a bare ``major`` tag (nginx:1) exists
+
+
+@dataclass(frozen=True)
+class _Tags:
+    versions: tuple[_Versions, ...]
+    names: frozenset[str] = frozenset({"latest"})  # aliases that exist as they are
+    flavoured: frozenset[str] = frozenset()  # aliases that also take a -variant suffix
+    variants: str = ""  # regex of the variant after ``-``; "" when there are none
+    bare_variants: bool = False  # a variant alone is a tag too (nginx:alpine)
+
+
+_DISTROS = r"(?:alpine(?:3\.\d{1,2})?|bookworm|bullseye|buster|stretch|jessie|trixie)"
+_TAGS: dict[str, _Tags] = {
+    "nginx": _Tags(
+        (_Versions(range(1, 2), range(7, 30), 20),),
+        frozenset({"latest", "stable", "mainline"}), frozenset({"stable", "mainline"}),
+        rf"(?:{_DISTROS}(?:-(?:perl|slim|otel))?|perl|otel)", True),
+    "busybox": _Tags(
+        (_Versions(range(1, 2), range(21, 38), 9),),
+        frozenset({"latest", "stable", "unstable"}), frozenset({"stable", "unstable"}),
+        r"(?:musl|glibc|uclibc)", True),
+    "agnhost": _Tags((_Versions(range(2, 3), range(0, 60), -1, False),), frozenset()),
+    "pause": _Tags((_Versions(range(0, 1), range(8, 9), 0, False),
+                    _Versions(range(1, 3), range(0, 1), -1, False),
+                    _Versions(range(3, 4), range(0, 11), 3, False))),
+    "mysql": _Tags(
+        (_Versions(range(5, 6), range(5, 8), 62), _Versions(range(8, 9), range(0, 5), 45),
+         _Versions(range(9, 10), range(0, 6), 9)),
+        frozenset({"latest", "lts", "innovation"}), frozenset({"lts", "innovation"}),
+        r"(?:oracle|oraclelinux[789]|debian|bookworm|bullseye|buster)", True),
+    "mariadb": _Tags(
+        (_Versions(range(5, 6), range(5, 6), 64), _Versions(range(10, 11), range(0, 12), 30),
+         _Versions(range(11, 12), range(0, 9), 9), _Versions(range(12, 13), range(0, 3), 9)),
+        frozenset({"latest", "lts", "rc"}), frozenset({"latest", "lts", "rc"}),
+        r"(?:ubi9?|noble|jammy|focal|bionic|xenial)", True),
+    "redis": _Tags(
+        (_Versions(range(2, 3), range(6, 9), 24, False), _Versions(range(3, 6), range(0, 3), 14),
+         _Versions(range(6, 7), range(0, 3), 20), _Versions(range(7, 8), range(0, 5), 20),
+         _Versions(range(8, 9), range(0, 5), 9)),
+        variants=rf"(?:{_DISTROS}|32bit)", bare_variants=True),
+    "postgres": _Tags(
+        (_Versions(range(9, 10), range(0, 7), 24), _Versions(range(10, 19), range(0, 26))),
+        variants=_DISTROS, bare_variants=True),
+    "httpd": _Tags((_Versions(range(2, 3), range(2, 5), 70),),
+                   variants=_DISTROS, bare_variants=True),
+    "alpine": _Tags(
+        (_Versions(range(2, 3), range(6, 8), 3, False), _Versions(range(3, 4), range(0, 24), 12)),
+        frozenset({"latest", "edge"})),
+}
+# Where each modelled image lives. agnhost and pause are not on Docker Hub; their short
+# names still get their rules, since specs write ``agnhost:2.53`` for the e2e image.
+_KNOWN_REPOS: dict[str, str] = {
+    **{f"{DEFAULT_REGISTRY}/library/{name}": name for name in _TAGS},
+    **{f"{registry}/{path}agnhost": "agnhost"
+       for registry in ("registry.k8s.io", "k8s.gcr.io", "gcr.io")
+       for path in ("e2e-test-images/", "kubernetes-e2e-test-images/")},
+    **{f"{registry}/{path}pause": "pause" for registry in ("registry.k8s.io", "k8s.gcr.io")
+       for path in ("", "google_containers/")},
+}
+_VERSION = re.compile(r"(\d+)(?:\.(\d+)(?:\.(\d+))?)?")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def known_image(image: str) -> bool:
+    """Whether the simulator knows which tags this image's repository has."""
+    ref = parse_image(image)
+    return f"{ref.registry}/{ref.repository}" in _KNOWN_REPOS
+
+
+def _tag_exists(rules: _Tags, tag: str) -> bool:
+    if tag in rules.names:
+        return True
+    if rules.bare_variants and re.fullmatch(rules.variants, tag):
+        return True
+    base, dash, variant = tag.partition("-")
+    if dash and not (rules.variants and re.fullmatch(rules.variants, variant)):
+        return False
+    if dash and base in rules.flavoured:
+        return True
+    match = _VERSION.fullmatch(base)
+    if match is None:
+        return False
+    major, minor, patch = (None if g is None else int(g) for g in match.groups())
+    for rel in rules.versions:
+        if major not in rel.majors:
+            continue
+        if minor is None:
+            if rel.major_alone:
+                return True
+        elif minor in rel.minors and (patch is None or patch <= rel.patch_max):
+            return True
+    return False
+
+
 def image_exists(image: str, missing_images: tuple[str, ...] | list[str] = ()) -> bool:
-    """Whether the registry serves this image (a tag saying it is missing does not)."""
+    """Whether the registry serves this image.
+
+    A tag saying it is missing never exists, nor do the images the cluster spec lists as
+    missing; a modelled image's tag exists only if it looks like a real one (see _TAGS);
+    a digest exists if it is well formed. Unknown repositories serve every other tag.
+    """
     ref = parse_image(image)
     tag = ref.tag.lower()
     if any(marker in tag for marker in MISSING_MARKERS):
@@ -82,7 +200,12 @@ def image_exists(image: str, missing_images: tuple[str, ...] | list[str] = ()) -
     for other in missing_images:
         if other == image or parse_image(other).normalized == ref.normalized:
             return False
-    return True
+    family = _KNOWN_REPOS.get(f"{ref.registry}/{ref.repository}")
+    if family is None:
+        return True
+    if ref.digest:  # containerd pulls by digest and ignores any tag beside it
+        return _DIGEST.fullmatch(ref.digest) is not None
+    return _tag_exists(_TAGS[family], ref.tag)
 
 
 def pull_error(image: str) -> str:

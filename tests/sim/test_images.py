@@ -30,6 +30,51 @@ def test_missing_tags_and_configured_missing_images_do_not_exist() -> None:
     assert images.image_exists("myorg/app:2", ("myorg/app:1",))
 
 
+@pytest.mark.parametrize("image", [
+    "nginx", "nginx:1", "nginx:1.7.9", "nginx:1.14.2", "nginx:1.25", "nginx:1.29.1",
+    "nginx:stable", "nginx:mainline", "nginx:alpine", "nginx:perl", "nginx:stable-alpine",
+    "nginx:1.25-alpine", "nginx:1.27.3-bookworm-perl", "nginx:1.25-alpine-slim",
+    "nginx:alpine3.20-perl", "docker.io/library/nginx:1.26",
+    "busybox", "busybox:1.28", "busybox:1.36.1", "busybox:1.36-musl", "busybox:stable-glibc",
+    "busybox:uclibc",
+    "agnhost:2.53", "registry.k8s.io/e2e-test-images/agnhost:2.21",
+    "registry.k8s.io/pause:3.10", "mysql:8.0", "mysql:8.0.39-oracle", "mysql:5.7",
+    "mysql:8.4", "mysql:9.1", "mysql:lts", "redis:7", "redis:7.2.5-alpine", "postgres:16",
+    "postgres:16.4-bookworm", "postgres:9.6", "httpd:2.4", "httpd:2.4.62-alpine",
+    "alpine:3.20", "mariadb:11.4",
+    "nginx@sha256:" + "0123456789abcdef" * 4,
+])
+def test_real_looking_tags_of_modelled_images_pull(image: str) -> None:
+    assert images.known_image(image)
+    assert images.image_exists(image)
+
+
+@pytest.mark.parametrize("image", [
+    "nginx:does-not-exist", "nginx:0.0-missing", "nginx:99.99", "nginx:2", "nginx:1.25.99",
+    "nginx:1.25-foo", "nginx:latest-alpine", "busybox:9.9", "busybox:1.36-alpine",
+    "agnhost:2.999", "agnhost:latest", "registry.k8s.io/e2e-test-images/agnhost:3.0",
+    "registry.k8s.io/pause:9.9", "mysql:7.0", "redis:99", "postgres:99", "httpd:3.0",
+    "nginx@sha256:abc",
+])
+def test_invented_tags_of_modelled_images_do_not_pull(image: str) -> None:
+    assert not images.image_exists(image)
+
+
+def test_unknown_repositories_serve_any_tag_but_a_missing_one() -> None:
+    for image in ("myorg/app:whatever", "quay.io/team/nginx:99.99",
+                  "registry.k8s.io/e2e-test-images/nginx:1.14-4", "localhost:5000/busybox:9.9"):
+        assert not images.known_image(image)
+        assert images.image_exists(image)
+    assert not images.image_exists("myorg/app:v1-doesnotexist")
+
+
+def test_a_missing_tag_fails_with_containerds_not_found() -> None:
+    full = "docker.io/library/nginx:does-not-exist"
+    assert images.pull_error("nginx:does-not-exist") == (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": '
+        f'failed to resolve reference "{full}": {full}: not found')
+
+
 def test_image_ids_are_stable_digests() -> None:
     assert images.image_id("nginx:1.25") == images.image_id("docker.io/library/nginx:1.25")
     assert images.image_id("nginx:1.25") != images.image_id("nginx:1.24")
@@ -246,3 +291,13 @@ def test_netexec_exit_endpoint_ends_the_container() -> None:
     cluster.advance(0.1)
     cs = cluster.store.get(PODS, "default", "echo")["status"]["containerStatuses"][0]
     assert cs["state"]["terminated"]["exitCode"] == 3
+
+
+def test_a_pod_of_an_invented_nginx_tag_never_runs_but_an_unknown_image_does() -> None:
+    cluster = running_cluster(pod("bad", "nginx:does-not-exist"), pod("app", "myorg/app:7"))
+    bad = cluster.store.must_get(PODS, "default", "bad")["status"]["containerStatuses"][0]
+    assert bad["state"]["waiting"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
+    assert "docker.io/library/nginx:does-not-exist: not found" in \
+        bad["state"]["waiting"]["message"]
+    app = cluster.store.must_get(PODS, "default", "app")["status"]["containerStatuses"][0]
+    assert "running" in app["state"]
