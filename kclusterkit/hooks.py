@@ -146,7 +146,14 @@ def before_step(context: Any, step: Any) -> None:
 
 
 def after_step(context: Any, step: Any) -> None:
-    if not step.status.has_failed() or getattr(context, "kk_allure", None) is None:
+    if not step.status.has_failed():
+        return
+    if isinstance(step.exception, AssertionError) and \
+            type(step.exception).__module__.startswith("kclusterkit."):
+        # Our failures say everything in their message; the Python stack through behave
+        # and the step library is noise in the report (allure reads it after this hook).
+        step.exc_traceback = []
+    if getattr(context, "kk_allure", None) is None:
         return
     import allure
 

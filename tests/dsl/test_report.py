@@ -70,6 +70,8 @@ def test_allure_results_and_junit(project: Project) -> None:
 
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert [a["name"] for a in failed[0]["attachments"]] == ["observed objects", "cluster events"]
+    assert not failed[0]["statusDetails"].get("trace"), "a Python stack is noise for our failures"
+    assert "observed:" in failed[0]["statusDetails"]["message"]
     observed = (folder / failed[0]["attachments"][0]["source"]).read_text()
     assert "kind: Deployment" in observed and "kind: Pod" in observed
     events = (folder / failed[0]["attachments"][1]["source"]).read_text()
