@@ -17,6 +17,12 @@ Feature: Releases roll forward and back
     And the rollout of deployment "web" completes within 1 minute
     And no request to service "web" failed while that happened
 
+  Scenario: A restart replaces every pod without dropping a request
+    When I restart deployment "web"
+    Then every pod of deployment "web" is replaced within 3 minutes
+    And deployment "web" is at revision 2 within 30 seconds
+    And no request to service "web" failed while that happened
+
   Scenario: A broken release is detected and rolled back
     When I update deployment "web" to image "nginx:0.0-missing"
     Then the rollout of deployment "web" fails with ProgressDeadlineExceeded within 11 minutes

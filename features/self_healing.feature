@@ -1,7 +1,8 @@
 @self-healing
 Feature: Self-healing
   A deployment keeps its declared number of pods running. When a pod is deleted or its
-  container crashes, Kubernetes replaces or restarts it without anyone stepping in.
+  container crashes, Kubernetes replaces or restarts it without anyone stepping in. A pod
+  that no controller owns is another matter: once deleted, it is gone for good.
 
   Background:
     Given a cluster with 1 control-plane node and 2 worker nodes
@@ -13,6 +14,18 @@ Feature: Self-healing
     When I delete a pod of deployment "web"
     Then deployment "web" has 3 ready pods within 30 seconds
     And the deleted pod no longer exists within 30 seconds
+
+  Scenario: Several deleted pods are replaced at once
+    When I delete 2 pods of deployment "web"
+    Then deployment "web" has 3 ready pods within 30 seconds
+    And the deleted pods no longer exist within 30 seconds
+
+  Scenario: A bare pod is not replaced
+    Given a pod "lonely" running "nginx:1.25"
+    And pod "lonely" is running within 1 minute
+    When I delete pod "lonely"
+    Then pod "lonely" does not exist within 1 minute
+    And no pod replaces the deleted pod for 2 minutes
 
   @critical
   Scenario: A crashing container is restarted in place

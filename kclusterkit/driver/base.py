@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 Obj = dict[str, Any]
@@ -238,6 +239,13 @@ class Driver(ABC):
     @abstractmethod
     def now(self) -> float:
         """Cluster time in seconds (virtual on the simulator, monotonic wall elsewhere)."""
+
+    def timestamp(self) -> str:
+        """The current time as a client writes it into an object (RFC 3339, seconds, UTC),
+        e.g. ``kubectl rollout restart``'s restartedAt. kubectl takes the client's wall
+        clock, and so does this; a simulator says its own cluster clock's time instead, so a
+        replayed seed writes the same value (and the same pod-template-hash)."""
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     @abstractmethod
     def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:

@@ -239,6 +239,9 @@ class SimDriver(Driver):
     def now(self) -> float:
         return self.cluster.clock.now
 
+    def timestamp(self) -> str:
+        return self.cluster.clock.timestamp()
+
     def _run(self, check: Check, duration: float, stop_when: bool) -> WaitResult:
         """Run the event queue up to ``duration`` from now, re-checking after every batch
         of events that changed the store; stop early when ``check().ok == stop_when``."""

@@ -89,5 +89,7 @@ def start_sim_api(env: Any, seed: int, options: dict[str, Any], run_id: str | No
         raise
     driver.capabilities = driver.capabilities | {"readiness-fault"}
     driver.seed = seed
+    # the served cluster's clock, not the wall: restartedAt agrees with its other timestamps
+    driver.timestamp = clock.timestamp  # type: ignore[method-assign]
     driver.server = handle  # type: ignore[attr-defined]  (benchmarks and tests reach in)
     return driver

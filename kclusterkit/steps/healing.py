@@ -17,6 +17,7 @@ from kclusterkit.steps._support import (
     Ref,
     StepUsageError,
     check_now,
+    hold_for,
     is_ready,
     is_terminating,
     kk,
@@ -29,17 +30,25 @@ from kclusterkit.steps._support import (
 from kclusterkit.steps.types import format_duration
 
 
-def pick_pod(context: Any, kind_word: str, name: str, ready_only: bool = True) -> Obj:
-    """A healthy pod of the workload, the same one for the same seed."""
+def pick_pods(context: Any, kind_word: str, name: str, n: int,
+              ready_only: bool = True) -> list[Obj]:
+    """n healthy pods of the workload, the first by name: the same ones for the same seed."""
     owner, pods = owner_pods(kk(context).driver, kind_word, name)
     if owner is None:
         raise StepUsageError(f'{kind_word} "{name}" does not exist')
     candidates = [p for p in pods if not is_terminating(p)]
     healthy = [p for p in candidates if is_ready(p)] if ready_only else candidates
-    if not healthy:
-        raise StepUsageError(f'{kind_word} "{name}" has no ready pod to act on\n'
+    if len(healthy) < n:
+        some = f"only {len(healthy)} ready pods" if healthy else "no ready pod"
+        wanted = "" if n == 1 else f" ({n} wanted)"
+        raise StepUsageError(f'{kind_word} "{name}" has {some} to act on{wanted}\n'
                              f"{pod_table(pods)}")
-    return sorted(healthy, key=lambda p: p["metadata"]["name"])[0]
+    return sorted(healthy, key=lambda p: p["metadata"]["name"])[:n]
+
+
+def pick_pod(context: Any, kind_word: str, name: str, ready_only: bool = True) -> Obj:
+    """A healthy pod of the workload, the same one for the same seed."""
+    return pick_pods(context, kind_word, name, 1, ready_only)[0]
 
 
 def ref_of(pod: Obj) -> Ref:
@@ -47,11 +56,26 @@ def ref_of(pod: Obj) -> Ref:
     return Ref("pod", meta["name"], meta.get("uid", ""), meta.get("namespace"))
 
 
-def _delete(context: Any, pod: Obj) -> None:
+def _delete(context: Any, pods: list[Obj]) -> None:
+    """Delete the pods; one is "the deleted pod" and "that pod", any number "the deleted pods"
+    (their labels are kept too: a replacement would carry them)."""
     state = kk(context)
-    ref = ref_of(pod)
-    state.driver.delete("pods", ref.name)
-    state.deleted_pod = state.that_pod = ref
+    refs = [ref_of(pod) for pod in pods]
+    single = refs[0] if len(refs) == 1 else None
+    labels = dict(pods[0]["metadata"].get("labels") or {}) if single else {}
+    # pods carrying those labels before the delete are its peers, not its replacements
+    peers = state.driver.list("pods", single.namespace, labels=_selector(labels)) \
+        if single and labels else []
+    for ref in refs:
+        state.driver.delete("pods", ref.name)
+    state.deleted_pod = state.that_pod = single
+    state.memo["deleted_pods"] = refs
+    state.memo["deleted_pod_labels"] = labels
+    state.memo["deleted_pod_peers"] = {p["metadata"].get("uid") for p in peers}
+
+
+def _selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 @step("when", 'I delete a pod of deployment "{name:Q}"')
@@ -60,7 +84,7 @@ def delete_pod_of_deployment(context: Any, name: str) -> None:
 
     Example: When I delete a pod of deployment "web"
     """
-    _delete(context, pick_pod(context, "deployment", name))
+    _delete(context, [pick_pod(context, "deployment", name)])
 
 
 @step("when", 'I delete a pod of replica set "{name:Q}"')
@@ -69,7 +93,18 @@ def delete_pod_of_replica_set(context: Any, name: str) -> None:
 
     Example: When I delete a pod of replica set "cache"
     """
-    _delete(context, pick_pod(context, "replica set", name))
+    _delete(context, [pick_pod(context, "replica set", name)])
+
+
+@step("when", 'I delete {n:N} pod(s) of deployment "{name:Q}"')
+def delete_pods_of_deployment(context: Any, n: int, name: str) -> None:
+    """Delete n ready pods of the deployment at once (remembered as "the deleted pods").
+
+    Example: When I delete 2 pods of deployment "web"
+    """
+    if n < 1:
+        raise StepUsageError("delete at least 1 pod")
+    _delete(context, pick_pods(context, "deployment", name, n))
 
 
 @step("when", 'I delete pod "{name:Q}"')
@@ -81,7 +116,7 @@ def delete_named_pod(context: Any, name: str) -> None:
     pod = kk(context).driver.get("pods", name)
     if pod is None:
         raise StepUsageError(f'pod "{name}" does not exist')
-    _delete(context, pod)
+    _delete(context, [pod])
 
 
 @step("when", 'the container of a pod of deployment "{name:Q}" crashes')
@@ -129,6 +164,79 @@ def deleted_pod_gone_within(context: Any, d: float) -> None:
     """
     ref, check = _gone_check(context)
     wait_for(context, f'the deleted pod "{ref.name}" to no longer exist', check, d,
+             kinds=("pods",))
+
+
+@step("then", "the deleted pods no longer exist within {d:Duration}", any_keyword=True)
+def deleted_pods_gone_within(context: Any, d: float) -> None:
+    """Every pod deleted by the latest delete step is gone within the time (new pods may reuse their names).
+
+    Example: Then the deleted pods no longer exist within 30 seconds
+    """
+    state = kk(context)
+    refs: list[Ref] = state.remembered("deleted pods", state.memo.get("deleted_pods"))
+
+    def check() -> Observation:
+        left = []
+        for ref in refs:
+            pod = state.driver.get("pods", ref.name, ref.namespace)
+            if pod is not None and pod["metadata"].get("uid") == ref.uid:
+                left.append(pod)
+        if not left:
+            return Observation(True, f"all {len(refs)} deleted pods are gone")
+        verb = "exists" if len(left) == 1 else "exist"
+        return Observation(False, f"{len(left)} of the {len(refs)} deleted pods still {verb}\n"
+                           f"{pod_table(left)}", left)
+
+    wait_for(context, f"the {len(refs)} deleted pods to no longer exist", check, d,
+             kinds=("pods",))
+
+
+@step("then", 'pod "{name:Q}" does not exist within {d:Duration}', any_keyword=True)
+def pod_does_not_exist_within(context: Any, name: str, d: float) -> None:
+    """Eventually no pod of this name exists (a terminating one still does).
+
+    Example: Then pod "lonely" does not exist within 1 minute
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        pod = driver.get("pods", name)
+        if pod is None:
+            return Observation(True, f'pod "{name}" does not exist')
+        return Observation(False, f'pod "{name}" exists\n{pod_table([pod])}', [pod])
+
+    wait_for(context, f'pod "{name}" to not exist', check, d, kinds=("pods",))
+
+
+@step("then", "no pod replaces the deleted pod for {d:Duration}", any_keyword=True)
+def no_replacement_for(context: Any, d: float) -> None:
+    """Throughout, no other pod takes the deleted pod's place: none with its name, no new one with all its labels (as a controller's replacement would have).
+
+    Example: Then no pod replaces the deleted pod for 2 minutes
+    """
+    state = kk(context)
+    ref = state.remembered("deleted pod", state.deleted_pod)
+    selector = _selector(state.memo.get("deleted_pod_labels") or {})
+    known = {ref.uid, *(state.memo.get("deleted_pod_peers") or ())}
+    shown = f" or the labels {selector}" if selector else ""
+
+    def check() -> Observation:
+        same = [state.driver.get("pods", ref.name, ref.namespace)]
+        if selector:
+            same += state.driver.list("pods", ref.namespace, labels=selector)
+        # the same name is a replacement whatever its uid; the same labels only for a new pod
+        others = {p["metadata"]["name"]: p for p in same if p is not None and (
+            p["metadata"]["name"] == ref.name or p["metadata"].get("uid") not in known)
+            and p["metadata"].get("uid") != ref.uid}
+        if not others:
+            return Observation(True, f'no pod with the name "{ref.name}"{shown} appeared')
+        pods = [others[k] for k in sorted(others)]
+        took = "1 pod took" if len(pods) == 1 else f"{len(pods)} pods took"
+        return Observation(False, f'{took} the place of pod "{ref.name}" (its name{shown})\n'
+                           f"{pod_table(pods)}", pods)
+
+    hold_for(context, f'no pod to replace the deleted pod "{ref.name}"', check, d,
              kinds=("pods",))
 
 

@@ -1,5 +1,5 @@
 """Steps about releases: updating a deployment, watching the rollout, history, rollback,
-pause and resume, and a canary beside the stable release.
+restart, pause and resume, and a canary beside the stable release.
 
 Rolling back is done the way ``kubectl rollout undo`` does it, client-side, through the
 driver's get/list/patch only (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/
@@ -119,6 +119,38 @@ def rollback(driver: Driver, name: str, to_revision: int = 0) -> str:
     return "rolled back"
 
 
+# -- rollout restart, as kubectl does it ---------------------------------------------------
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+
+class RestartError(StepUsageError):
+    """kubectl rollout restart refused (paused deployment, restarted in the same second)."""
+
+
+def restart(driver: Driver, name: str) -> str:
+    """``kubectl rollout restart deployment/NAME``: a new restartedAt annotation on the pod
+    template (strategic merge patch), so every pod is replaced by a rolling update.
+
+    The time is the driver's (kubectl: the client's ``time.Now()`` in RFC 3339; here in UTC,
+    the same instant) — the simulator's clock there, so a seed replays the same template hash
+    (polymorphichelpers/objectrestarter.go, cmd/rollout/rollout_restart.go)."""
+    deployment = must_get(driver, "deployments", name)
+    if (deployment.get("spec") or {}).get("paused"):
+        raise RestartError(f'error: deployments.apps "{name}" can\'t restart paused deployment '
+                           "(run rollout resume first)")
+    stamp = driver.timestamp()
+    template_meta = ((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    if (template_meta.get("annotations") or {}).get(RESTARTED_AT) == stamp:
+        # kubectl sends the empty patch anyway (a no-op) and reports this error
+        raise RestartError(f"failed to create patch for {name}: empty patch (it was already "
+                           f"restarted at {stamp}: let a second of cluster time pass between "
+                           "restarts)")
+    driver.patch("deployments", name,
+                 {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}},
+                 patch_type="strategic")
+    return "restarted"
+
+
 def history(driver: Driver, name: str) -> list[int]:
     """The revisions ``kubectl rollout history`` lists, oldest first."""
     deployment = must_get(driver, "deployments", name)
@@ -196,6 +228,19 @@ def roll_back_to(context: Any, name: str, revision: int) -> None:
     kk(context).memo["rollback"] = rollback(kk(context).driver, name, revision)
 
 
+@step("when", 'I restart deployment "{name:Q}"')
+def restart_deployment(context: Any, name: str) -> None:
+    """Replace every pod of the deployment by a rolling update, as ``kubectl rollout restart`` does.
+
+    Example: When I restart deployment "web"
+    """
+    state = kk(context)
+    _, before = deployment_pods(state.driver, name)
+    restart(state.driver, name)
+    state.memo.setdefault("pods_before_restart", {})[name] = [
+        (p["metadata"]["name"], p["metadata"].get("uid", "")) for p in before]
+
+
 @step("when", 'I pause the rollout of deployment "{name:Q}"')
 def pause(context: Any, name: str) -> None:
     """Pause the deployment: template changes wait until it is resumed.
@@ -243,6 +288,38 @@ def keeps_image(context: Any, name: str, n: int, image: str, d: float) -> None:
     """
     hold_for(context, f'deployment "{name}" to keep {n} ready pods on "{image}"',
              _runs_check(kk(context).driver, name, image, n), d,
+             kinds=("pods", "replicasets", "deployments"))
+
+
+@step("then", 'every pod of deployment "{name:Q}" is replaced within {d:Duration}', any_keyword=True)
+def every_pod_replaced(context: Any, name: str, d: float) -> None:
+    """Eventually none of the pods from before the deployment was restarted is left and spec.replicas new pods are ready.
+
+    Example: Then every pod of deployment "web" is replaced within 3 minutes
+    """
+    state = kk(context)
+    before = (state.memo.get("pods_before_restart") or {}).get(name)
+    if before is None:
+        raise StepUsageError(f'deployment "{name}" was not restarted in this scenario: '
+                             f'\'When I restart deployment "{name}"\' must come first')
+    old_uids = {uid for _, uid in before}
+
+    def old(pod: Obj) -> str:
+        return "yes" if pod["metadata"].get("uid") in old_uids else ""
+
+    def check() -> Observation:
+        deployment, pods = deployment_pods(state.driver, name)
+        if deployment is None:
+            return Observation(False, f'deployment "{name}" does not exist')
+        wanted = (deployment.get("spec") or {}).get("replicas", 1)
+        left = [p for p in pods if old(p)]
+        new_ready = [p for p in pods if not old(p) and not is_terminating(p) and is_ready(p)]
+        return Observation(not left and len(new_ready) == wanted,
+                           f"{len(left)} of the {len(before)} pods from before the restart "
+                           f"left, {len(new_ready)} of {wanted} new pods ready\n"
+                           f"{pod_table(pods, extra=[('BEFORE RESTART', old)])}", [deployment, *pods])
+
+    wait_for(context, f'every pod of deployment "{name}" to be replaced', check, d,
              kinds=("pods", "replicasets", "deployments"))
 
 

@@ -54,3 +54,12 @@ def test_a_wait_takes_one_last_fresh_look_at_its_deadline(fast):
     result = fast.wait_until(check, 5.0, ("pods",))
     assert result.ok and result.last.seen == "fresh"
     assert looks[0] and looks[-1] is False and 5.0 <= result.waited
+
+
+def test_timestamps_are_the_served_clusters_not_the_walls(fast):
+    # FakeCluster's clock starts at 2026-01-01; the wall is elsewhere
+    before = fast.timestamp()
+    fast.sleep(5.0)
+    after = fast.timestamp()
+    assert before.startswith("2026-01-01T00:00:") and before.endswith("Z")
+    assert after > before

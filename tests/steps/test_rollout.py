@@ -1,4 +1,5 @@
-"""kubectl rollout undo, done through the driver only: which revision, refusals, one patch."""
+"""kubectl rollout undo and restart, done through the driver only: which revision, refusals,
+one patch."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ import pytest
 
 from kclusterkit.driver import Observation
 from kclusterkit.driver.sim import SimDriver
+from kclusterkit.steps._support import ExpectationNotMet, StepUsageError
 from kclusterkit.steps.rollout import (
+    RESTARTED_AT,
     REVISION,
+    RestartError,
     RollbackError,
+    every_pod_replaced,
     history,
+    restart,
+    restart_deployment,
     rollback,
     set_image,
 )
@@ -104,8 +111,72 @@ def test_a_template_that_already_matches_is_skipped() -> None:
 
 
 def test_an_update_takes_an_image_not_arguments() -> None:
-    from kclusterkit.steps._support import StepUsageError
-
     driver = web(["nginx:1.24"])
     with pytest.raises(StepUsageError, match="not an image reference"):
         set_image(driver, "web", "agnhost:2.53 netexec")
+
+
+# -- kubectl rollout restart -----------------------------------------------------------------
+def context_of(driver: SimDriver) -> Any:
+    from types import SimpleNamespace
+
+    from kclusterkit.steps._support import ScenarioState
+
+    return SimpleNamespace(kk=ScenarioState(driver=driver, seed=1))
+
+
+def pods_of(driver: SimDriver) -> set[str]:
+    return {p["metadata"]["name"] for p in driver.list("pods", labels="app=web")
+            if not p["metadata"].get("deletionTimestamp")}
+
+
+def test_restart_stamps_the_template_with_the_cluster_clock_in_one_strategic_patch() -> None:
+    driver = web(["nginx:1.24"])
+    assert restart(driver, "web") == "restarted"
+    stamp = driver.cluster.clock.timestamp()
+    assert stamp.endswith("Z") and driver.timestamp() == stamp
+    [(name, body, patch_type)] = driver.patches
+    assert (name, patch_type) == ("web", "strategic")
+    assert body == {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    template = driver.get("deployments", "web")["spec"]["template"]
+    assert template["metadata"]["annotations"] == {RESTARTED_AT: stamp}
+    assert template["spec"]["containers"][0]["image"] == "nginx:1.24"  # nothing else changes
+
+
+def test_a_restart_replaces_every_pod_through_a_new_revision() -> None:
+    driver = web(["nginx:1.24"])
+    context = context_of(driver)
+    before = pods_of(driver)
+    with pytest.raises(StepUsageError, match="must come first"):
+        every_pod_replaced(context, name="web", d=60)
+    restart_deployment(context, name="web")
+    with pytest.raises(ExpectationNotMet) as failed:  # 1 s is too short for a rolling update
+        every_pod_replaced(context, name="web", d=1)
+    assert "BEFORE RESTART" in str(failed.value)
+    assert "pods from before the restart left" in str(failed.value)
+    every_pod_replaced(context, name="web", d=120)
+    after = pods_of(driver)
+    assert len(after) == 2 and not after & before
+    assert history(driver, "web") == [1, 2]
+    assert driver.get("deployments", "web")["metadata"]["annotations"][REVISION] == "2"
+
+
+def test_a_paused_deployment_is_not_restarted_with_kubectls_words() -> None:
+    driver = web(["nginx:1.24"])
+    driver.patch("deployments", "web", {"spec": {"paused": True}})
+    driver.patches.clear()
+    with pytest.raises(RestartError) as refused:
+        restart(driver, "web")
+    assert str(refused.value) == ('error: deployments.apps "web" can\'t restart paused '
+                                  "deployment (run rollout resume first)")
+    assert driver.patches == []
+
+
+def test_a_second_restart_in_the_same_second_is_an_empty_patch() -> None:
+    driver = web(["nginx:1.24"])
+    restart(driver, "web")
+    with pytest.raises(RestartError, match="failed to create patch for web: empty patch"):
+        restart(driver, "web")
+    driver.sleep(1)
+    assert restart(driver, "web") == "restarted"
+    assert len(driver.patches) == 2
