@@ -229,6 +229,8 @@ class KubeDriver(Driver):
         self.namespace = "default"
         self.kept: list[str] = []  # namespaces left behind on purpose (cleanup policy)
         self._owned: list[str] = []  # namespaces of this run still to delete
+        self._exec_clients = threading.local()  # one exec client per thread (see _exec_api)
+        self._exec_client_list: list[Any] = []
         self._failed_nodes: list[str] = []  # nodes this scenario failed and did not recover
         self._mine: set[str] = set()  # every namespace this run created
         self._count = 0
@@ -320,10 +322,11 @@ class KubeDriver(Driver):
             self._delete_namespace(ns, policy=NO_RETRY)
         self._owned.clear()
         _LIVE.discard(self)
-        try:
-            self.rest.api_client.close()
-        except Exception:  # noqa: BLE001 — closing is best effort
-            pass
+        for client in [self.rest.api_client, *self._exec_client_list]:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 — closing is best effort
+                pass
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
@@ -501,10 +504,22 @@ class KubeDriver(Driver):
         return sorted(items, key=order)
 
     # -- inside pods --------------------------------------------------------------------
-    def _core(self) -> Any:
-        from kubernetes.client import CoreV1Api
+    def _exec_api(self) -> Any:
+        """CoreV1Api on a client of this thread's own, for exec only.
 
-        return CoreV1Api(self.rest.api_client)
+        ``kubernetes.stream.stream`` swaps the client's ``request`` for a websocket one while
+        it runs; on the shared client a PATCH made meanwhile by another thread (a step, while
+        a steady load execs in the background) went out as a websocket handshake and failed.
+        """
+        from kubernetes.client import ApiClient, CoreV1Api
+
+        client = getattr(self._exec_clients, "client", None)
+        if client is None:
+            client = ApiClient(configuration=self.rest.api_client.configuration)
+            self._exec_clients.client = client
+            with self._lock:
+                self._exec_client_list.append(client)
+        return CoreV1Api(client)
 
     def exec(self, pod: str, command: Sequence[str], container: str | None = None,
              namespace: str | None = None, timeout: float = 60.0) -> ExecResult:
@@ -514,7 +529,7 @@ class KubeDriver(Driver):
         self._note_uncached()
         ns = namespace or self.namespace
         try:
-            ws = stream(self._core().connect_get_namespaced_pod_exec, pod, ns,
+            ws = stream(self._exec_api().connect_get_namespaced_pod_exec, pod, ns,
                         command=list(command), container=container, stderr=True, stdin=False,
                         stdout=True, tty=False, _preload_content=False)
         except ApiException as exc:

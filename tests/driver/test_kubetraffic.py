@@ -158,3 +158,30 @@ def test_from_outside_reaches_a_node_port_on_sim_api_and_urllib_elsewhere(sim_ap
         port = sock.getsockname()[1]
     closed = http_get_from_host(1.0, f"http://127.0.0.1:{port}/", timeout=2)
     assert (closed.ok, closed.status, closed.error) == (False, None, "connection refused")
+
+
+def test_execs_in_a_background_thread_do_not_hijack_the_steps_requests(sim_api):
+    """kubernetes.stream swaps its client's request method while an exec runs; a step's
+    PATCH made meanwhile from the main thread must still be a plain HTTP request."""
+    import threading
+
+    sim_api.traffic.probe()
+    stop, failures = threading.Event(), []
+
+    def exec_forever() -> None:
+        while not stop.is_set():
+            try:
+                sim_api.exec("kk-probe", ["hostname"])
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                failures.append(exc)
+
+    worker = threading.Thread(target=exec_forever, daemon=True)
+    worker.start()
+    try:
+        for n in range(300):
+            sim_api.patch("services", "echo", {"metadata": {"labels": {"round": str(n)}}})
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert failures == []
+    assert sim_api.get("services", "echo")["metadata"]["labels"]["round"] == "299"
