@@ -57,6 +57,11 @@ class Prober:
             if not isinstance(spec, dict) or c.init:
                 continue
             worker = ProbeWorker(kind, label, spec, c.run)
+            # Knowingly simpler than upstream: pkg/kubelet/prober/worker.go keeps one worker
+            # per pod from admission, ticking every periodSeconds and skipping ticks until
+            # the container has run initialDelaySeconds; here a worker starts with each
+            # container run and first probes exactly at initialDelaySeconds. The first probe
+            # can come up to one period earlier than on a node.
             delay = float(spec.get("initialDelaySeconds") or 0)
             worker.timer = self.clock.call_later(delay, self._tick, kubelet, pr, c, worker)
             workers.append(worker)
