@@ -498,6 +498,16 @@ def selector_string(selector: Obj | None) -> str:
     return ",".join(parts)
 
 
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+def worker_nodes(driver: Driver) -> list[Obj]:
+    """The cluster's nodes that are not control-plane nodes, sorted by name."""
+    return sorted((n for n in driver.list("nodes")
+                   if CONTROL_PLANE_LABEL not in (n["metadata"].get("labels") or {})),
+                  key=lambda n: n["metadata"]["name"])
+
+
 KIND_WORDS = {"deployment": "deployment", "replica set": "replicaset"}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from kclusterkit.driver import Observation
 from kclusterkit.steps._support import (
+    CONTROL_PLANE_LABEL,
     Obj,
     Ref,
     StepUsageError,
@@ -20,10 +21,9 @@ from kclusterkit.steps._support import (
     owner_pods,
     step,
     wait_for,
+    worker_nodes,
 )
 from kclusterkit.steps.workloads import ready_pods_check
-
-CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 
 def node_status(node: Obj) -> str:
@@ -120,8 +120,7 @@ def worker_node_fails(context: Any, name: str) -> None:
     owner, pods = owner_pods(state.driver, "deployment", name)
     if owner is None:
         raise StepUsageError(f'deployment "{name}" does not exist')
-    workers = {n["metadata"]["name"] for n in state.driver.list("nodes")
-               if CONTROL_PLANE_LABEL not in (n["metadata"].get("labels") or {})}
+    workers = {n["metadata"]["name"] for n in worker_nodes(state.driver)}
     per_node: dict[str, int] = {}
     for pod in pods:
         node = (pod.get("spec") or {}).get("nodeName")

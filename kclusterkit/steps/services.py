@@ -24,8 +24,8 @@ from kclusterkit.steps._support import (
     pod_table,
     step,
     wait_for,
+    worker_nodes,
 )
-from kclusterkit.steps.cluster import CONTROL_PLANE_LABEL
 from kclusterkit.steps.workloads import workload
 
 # The port a well-known image listens on when the pod spec declares none (what a person
@@ -199,10 +199,9 @@ def node_port_answers(context: Any, status: int, text: str, d: float) -> None:
         raise StepUsageError(f'service "{name}" has no node port')
 
     def check() -> Observation:
-        workers = [n for n in driver.list("nodes")
-                   if CONTROL_PLANE_LABEL not in (n["metadata"].get("labels") or {})]
+        workers = worker_nodes(driver)
         lines, ok = [], bool(workers)
-        for node in sorted(workers, key=lambda n: n["metadata"]["name"]):
+        for node in workers:
             address = _node_address(node)
             if address is None:
                 ok = False

@@ -28,6 +28,7 @@ from kclusterkit.steps._support import (
     pod_table,
     step,
     wait_for,
+    worker_nodes,
 )
 
 # -- building manifests ---------------------------------------------------------------
@@ -114,11 +115,7 @@ def _millicores(quantity: object) -> int:
 def most_of_a_worker(driver: Any) -> str:
     """60% of the CPU the largest schedulable worker can give: one such pod fits on a worker,
     two never do, whatever the nodes' size — so a spec about room runs on any cluster."""
-    from kclusterkit.steps.cluster import CONTROL_PLANE_LABEL
-
-    workers = [n for n in driver.list("nodes", namespace="")
-               if CONTROL_PLANE_LABEL not in (n["metadata"].get("labels") or {})
-               and not (n.get("spec") or {}).get("unschedulable")]
+    workers = [n for n in worker_nodes(driver) if not (n.get("spec") or {}).get("unschedulable")]
     if not workers:
         raise StepUsageError("the cluster has no schedulable worker node to size the pods by")
     largest = max(_millicores((w.get("status") or {}).get("allocatable", {}).get("cpu", "0"))
