@@ -1,0 +1,93 @@
+"""What an operator can do to the simulated machines that the Kubernetes API cannot.
+
+On a real cluster a node fails when somebody runs ``docker stop`` on it, and a container
+crashes when its process dies; no API verb does either. The simulator offers the same
+faults here, by name, in one table: the in-process driver calls ``apply`` directly, and the
+served simulator offers the same table over HTTP on its admin path (``kclusterkit sim
+fault ACTION …``), so the real-cluster driver reaches them through the environment's hook
+commands exactly as it reaches ``docker stop``. A new fault (a control-plane component, the
+network plugin …) is one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kclusterkit.sim import errors
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault: its required and optional arguments and what it does."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    help: str
+    run: Callable[[Any, Mapping[str, Any]], None]
+
+
+def _nodes(cluster: Any) -> Any:
+    nodes = cluster.components.get("nodes")
+    if nodes is None:
+        raise errors.bad_request("the simulated cluster has no nodes to fault")
+    return nodes
+
+
+def _exit_code(value: Any) -> int:
+    if value is None:
+        return 1
+    try:
+        code = int(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"exit_code: expected a whole number, got {value!r}") from None
+    if not 0 <= code <= 255:
+        raise errors.bad_request(f"exit_code: expected 0 to 255, got {code}")
+    return code
+
+
+FAULTS: dict[str, Fault] = {
+    "fail-node": Fault(
+        ("node",), (), "the node stops: no heartbeats, no status; its containers keep running",
+        lambda c, a: _nodes(c).fail_node(a["node"])),
+    "recover-node": Fault(
+        ("node",), (), "a failed node comes back and reports again",
+        lambda c, a: _nodes(c).recover_node(a["node"])),
+    "crash-container": Fault(
+        ("namespace", "pod"), ("container", "exit_code"),
+        "the container's main process dies with exit_code (default 1)",
+        lambda c, a: _nodes(c).crash_container(a["namespace"], a["pod"],
+                                               container=a.get("container") or None,
+                                               exit_code=_exit_code(a.get("exit_code")))),
+    "make-unready": Fault(
+        ("namespace", "pod"), (), "the pod's readiness starts failing",
+        lambda c, a: _nodes(c).set_ready(a["namespace"], a["pod"], False)),
+    "make-ready": Fault(
+        ("namespace", "pod"), (), "the pod's readiness recovers",
+        lambda c, a: _nodes(c).set_ready(a["namespace"], a["pod"], True)),
+}
+
+
+def check(action: str, args: Mapping[str, Any]) -> Fault:
+    """The fault ``action`` names, with ``args`` checked; a 400/404 StatusError otherwise."""
+    fault = FAULTS.get(action)
+    if fault is None:
+        raise errors.StatusError(404, "NotFound",
+                                 f"no fault {action!r} (known: {', '.join(sorted(FAULTS))})")
+    missing = [name for name in fault.required if not args.get(name)]
+    if missing:
+        raise errors.bad_request(f"fault {action}: missing {', '.join(missing)}")
+    unknown = sorted(set(args) - set(fault.required) - set(fault.optional))
+    if unknown:
+        raise errors.bad_request(f"fault {action}: unknown argument {unknown[0]!r} (known: "
+                                 f"{', '.join(fault.required + fault.optional)})")
+    for name, value in args.items():
+        if value is not None and not isinstance(value, str | int):
+            raise errors.bad_request(f"fault {action}: {name} must be a string")
+    return fault
+
+
+def apply(cluster: Any, action: str, args: Mapping[str, Any]) -> None:
+    """Run fault ``action`` on ``cluster`` (on the cluster's own thread)."""
+    check(action, args).run(cluster, args)
