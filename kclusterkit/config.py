@@ -105,7 +105,7 @@ def _text(value: Any) -> str:
 
 def _quantity(kind: str) -> Checker:
     def check(value: Any) -> str:
-        from kclusterkit.sim.quantity import cpu_millis, memory_bytes
+        from kclusterkit.kube.quantity import cpu_millis, memory_bytes
 
         example = "4 or 500m" if kind == "cpu" else "8Gi"
         if isinstance(value, bool) or not isinstance(value, str | int | float):

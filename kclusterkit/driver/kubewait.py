@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from kclusterkit.driver.base import Check, Observation, WaitResult
 from kclusterkit.driver.errors import ApiError, ClusterError
 from kclusterkit.driver.kubediscovery import ApiResource
-from kclusterkit.sim.meta import clone, labels_match, parse_label_selector
+from kclusterkit.kube.meta import clone, labels_match, parse_label_selector
 
 Obj = dict[str, Any]
 

@@ -15,10 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from kclusterkit.sim import errors
-from kclusterkit.sim import patch as patching
-from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.meta import (
+from kclusterkit.kube.meta import (
     Obj,
     SelectorError,
     clone,
@@ -27,6 +24,9 @@ from kclusterkit.sim.meta import (
     parse_label_selector,
     random_suffix,
 )
+from kclusterkit.sim import errors
+from kclusterkit.sim import patch as patching
+from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.resources import EVENTS, NAMESPACES, Resource, UnknownResource, for_kind
 from kclusterkit.sim.store import Store
 
@@ -492,7 +492,7 @@ class Api:
 
 def _scale_of(obj: Obj) -> Obj:
     meta = obj["metadata"]
-    from kclusterkit.sim.meta import selector_string
+    from kclusterkit.kube.meta import selector_string
 
     return {
         "kind": "Scale",

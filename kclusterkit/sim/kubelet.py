@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import container_fields, errors, images
 from kclusterkit.sim.clock import Timer
-from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.resources import PODS
 
 if TYPE_CHECKING:

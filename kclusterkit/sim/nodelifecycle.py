@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, condition
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import Obj, clone, condition
 from kclusterkit.sim.resources import LEASES, NODES, PODS
 from kclusterkit.sim.scheduler import tolerates
 from kclusterkit.sim.workqueue import WorkQueue

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from kclusterkit.kube.meta import Obj
+from kclusterkit.kube.quantity import memory_bytes
 from kclusterkit.sim import errors, images, shell
 from kclusterkit.sim.kubelet import Container, Kubelet, PodRun
-from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.prober import Prober
-from kclusterkit.sim.quantity import memory_bytes
 from kclusterkit.sim.resources import LEASES, NODES, PODS
 
 CONTROL_PLANE_ROLE = "node-role.kubernetes.io/control-plane"

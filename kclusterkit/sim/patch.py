@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kclusterkit.sim.meta import clone
+from kclusterkit.kube.meta import clone
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

@@ -18,10 +18,10 @@ from bisect import bisect_left
 from collections import Counter
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, controller_of
+from kclusterkit.kube.quantity import cpu_millis, memory_bytes
 from kclusterkit.sim import errors
 from kclusterkit.sim.kinds.pods import pod_requests
-from kclusterkit.sim.meta import Obj, clone, controller_of
-from kclusterkit.sim.quantity import cpu_millis, memory_bytes
 from kclusterkit.sim.resources import NODES, PODS
 
 COMPONENT = "default-scheduler"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
+from kclusterkit.kube.meta import Obj, Requirement, fields_match, labels_match
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import Obj, Requirement, fields_match, labels_match
 from kclusterkit.sim.resources import Resource
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kclusterkit.sim.meta import Obj
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim.resources import Resource
 
 Cause = tuple[str, str, str]

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from kclusterkit.kube.meta import condition
 from kclusterkit.sim import errors
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 from kclusterkit.sim.kubelet import go_duration
-from kclusterkit.sim.meta import condition
 from kclusterkit.sim.resources import EVENTS, PODS
 
 

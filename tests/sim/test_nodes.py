@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kubernetes.client.models import V1Node
 
+from kclusterkit.kube.meta import condition
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
-from kclusterkit.sim.meta import condition
 from kclusterkit.sim.resources import EVENTS, LEASES, NODES, PODS
 
 

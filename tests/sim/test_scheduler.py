@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from kclusterkit.kube.meta import condition
 from kclusterkit.sim.cluster import Cluster, ClusterSpec, NodeShape
-from kclusterkit.sim.meta import condition
 from kclusterkit.sim.resources import EVENTS, NODES, PODS
 from kclusterkit.sim.scheduler import (
     fit_error,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from kclusterkit.kube.meta import parse_label_selector
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import parse_label_selector
 from kclusterkit.sim.resources import for_plural
 from kclusterkit.sim.store import Store
 

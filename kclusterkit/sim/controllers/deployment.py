@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers import deployment_util as du
@@ -27,7 +28,6 @@ from kclusterkit.sim.controllers.util import (
     namespace_terminating,
     set_or_drop,
 )
-from kclusterkit.sim.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim.resources import DEPLOYMENTS, PODS, REPLICASETS
 from kclusterkit.sim.store import DELETED
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim.controllers.util import creation_key
-from kclusterkit.sim.meta import Obj, clone
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import RetryingQueue, set_or_drop
-from kclusterkit.sim.meta import Obj, clone
 from kclusterkit.sim.resources import EVENTS, RESOURCES, Resource, UnknownResource, for_kind
 from kclusterkit.sim.store import ADDED, DELETED
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import RetryingQueue
-from kclusterkit.sim.meta import Obj, clone
 from kclusterkit.sim.resources import NAMESPACES, PODS, RESOURCES, Resource
 from kclusterkit.sim.store import DELETED
 

@@ -15,6 +15,7 @@ import functools
 import math
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import (
@@ -29,7 +30,6 @@ from kclusterkit.sim.controllers.util import (
     ready_since,
     set_or_drop,
 )
-from kclusterkit.sim.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim.resources import PODS, REPLICASETS
 from kclusterkit.sim.store import DELETED
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, controller_of, dig, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.meta import Obj, controller_of, dig, selector_matches
 from kclusterkit.sim.workqueue import WorkQueue
 
 # Upstream DefaultControllerRateLimiter: per-item exponential backoff from 5 ms to 1000 s.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, selector_matches
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.kinds.pods import default_pod_spec, validate_pod_spec
-from kclusterkit.sim.meta import Obj, selector_matches
 from kclusterkit.sim.resources import DEPLOYMENTS, REPLICASETS
 
 Cause = tuple[str, str, str]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
-from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.resources import EVENTS, NAMESPACES, NODES
 
 Cause = tuple[str, str, str]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, dig
+from kclusterkit.kube.quantity import QuantityError, cpu_millis, memory_bytes, parse_quantity
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
-from kclusterkit.sim.meta import Obj, clone, dig
-from kclusterkit.sim.quantity import QuantityError, cpu_millis, memory_bytes, parse_quantity
 from kclusterkit.sim.resources import PODS
 
 Cause = tuple[str, str, str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kclusterkit.sim.meta import Obj
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim.network.allocator import index_for
 from kclusterkit.sim.network.bootstrap import MasterServices
 from kclusterkit.sim.network.dns import ClusterDns

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.resources import SERVICES
 from kclusterkit.sim.store import DELETED, Store
 

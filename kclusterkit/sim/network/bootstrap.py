@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, condition
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import Obj, clone, condition
 from kclusterkit.sim.network.allocator import DNS_SERVICE_IP, KUBERNETES_SERVICE_IP
 from kclusterkit.sim.network.endpoints import SERVICE_NAME_LABEL
 from kclusterkit.sim.network.proxy import node_failed

@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.network.allocator import DNS_SERVICE_IP
 from kclusterkit.sim.network.endpoints import SERVICE_NAME_LABEL
 from kclusterkit.sim.resources import ENDPOINTSLICES, NAMESPACES, SERVICES

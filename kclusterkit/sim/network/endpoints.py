@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.sim import errors
-from kclusterkit.sim.meta import Obj, clone, dig
 from kclusterkit.sim.resources import ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES
 from kclusterkit.sim.store import MODIFIED
 from kclusterkit.sim.workqueue import WorkQueue

@@ -7,7 +7,7 @@ services follow pkg/kubelet/envvars and kubelet_pods.go getServiceEnvVarMap.
 
 from __future__ import annotations
 
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.resources import SERVICES
 from kclusterkit.sim.store import Store
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from kclusterkit.sim.meta import Obj, dig
+from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.network.allocator import ServiceIndex
 from kclusterkit.sim.network.endpoints import SERVICE_NAME_LABEL, is_terminal, pod_ip
 from kclusterkit.sim.resources import ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES

@@ -15,11 +15,11 @@ import random
 import re
 from typing import Any, NoReturn
 
+from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim import errors
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.kinds.pods import port_name_errors
-from kclusterkit.sim.meta import Obj, dig
 from kclusterkit.sim.network.allocator import (
     AllocationError,
     IPRange,

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.meta import Obj
 
 JSON = "application/json"
 PROTOBUF = "application/vnd.kubernetes.protobuf"

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kclusterkit.kube.meta import SelectorError, clone, parse_field_selector, parse_label_selector
 from kclusterkit.sim import errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.meta import SelectorError, clone, parse_field_selector, parse_label_selector
 from kclusterkit.sim.resources import Resource
 from kclusterkit.sim.server import fields, tables
 from kclusterkit.sim.server.encoding import dumps, json_response, parse_body, wants_table

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kclusterkit.kube.meta import clone, dig
 from kclusterkit.sim import errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.meta import clone, dig
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.server.encoding import json_response
 from kclusterkit.sim.server.paths import Target, not_found_path

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from kclusterkit.sim.meta import Obj, dig, selector_string
+from kclusterkit.kube.meta import Obj, dig, selector_string
 from kclusterkit.sim.resources import Resource
 
 Column = tuple[str, str, int]  # (name, type, priority)

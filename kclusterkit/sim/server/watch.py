@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kclusterkit.kube.meta import Obj, fields_match, labels_match
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.meta import Obj, fields_match, labels_match
 from kclusterkit.sim.server import tables
 from kclusterkit.sim.server.encoding import dumps, wants_table
 from kclusterkit.sim.server.paths import Target

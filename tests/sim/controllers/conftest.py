@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.controllers import start_controllers
-from kclusterkit.sim.meta import Obj, clone, dig
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.store import ADDED, MODIFIED, Store
 

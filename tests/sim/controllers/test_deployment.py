@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from conftest import Sim, deployment, status
 
+from kclusterkit.kube.meta import Obj, clone, controller_of
 from kclusterkit.sim.controllers import deployment_util as du
 from kclusterkit.sim.controllers.util import is_pod_ready
-from kclusterkit.sim.meta import Obj, clone, controller_of
 from kclusterkit.sim.resources import DEPLOYMENTS, PODS, REPLICASETS
 
 

@@ -6,9 +6,9 @@ import time
 
 from conftest import Sim, replicaset, status
 
+from kclusterkit.kube.meta import clone
 from kclusterkit.sim import errors
 from kclusterkit.sim.controllers.replicaset import rank_pods, slow_start_batch
-from kclusterkit.sim.meta import clone
 from kclusterkit.sim.resources import PODS, REPLICASETS
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.network import Network, start_network
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.store import Store

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kclusterkit.sim.meta import (
+from kclusterkit.kube.meta import (
     SelectorError,
     labels_match,
     parse_label_selector,
