@@ -69,6 +69,7 @@ def _delegate(module: str, what: str) -> int | None:
 # Subcommands owned elsewhere: (words that start them, module with main(argv), name shown)
 DELEGATED = (
     (("sim", "serve"), "kclusterkit.sim.server.cli", "'kclusterkit sim serve'"),
+    (("sim", "fault"), "kclusterkit.sim.server.faultcli", "'kclusterkit sim fault'"),
     (("cleanup",), "kclusterkit.driver.cleanup", "'kclusterkit cleanup'"),
 )
 
@@ -110,6 +111,8 @@ def parser() -> argparse.ArgumentParser:
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
     # parsed by their own main(argv) (see DELEGATED); listed here for --help
     sim_sub.add_parser("serve", help="serve a simulated cluster's API over HTTP")
+    sim_sub.add_parser("fault", help="apply a fault (fail-node, crash-container …) to a served "
+                                     "simulated cluster")
     sub.add_parser("cleanup", help="delete what earlier runs left on a real cluster")
     return top
 

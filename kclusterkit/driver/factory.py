@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 BUILDERS: dict[str, str] = {
     "sim": "kclusterkit.driver.factory:build_sim_driver",
-    "sim-api": "kclusterkit.driver.kube:from_environment",
+    "sim-api": "kclusterkit.driver.simapi:from_environment",
     "kubeconfig": "kclusterkit.driver.kube:from_environment",
 }
 

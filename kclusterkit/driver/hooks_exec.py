@@ -1,28 +1,40 @@
 """Faults on a real cluster are the operator's commands, not ours.
 
 Failing a node of a kind cluster is ``docker stop``, of a cloud cluster an API call or an
-SSH session; the framework cannot know which, so the environment file names a shell
-command per fault (``fail_node: "docker stop {node}"``). Here those templates are checked,
-filled in (every value shell-quoted) and run with a timeout; a failing command is a
-``ClusterError`` carrying its output, a missing one a ``NotSupported`` (the step is skipped).
+SSH session, of a served simulator ``kclusterkit sim fault fail-node``; the framework cannot
+know which, so the environment file names a shell command per fault (``fail_node: "docker
+stop {node}"``). Here those templates are checked, filled in (every value shell-quoted) and
+run as processes with a timeout; a failing command is a ``ClusterError`` carrying its
+command, exit code and stderr, a missing one a ``NotSupported`` (the step is skipped).
+
+Every hook may also use ``{kubeconfig}`` and ``{context}``: the kubeconfig file and context
+the run uses. Hooks run with this Python's scripts directory first on ``PATH``, so
+``kclusterkit`` in a hook is the installation that runs the features (a venv need not be
+activated).
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import string
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kclusterkit.driver.errors import ClusterError, NotSupported
 
-#: The hooks kclusterkit knows and the fields each template may use.
+#: The hooks kclusterkit knows and the fields each template may use (besides COMMON).
 KNOWN_HOOKS: dict[str, tuple[str, ...]] = {
     "fail_node": ("node",),
     "recover_node": ("node",),
+    "crash_container": ("namespace", "pod", "container", "exit_code"),
+    "make_unready": ("namespace", "pod"),
 }
+#: Fields every hook may use.
+COMMON = ("kubeconfig", "context")
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -46,21 +58,31 @@ def validate_hooks(hooks: Mapping[str, Any] | None) -> dict[str, str]:
             fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
         except ValueError as exc:
             raise ClusterError(f"hooks.{name}: bad template {template!r}: {exc}") from None
-        unknown = sorted(fields - set(KNOWN_HOOKS[name]))
+        unknown = sorted(fields - set(KNOWN_HOOKS[name]) - set(COMMON))
         if unknown:
-            known = ", ".join("{" + f + "}" for f in KNOWN_HOOKS[name])
+            known = ", ".join("{" + f + "}" for f in (*KNOWN_HOOKS[name], *COMMON))
             raise ClusterError(f"hooks.{name}: unknown placeholder {{{unknown[0]}}} "
                                f"(this hook knows {known})")
         out[name] = template
     return out
 
 
-def render(template: str, **fields: str) -> str:
-    return template.format(**{k: shlex.quote(str(v)) for k, v in fields.items()})
+def render(template: str, **fields: Any) -> str:
+    """The template with every field shell-quoted (a missing optional field is empty)."""
+    names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    values = {k: shlex.quote("" if fields.get(k) is None else str(fields[k])) for k in names}
+    return template.format(**values)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    scripts = os.path.dirname(sys.executable)
+    env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
+    return env
 
 
 def run_hook(hooks: Mapping[str, str], name: str, timeout: float = DEFAULT_TIMEOUT,
-             **fields: str) -> HookResult:
+             **fields: Any) -> HookResult:
     """Run hook ``name`` through the shell; raise unless it exits 0."""
     template = hooks.get(name)
     if not template:
@@ -68,13 +90,16 @@ def run_hook(hooks: Mapping[str, str], name: str, timeout: float = DEFAULT_TIMEO
     command = render(template, **fields)
     try:
         proc = subprocess.run(command, shell=True, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False, env=_environment(),
+                              stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         raise ClusterError(f"hook {name} ({command}) did not finish within {timeout:g} s") \
             from exc
+    except OSError as exc:  # no shell, too many processes …
+        raise ClusterError(f"hook {name} ({command}) could not be started: {exc}") from exc
     result = HookResult(command, proc.returncode, proc.stdout, proc.stderr)
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        detail = (proc.stderr or proc.stdout).strip()
         raise ClusterError(f"hook {name} ({command}) exited {proc.returncode}"
-                           + (f": {detail[-1]}" if detail else ""))
+                           + (f": {detail[-2000:]}" if detail else " (no output)"))
     return result

@@ -201,6 +201,63 @@ def _on_signal(signum: int, frame: Any) -> None:
     os.kill(os.getpid(), signum)
 
 
+# -- cluster time --------------------------------------------------------------------------
+
+CLOCK_PATH = "/kclusterkit/v1/clock"
+#: wall seconds a reading of an advertised clock is reused for (never ahead of the cluster)
+CLOCK_FRESH = 0.005
+
+
+class WallClock:
+    """A real cluster's time: this machine's wall clock (its nodes keep theirs in sync)."""
+
+    speed = 1.0
+
+    def now(self) -> float:
+        return time.time()
+
+    def timestamp(self) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class ClusterClock:
+    """The time a cluster advertises at ``/kclusterkit/v1/clock`` (the served simulator
+    does; its clock runs ``speed`` times faster than the wall, and slows down when the
+    machine is loaded). Every reading comes from the server, reused for at most
+    ``CLOCK_FRESH`` wall seconds, so a wait never ends before the cluster's own deadline."""
+
+    def __init__(self, rest: Rest, first: Mapping[str, Any]) -> None:
+        self.rest = rest
+        self.speed = float(first.get("speed") or 1.0)
+        seed = first.get("seed")
+        self.seed = seed if isinstance(seed, int) else None
+        self._now = float(first["unixSeconds"])
+        self._read = time.monotonic()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def discover(cls, rest: Rest) -> ClusterClock | None:
+        try:
+            info = rest.call("GET", CLOCK_PATH, policy=NO_RETRY)
+        except ApiError:
+            return None  # 404 on a real cluster (or 403 for a user who may not ask)
+        if not isinstance(info, dict) or info.get("kind") != "ClusterClock" or \
+                not isinstance(info.get("unixSeconds"), int | float):
+            return None
+        return cls(rest, info)
+
+    def now(self) -> float:
+        with self._lock:
+            if time.monotonic() - self._read > CLOCK_FRESH:
+                info = self.rest.call("GET", CLOCK_PATH)
+                self._now = max(self._now, float(info["unixSeconds"]))
+                self._read = time.monotonic()
+            return self._now
+
+    def timestamp(self) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now()))
+
+
 # -- the driver ----------------------------------------------------------------------------
 
 class KubeDriver(Driver):
@@ -209,11 +266,9 @@ class KubeDriver(Driver):
     def __init__(self, rest: Rest, *, target: str = "kubeconfig", run_id: str | None = None,
                  namespace_prefix: str = "kk", cleanup: str = "always",
                  allow_disruptive: bool = False, hooks: Mapping[str, str] | None = None,
-                 faults: Callable[[str, dict[str, Any]], None] | None = None,
                  on_close: Callable[[], None] | None = None,
                  log: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] | None = None, speed: float = 1.0,
-                 transport: Callable[[KubeDriver], Any] | None = None) -> None:
+                 kubeconfig: str | None = None) -> None:
         if cleanup not in CLEANUP_POLICIES:
             raise ClusterError(f"cleanup: expected one of {', '.join(CLEANUP_POLICIES)}, "
                                f"got {cleanup!r}")
@@ -236,21 +291,21 @@ class KubeDriver(Driver):
         self._count = 0
         self._cache: WaitCache | None = None
         self._cache_thread: int | None = None
-        self._faults = faults
         self._on_close = on_close
         self._log = log or (lambda line: print(line, file=sys.stderr))
-        # Cluster time: a real cluster's is the wall clock; a served simulator's is its own
-        # virtual clock, running ``speed`` times faster than the wall.
-        self._clock = clock or time.monotonic
-        self.speed = float(speed) if speed > 0 else 1.0
-        self._transport = transport  # how traffic is made (default: exec in the probe pod)
+        # what hooks may name as {kubeconfig} and {context}
+        self.kubeconfig = kubeconfig or kubeconfig_path(None)
+        # Cluster time: the wall clock, unless the cluster advertises a clock of its own (a
+        # served simulator runs ``speed`` times faster than the wall; see ClusterClock).
+        self.clock: WallClock | ClusterClock = WallClock()
+        self.seed: int | None = None
         self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
         caps = {"exec", "logs", "container-crash", "traffic"}
-        if faults is not None:
+        if allow_disruptive and self.hooks.get("fail_node"):
             caps.add("node-failure")
-        elif allow_disruptive and self.hooks.get("fail_node"):
-            caps.add("node-failure")
+        if self.hooks.get("make_unready"):
+            caps.add("readiness-fault")
         if allow_disruptive:
             caps.add("disruptive")
         self.capabilities = frozenset(caps)
@@ -269,11 +324,17 @@ class KubeDriver(Driver):
                                f"(known: {', '.join(OPTIONS)})")
         timeout = float(options.get("request_timeout", 10.0))
         rest = connect(options.get("kubeconfig"), options.get("context"), timeout)
-        return cls(rest, target=target, run_id=run_id,
-                   namespace_prefix=options.get("namespace_prefix", "kk"),
-                   cleanup=options.get("cleanup", "always"),
-                   allow_disruptive=bool(options.get("allow_disruptive", False)),
-                   hooks=options.get("hooks"), **extra)
+        driver = cls(rest, target=target, run_id=run_id,
+                     namespace_prefix=options.get("namespace_prefix", "kk"),
+                     cleanup=options.get("cleanup", "always"),
+                     allow_disruptive=bool(options.get("allow_disruptive", False)),
+                     hooks=options.get("hooks"),
+                     kubeconfig=kubeconfig_path(options.get("kubeconfig")), **extra)
+        advertised = ClusterClock.discover(rest)
+        if advertised is not None:
+            driver.clock = advertised
+            driver.seed = advertised.seed
+        return driver
 
     # -- life cycle ---------------------------------------------------------------------
     def open_scenario(self, name: str) -> None:
@@ -548,10 +609,14 @@ class KubeDriver(Driver):
         return ExecResult(_exit_code(error, pod), stdout, stderr)
 
     def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
-             previous: bool = False) -> str:
+             previous: bool = False, timestamps: bool = False) -> str:
+        """The container's log; with ``timestamps`` each line starts with the time the
+        kubelet logged it (RFC 3339, nanoseconds) and a space, as ``kubectl logs
+        --timestamps`` prints it."""
         self._note_uncached()
         ns = namespace or self.namespace
-        query = {"container": container, "previous": previous or None}
+        query = {"container": container, "previous": previous or None,
+                 "timestamps": timestamps or None}
         text = self.rest.call("GET", f"/api/v1/namespaces/{ns}/pods/{pod}/log", query=query,
                               accept="*/*")
         return text if isinstance(text, str) else str(text)
@@ -560,12 +625,11 @@ class KubeDriver(Driver):
     @property
     def traffic(self) -> Any:
         """The scenario's KubeTraffic (its probe pod and loads), made on first use."""
-        from kclusterkit.driver.kubetraffic import ExecTransport, KubeTraffic
+        from kclusterkit.driver.kubetraffic import KubeTraffic
 
         if self._traffic is None or self._traffic.namespace != self.namespace:
             self._stop_traffic()
-            transport = self._transport(self) if self._transport else ExecTransport(self)
-            self._traffic = KubeTraffic(self, transport)
+            self._traffic = KubeTraffic(self)
         return self._traffic
 
     def _stop_traffic(self) -> None:
@@ -584,34 +648,36 @@ class KubeDriver(Driver):
         return self.traffic.from_outside(url)
 
     def make_unready(self, pod: str, namespace: str | None = None) -> None:
-        self.require("readiness-fault", f"making pod {pod} unready")
+        self.require("readiness-fault", f"making pod {pod} unready (no make_unready hook: "
+                     "there is no image-independent way on a real cluster)")
         ns = namespace or self.namespace
         if ns not in self._mine:
             raise ClusterError(f"making pod {pod} unready: refusing to touch namespace {ns!r}, "
                                "which this run did not create")
-        self.traffic.make_unready(pod, ns)
+        self._hook("make_unready", namespace=ns, pod=pod)
 
     # -- faults -------------------------------------------------------------------------
+    def _hook(self, name: str, **fields: Any) -> None:
+        run_hook(self.hooks, name, kubeconfig=self.kubeconfig, context=self.rest.context,
+                 **fields)
+
     def crash_container(self, pod: str, container: str | None = None,
                         namespace: str | None = None, exit_code: int = 1) -> None:
-        """On a real cluster: SIGTERM to the container's PID 1 from inside (``kill 1``).
+        """The environment's ``crash_container`` hook when it names one; otherwise SIGTERM
+        to the container's PID 1 from inside (``kill 1``).
 
-        Upstream has no API for this; we knowingly differ from the simulator in that the
-        exit code is the process's own (``exit_code`` cannot be chosen), and a PID 1 that
-        ignores SIGTERM (a bare ``sleep``) does not crash.
+        Upstream has no API for this; without a hook we knowingly differ from the simulator
+        in that the exit code is the process's own (``exit_code`` cannot be chosen), and a
+        PID 1 that ignores SIGTERM (a bare ``sleep``) does not crash.
         """
         ns = namespace or self.namespace
         if ns not in self._mine:
             raise ClusterError(f"crashing a container: refusing to touch pod {pod} in "
                                f"namespace {ns!r}, which this run did not create")
-        if self._faults is not None:
-            try:
-                self._faults("crash_container", {"namespace": ns, "pod": pod,
-                                                 "container": container,
-                                                 "exitCode": exit_code})
-                return
-            except NotSupported:
-                pass
+        if self.hooks.get("crash_container"):
+            self._hook("crash_container", namespace=ns, pod=pod, container=container,
+                       exit_code=exit_code)
+            return
         result = self.exec(pod, ["kill", "1"], container=container, namespace=ns)
         if result.exit_code != 0:
             result = self.exec(pod, ["sh", "-c", "kill 1"], container=container, namespace=ns)
@@ -621,18 +687,12 @@ class KubeDriver(Driver):
 
     def fail_node(self, name: str) -> None:
         self.require("node-failure", f"failing node {name}")
-        if self._faults is not None:
-            self._faults("fail_node", {"node": name})
-        else:
-            run_hook(self.hooks, "fail_node", node=name)
+        self._hook("fail_node", node=name)
         self._failed_nodes.append(name)
 
     def recover_node(self, name: str) -> None:
         self.require("node-failure", f"recovering node {name}")
-        if self._faults is not None:
-            self._faults("recover_node", {"node": name})
-        else:
-            run_hook(self.hooks, "recover_node", node=name)
+        self._hook("recover_node", node=name)
         if name in self._failed_nodes:
             self._failed_nodes.remove(name)
 
@@ -649,7 +709,15 @@ class KubeDriver(Driver):
 
     # -- time ---------------------------------------------------------------------------
     def now(self) -> float:
-        return self._clock()
+        """Cluster time as seconds since the Unix epoch (the cluster's own clock)."""
+        return self.clock.now()
+
+    @property
+    def speed(self) -> float:
+        return self.clock.speed
+
+    def timestamp(self) -> str:
+        return self.clock.timestamp()
 
     def to_wall(self, seconds: float) -> float:
         """Wall seconds that ``seconds`` of cluster time take (roughly: a loaded server's
@@ -822,12 +890,6 @@ def _exit_code(error_channel: str, pod: str) -> int:
 # -- environments --------------------------------------------------------------------------
 
 def from_environment(env: Any, seed: int, run_id: str | None = None) -> KubeDriver:
-    """The factory's entry point (``kclusterkit.driver.factory.BUILDERS``)."""
-    options = dict(env.options)
-    if env.target == "sim-api":
-        from kclusterkit.driver.simapi import start_sim_api
-
-        return start_sim_api(env, seed, options, run_id)
-    driver = KubeDriver.from_config(options, run_id=run_id, target=env.target)
-    driver.seed = None
-    return driver
+    """The factory's entry point for ``kubeconfig`` (``kclusterkit.driver.factory.BUILDERS``);
+    the seed is the cluster's own, where it advertises one."""
+    return KubeDriver.from_config(dict(env.options), run_id=run_id, target=env.target)

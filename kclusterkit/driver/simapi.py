@@ -1,64 +1,124 @@
-"""The ``sim-api`` target: the simulator served over HTTP, driven like a real cluster.
+"""The ``sim-api`` target: a served simulator started for the run, then the ``kubeconfig`` path.
 
-It exists to prove the real-cluster path end to end without a cluster: the same
-KubeDriver, the kubernetes client, watches and websockets, against a simulated cluster of
-the environment's shape and seed, started for the run in a background thread. Faults a
-real cluster would need an operator's hook for go straight to the simulator, on its own
-event loop, because this process owns it.
+It exists to prove the real-cluster path end to end without a cluster, so it adds nothing
+to that path: it starts ``kclusterkit sim serve`` as a process of its own (the cluster
+shaped by the environment's ``cluster:`` and ``timings:``, with its seed and speed), waits
+for the kubeconfig the server writes, and hands that kubeconfig, with the environment's
+hook commands, to exactly the driver a real cluster gets. Faults go through those hooks
+(``kclusterkit sim fault …``), traffic through a load-generator pod, cluster time through
+what the server itself advertises. Nothing here imports the simulator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
 
-from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
+import yaml
+
+from kclusterkit.driver.errors import ClusterError
 from kclusterkit.driver.kube import KubeDriver
-from kclusterkit.driver.kubetraffic import ServedSimTransport
-
-if TYPE_CHECKING:
-    from kclusterkit.sim.server.runner import ServerHandle
 
 SERVE_OPTIONS = ("speed", "port")
 # Cluster seconds per wall second when the environment file does not say: waits are in
 # cluster time, so a suite costs 1/100 of the time its steps name.
 DEFAULT_SPEED = 100.0
+START_TIMEOUT = 60.0  # wall seconds for the server to write its kubeconfig
 
 
-def _faults(handle: ServerHandle) -> Callable[[str, dict[str, Any]], None]:
-    def fault(action: str, args: dict[str, Any]) -> None:
-        from kclusterkit.sim.errors import StatusError
+class ServedCluster:
+    """A ``kclusterkit sim serve`` process and the folder holding its kubeconfig."""
 
-        def run(cluster: Any) -> None:
-            nodes = cluster.components.get("nodes")
-            fn = getattr(nodes, action, None)
-            if fn is None:
-                raise NotSupported(f"{action.replace('_', ' ')}: not implemented by the "
-                                   "simulator yet")
-            if action == "crash_container":
-                fn(args["namespace"], args["pod"], container=args.get("container"),
-                   exit_code=args.get("exitCode", 1))
-            else:
-                fn(args["node"])
+    def __init__(self, folder: Path, process: subprocess.Popen[str], kubeconfig: Path) -> None:
+        self.folder = folder
+        self.process = process
+        self.kubeconfig = kubeconfig
 
-        try:
-            handle.call(run)
-        except StatusError as exc:
-            raise ApiError(exc.code, exc.reason, exc.message, exc.status) from exc
-
-    return fault
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5.0)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_sim_api(env: Any, seed: int, options: dict[str, Any], run_id: str | None = None,
-                  cluster_factory: Any = None) -> KubeDriver:
-    """Serve a simulated cluster for the run and return a KubeDriver pointed at it
-    (``cluster_factory`` replaces the environment's cluster, for tests)."""
-    from kclusterkit.driver.factory import cluster_spec
-    from kclusterkit.sim.server import serve_in_thread
+def _cluster_file(env: Any, folder: Path) -> Path:
+    """The environment's cluster shape and timings as ``sim serve --env`` reads them."""
+    shape = env.cluster
+    doc = {
+        "cluster": {
+            "control_plane_nodes": shape.control_plane_nodes,
+            "worker_nodes": shape.worker_nodes,
+            "node": {"cpu": shape.node.cpu, "memory": shape.node.memory,
+                     "pods": shape.node.pods},
+            "network_plugin": shape.network_plugin,
+        },
+        "timings": dict(env.timings),
+    }
+    path = folder / "cluster.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
 
-    options = dict(options)
-    serve = dict(options.pop("serve", None) or {})
-    unknown = sorted(set(serve) - set(SERVE_OPTIONS))
+
+def serve(env: Any, seed: int, speed: float, port: int = 0,
+          timeout: float = START_TIMEOUT) -> ServedCluster:
+    """Start ``kclusterkit sim serve`` for ``env``; return once its kubeconfig is written."""
+    folder = Path(tempfile.mkdtemp(prefix="kclusterkit-sim-api-"))
+    os.chmod(folder, 0o700)
+    kubeconfig = folder / "kubeconfig"
+    command = [sys.executable, "-m", "kclusterkit", "sim", "serve", "--print-kubeconfig",
+               "--kubeconfig", str(kubeconfig), "--seed", str(seed), "--speed", f"{speed:g}",
+               "--port", str(port), "--env", str(_cluster_file(env, folder))]
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, text=True,
+                                   start_new_session=True)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ClusterError(f"could not start kclusterkit sim serve: {exc}") from exc
+    served = ServedCluster(folder, process, kubeconfig)
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(process.stdout.readline()),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not first or not first[0].strip() or process.poll() is not None:
+        served.stop(timeout=2.0)
+        err = (process.stderr.read() if process.stderr else "").strip()  # type: ignore[union-attr]
+        why = err.splitlines()[-1] if err else (
+            f"it wrote no kubeconfig within {timeout:g} s" if not first else "it exited")
+        raise ClusterError(f"kclusterkit sim serve did not start: {why}")
+    # Its further output (none expected) must not fill a pipe and stall it.
+    threading.Thread(target=_drain, args=(process,), daemon=True).start()
+    return served
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            try:
+                for _ in stream:
+                    pass
+            except (OSError, ValueError):
+                pass
+
+
+def from_environment(env: Any, seed: int, run_id: str | None = None) -> KubeDriver:
+    """The factory's entry point for ``sim-api``: serve a simulated cluster for the run and
+    return the ``kubeconfig`` target's driver on it."""
+    options = dict(env.options)
+    serve_options = dict(options.pop("serve", None) or {})
+    unknown = sorted(set(serve_options) - set(SERVE_OPTIONS))
     if unknown:
         raise ClusterError(f"serve.{unknown[0]}: unknown option (known: "
                            f"{', '.join(SERVE_OPTIONS)})")
@@ -66,30 +126,18 @@ def start_sim_api(env: Any, seed: int, options: dict[str, Any], run_id: str | No
         if key in options:
             raise ClusterError(f"{key}: target sim-api serves its own cluster; remove {key}:")
     try:
-        speed = float(serve.get("speed", DEFAULT_SPEED))
-        if speed <= 0:
-            raise ClusterError(f"serve.speed: expected a number > 0, got {speed:g}")
-        handle = serve_in_thread(cluster_spec(env), seed=seed, speed=speed,
-                                 port=int(serve.get("port", 0)),
-                                 cluster_factory=cluster_factory)
-    except RuntimeError as exc:
-        raise ClusterError(str(exc)) from exc
+        speed = float(serve_options.get("speed", DEFAULT_SPEED))
+        port = int(serve_options.get("port", 0))
+    except (TypeError, ValueError):
+        raise ClusterError("serve.speed and serve.port: expected numbers") from None
+    if speed <= 0:
+        raise ClusterError(f"serve.speed: expected a number > 0, got {speed:g}")
+    served = serve(env, seed, speed, port)
     try:
-        # Cluster time is the served cluster's own clock (read, never written, from here: a
-        # float attribute), so "within 30 seconds" means 30 simulated seconds even when a
-        # loaded machine lets the server's clock fall behind wall time × speed.
-        clock = handle.call(lambda cluster: cluster.clock)
-        driver = KubeDriver.from_config({**options, "kubeconfig": str(handle.kubeconfig_path)},
+        driver = KubeDriver.from_config({**options, "kubeconfig": str(served.kubeconfig)},
                                         run_id=run_id, target="sim-api",
-                                        faults=_faults(handle), on_close=handle.stop,
-                                        clock=lambda: clock.now, speed=speed,
-                                        transport=lambda d: ServedSimTransport(d, handle))
+                                        on_close=served.stop)
     except BaseException:
-        handle.stop()
+        served.stop()
         raise
-    driver.capabilities = driver.capabilities | {"readiness-fault"}
-    driver.seed = seed
-    # the served cluster's clock, not the wall: restartedAt agrees with its other timestamps
-    driver.timestamp = clock.timestamp  # type: ignore[method-assign]
-    driver.server = handle  # type: ignore[attr-defined]  (benchmarks and tests reach in)
     return driver

@@ -15,28 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.driver.base import Load, Obj, Observation, Request
 from kclusterkit.driver.errors import ClusterError, NotSupported
+from kclusterkit.driver.probe import PROBE_IMAGE, PROBE_POD, answerer, probe_manifest
 from kclusterkit.sim.resources import PODS
 
 if TYPE_CHECKING:
     from kclusterkit.driver.sim import SimDriver
 
-PROBE_POD = "kk-probe"
-PROBE_IMAGE = "busybox:1.36"
-PROBE_LABELS = {"app.kubernetes.io/name": PROBE_POD, "app.kubernetes.io/managed-by": "kclusterkit"}
 PROBE_START_TIMEOUT = 120.0  # cluster seconds for the probe pod to start running
 NO_PROBE = "the probe pod is gone"
-
-
-def probe_manifest() -> Obj:
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": PROBE_POD, "labels": dict(PROBE_LABELS)},
-        "spec": {
-            "containers": [{"name": "probe", "image": PROBE_IMAGE,
-                            "command": ["sleep", "infinity"]}],
-            "terminationGracePeriodSeconds": 0,
-        },
-    }
 
 
 def _running(pod: Obj | None) -> bool:
@@ -134,7 +120,10 @@ class SimTraffic:
             if source is None or source["metadata"].get("deletionTimestamp"):
                 return Request(now, False, None, None, NO_PROBE)
         result = self.network.http_request(source, url)
-        return Request(now, result.ok, result.status, result.pod, result.error,
+        # Which pod answered is read from the answer, as on every other target (agnhost's
+        # /hostname says it, nginx's welcome page does not), not from what the network knows.
+        pod = answerer(url, result.body) if result.ok else None
+        return Request(now, result.ok, result.status, pod, result.error,
                        result.body if keep_body else "")
 
     def send(self, url: str, count: int) -> list[Request]:

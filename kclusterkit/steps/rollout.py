@@ -30,7 +30,7 @@ from kclusterkit.steps._support import (
     wait_for,
 )
 from kclusterkit.steps.services import deployment_pods, must_get
-from kclusterkit.steps.workloads import container_for
+from kclusterkit.steps.workloads import container_for, full_image
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -166,6 +166,10 @@ def _images(pod: Obj) -> list[str]:
 def _on_image(pods: list[Obj], image: str) -> tuple[list[Obj], list[Obj]]:
     """(ready pods running only ``image``, live pods running anything else)."""
     live = [p for p in pods if not is_terminating(p)]
+    if len(image.split()) > 1:
+        raise StepUsageError(f'"{image}": name the image only (e.g. "agnhost:2.53"), not the '
+                             "command it runs")
+    image = full_image(image)  # "agnhost:2.53" names the image the step created
     ready_on = [p for p in live if is_ready(p) and set(_images(p)) == {image}]
     others = [p for p in live if set(_images(p)) != {image}]
     return ready_on, others

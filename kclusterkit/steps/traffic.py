@@ -299,7 +299,7 @@ def _no_failure(context: Any, name: str, start: float | None, what: str) -> None
     span = [r for r in load.records if begin <= r.at <= end]
     if not span:
         raise StepUsageError(f'no request was sent to service "{name}" {what} '
-                             f"(the load started at {format_duration(load.started)})")
+                             f"(the load started {format_duration(end - load.started)} ago)")
     failed = [r for r in span if not r.ok]
     report.attach_timeline(span, begin, end, f'load on service "{name}"')
     report.attach_spread(span, f'load on service "{name}"')

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.server import discovery, openapi, paths
+from kclusterkit.sim.server import admin, discovery, openapi, paths
 from kclusterkit.sim.server.encoding import ObjectCache, json_response, status_response
 from kclusterkit.sim.server.rest import Rest
 from kclusterkit.sim.server.watch import Watches
@@ -152,6 +152,8 @@ class SimServer:
             if unavailable:
                 return web.Response(status=503, text=f"[-]etcd failed: {unavailable}\n")
             return web.Response(text="ok")
+        if admin.handles(path):
+            return await admin.handle(self, request, path)
         if unavailable:
             raise errors.unavailable(unavailable)
         if path == "/version":

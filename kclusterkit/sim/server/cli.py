@@ -36,13 +36,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _env_settings(path: Path | None) -> dict[str, Any]:
+    """The ``cluster:`` section of an environment file, with its ``timings:`` beside it."""
     if path is None:
         return {}
     import yaml
 
     data = yaml.safe_load(path.read_text()) or {}
     section = data.get("cluster", data) if isinstance(data, dict) else {}
-    return section if isinstance(section, dict) else {}
+    section = dict(section) if isinstance(section, dict) else {}
+    timings = data.get("timings") if isinstance(data, dict) else None
+    if isinstance(timings, dict):
+        section["timings"] = timings
+    return section
 
 
 def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
@@ -59,6 +64,12 @@ def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
         spec.control_plane_nodes = int(planes)
     if env.get("kubernetes_version"):
         spec.kubernetes_version = str(env["kubernetes_version"])
+    if "network_plugin" in env:
+        spec.network_plugin = bool(env["network_plugin"])
+    if isinstance(env.get("timings"), dict):
+        from kclusterkit.sim.timings import Timings
+
+        spec.timings = Timings().updated(env["timings"])
     node = env.get("node")
     if isinstance(node, dict):
         spec.node = NodeShape(**{k: v for k, v in node.items()
