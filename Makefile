@@ -9,11 +9,14 @@ RESULTS := reports/allure-results
 JUNIT := reports/junit
 API_RESULTS := reports/allure-results-api
 API_JUNIT := reports/junit-api
+KC_RESULTS := reports/allure-results-kubeconfig
+KC_JUNIT := reports/junit-kubeconfig
+SERVED := reports/served
 HTML := reports/allure-report
 HAVE_NPX := $(shell command -v npx >/dev/null 2>&1 && echo yes)
 BEHAVE_ARGS ?=
 
-.PHONY: run test report bench lint features features-api agree clean
+.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -45,14 +48,15 @@ else
 	@echo "node/npx not found: skipping the HTML report (results are in $(RESULTS))"
 endif
 
-## test: lint, unit tests, the features in-process and through the Kubernetes API, and both
-##       runs must agree scenario by scenario
+## test: lint, unit tests, the features three ways — in-process, sim-api, and the kubeconfig
+##       target against a `sim serve` — and all three runs must agree scenario by scenario
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest; status=$$?; if [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi
 	status=0; \
 	$(MAKE) --no-print-directory features || status=$$?; \
 	$(MAKE) --no-print-directory features-api || status=$$?; \
+	$(MAKE) --no-print-directory features-kubeconfig || status=$$?; \
 	$(MAKE) --no-print-directory agree || status=$$?; \
 	exit $$status
 
@@ -61,21 +65,41 @@ features: $(STAMP)
 	rm -rf $(RESULTS) $(JUNIT)
 	$(BIN)/behave $(BEHAVE_ARGS)
 
-## features-api: every feature through the kubernetes client against `sim serve` (sim-api).
-## behave's config always writes Allure results to $(RESULTS); the in-process run's are
-## parked meanwhile, and this run's end up in $(API_RESULTS).
-features-api: $(STAMP)
-	rm -rf $(API_RESULTS) $(API_JUNIT) reports/.allure-results-parked
+# behave's config always writes Allure results to $(RESULTS): a run other than the in-process
+# one parks those meanwhile and moves its own to $(1) afterwards. $(2) is the behave command.
+define parked_run
+	rm -rf $(1) reports/.allure-results-parked
 	if [ -d $(RESULTS) ]; then mv $(RESULTS) reports/.allure-results-parked; fi
-	status=0; $(BIN)/behave -D env=sim-api --junit-directory $(API_JUNIT) $(BEHAVE_ARGS) \
-	  || status=$$?; \
-	if [ -d $(RESULTS) ]; then mv $(RESULTS) $(API_RESULTS); fi; \
+	status=0; $(2) || status=$$?; \
+	if [ -d $(RESULTS) ]; then mv $(RESULTS) $(1); fi; \
 	if [ -d reports/.allure-results-parked ]; then mv reports/.allure-results-parked $(RESULTS); fi; \
 	exit $$status
+endef
 
-## agree: the in-process and the API run agree scenario by scenario
+## features-api: every feature on the sim-api target: it starts `kclusterkit sim serve` and
+## drives it through the kubernetes client exactly as the kubeconfig target drives a cluster.
+features-api: $(STAMP)
+	rm -rf $(API_JUNIT)
+	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=sim-api --junit-directory $(API_JUNIT) $(BEHAVE_ARGS))
+
+## features-kubeconfig: every feature on the kubeconfig target (environments/sim-served.yaml:
+## hook commands, no simulator settings) against a `kclusterkit sim serve` started here.
+features-kubeconfig: $(STAMP)
+	rm -rf $(KC_JUNIT) $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
+	$(BIN)/kclusterkit sim serve --env environments/sim-api.yaml --seed 1 --speed 100 \
+	  --kubeconfig $(SERVED)/kubeconfig --print-kubeconfig > $(SERVED)/serve.log 2>&1 & \
+	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $(SERVED)' EXIT; \
+	for i in $$(seq 300); do [ -s $(SERVED)/serve.log ] && break; sleep 0.1; done; \
+	if [ ! -s $(SERVED)/kubeconfig ]; then cat $(SERVED)/serve.log; exit 1; fi; \
+	$(MAKE) --no-print-directory _features-kubeconfig KUBECONFIG=$(CURDIR)/$(SERVED)/kubeconfig
+
+_features-kubeconfig:
+	$(call parked_run,$(KC_RESULTS),KUBECONFIG=$(KUBECONFIG) $(BIN)/behave -D env=sim-served --junit-directory $(KC_JUNIT) $(BEHAVE_ARGS))
+
+## agree: the three runs agree scenario by scenario
 agree: $(STAMP)
-	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT)
+	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT) $(KC_JUNIT) \
+	  --names in-process,sim-api,kubeconfig
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

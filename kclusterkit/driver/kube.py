@@ -249,7 +249,7 @@ class ClusterClock:
     def now(self) -> float:
         with self._lock:
             if time.monotonic() - self._read > CLOCK_FRESH:
-                info = self.rest.call("GET", CLOCK_PATH)
+                info = self.rest.call("GET", CLOCK_PATH, counted=False)
                 self._now = max(self._now, float(info["unixSeconds"]))
                 self._read = time.monotonic()
             return self._now

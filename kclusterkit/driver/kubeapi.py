@@ -204,7 +204,8 @@ class Rest:
 
     # -- one request ------------------------------------------------------------------
     def _send(self, method: str, path: str, query: dict[str, Any] | None, body: Any,
-              content_type: str | None, accept: str, timeout: Any) -> Any:
+              content_type: str | None, accept: str, timeout: Any,
+              counted: bool = True) -> Any:
         """One HTTP request; returns the open urllib3 response, or raises our error."""
         url_path = path
         if query:
@@ -218,8 +219,9 @@ class Rest:
         req = self.api_client.param_serialize(method=method, resource_path=url_path,
                                               header_params=headers, body=body,
                                               auth_settings=["BearerToken"])
-        with self._count_lock:
-            self.requests += 1
+        if counted:
+            with self._count_lock:
+                self.requests += 1
         try:
             return self.api_client.call_api(*req, _request_timeout=timeout)
         except urllib3.exceptions.HTTPError as exc:
@@ -236,13 +238,15 @@ class Rest:
              body: Any = None, content_type: str | None = None,
              accept: str = "application/json", timeout: Any = None,
              policy: RetryPolicy | None = None,
-             retry_on: Callable[[BaseException], bool] | None = None) -> Any:
+             retry_on: Callable[[BaseException], bool] | None = None,
+             counted: bool = True) -> Any:
         """Send a request (retrying transient failures); JSON answers come back parsed,
-        anything else as text."""
+        anything else as text. ``counted=False`` leaves it out of ``requests`` (reading an
+        advertised clock is not traffic the benchmarks count)."""
         timeout = timeout if timeout is not None else self.request_timeout
 
         def attempt() -> Any:
-            resp = self._send(method, path, query, body, content_type, accept, timeout)
+            resp = self._send(method, path, query, body, content_type, accept, timeout, counted)
             try:
                 data = resp.read()
             except (urllib3.exceptions.HTTPError, OSError) as exc:

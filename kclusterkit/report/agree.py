@@ -1,10 +1,11 @@
-"""Do two runs of the same features agree, scenario by scenario?
+"""Do several runs of the same features agree, scenario by scenario?
 
-The same feature file runs in-process on the simulator and through the kubernetes client
-against the served simulator. A scenario that passes one way and fails (or is skipped) the
-other is a bug in one of the two paths, so CI compares the two runs' JUnit results:
+The same feature file runs in-process on the simulator, on ``sim-api`` and through the
+``kubeconfig`` target against a served simulator. A scenario that passes one way and fails
+(or is skipped) another is a bug in one of the paths, so CI compares the runs' JUnit
+results:
 
-    python -m kclusterkit.report.agree reports/junit reports/junit-api
+    python -m kclusterkit.report.agree reports/junit reports/junit-api reports/junit-kubeconfig
 
 prints the disagreements as a table and exits 1, or prints "N scenarios agree".
 """
@@ -30,8 +31,7 @@ class ResultsError(Exception):
 @dataclass(frozen=True)
 class Disagreement:
     key: Key
-    left: str
-    right: str
+    statuses: tuple[str, ...]  # one per run, in the order the runs were given
 
 
 def _status(case: ET.Element) -> str:
@@ -72,20 +72,21 @@ def read_results(folder: str | Path) -> dict[Key, str]:
     return results
 
 
-def compare(left: dict[Key, str], right: dict[Key, str]) -> list[Disagreement]:
-    """Scenarios whose status differs (or that only one run has), in a stable order."""
+def compare(*runs: dict[Key, str]) -> list[Disagreement]:
+    """Scenarios whose status differs between runs (or that not every run has), in a
+    stable order."""
     out = []
-    for key in sorted(set(left) | set(right)):
-        a, b = left.get(key, MISSING), right.get(key, MISSING)
-        if a != b:
-            out.append(Disagreement(key, a, b))
+    for key in sorted(set().union(*runs)):
+        statuses = tuple(run.get(key, MISSING) for run in runs)
+        if len(set(statuses)) > 1:
+            out.append(Disagreement(key, statuses))
     return out
 
 
-def table(rows: list[Disagreement], left_name: str, right_name: str) -> str:
-    lines = [("FEATURE", "SCENARIO", left_name.upper(), right_name.upper())]
-    lines += [(d.key[0], d.key[1], d.left, d.right) for d in rows]
-    widths = [max(len(r[i]) for r in lines) for i in range(4)]
+def table(rows: list[Disagreement], names: Sequence[str]) -> str:
+    lines = [("FEATURE", "SCENARIO", *(n.upper() for n in names))]
+    lines += [(d.key[0], d.key[1], *d.statuses) for d in rows]
+    widths = [max(len(r[i]) for r in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                      for r in lines)
 
@@ -93,25 +94,37 @@ def table(rows: list[Disagreement], left_name: str, right_name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kclusterkit.report.agree",
-        description="Compare two JUnit result directories scenario by scenario.")
-    parser.add_argument("left", help="results of one run, e.g. reports/junit")
-    parser.add_argument("right", help="results of the other, e.g. reports/junit-api")
-    parser.add_argument("--names", default="in-process,api",
-                        help="what to call the two runs in the table (default: %(default)s)")
+        description="Compare JUnit result directories of runs of the same features, "
+                    "scenario by scenario.")
+    parser.add_argument("folders", nargs="+", metavar="DIR",
+                        help="results of each run, e.g. reports/junit reports/junit-api")
+    parser.add_argument("--names", default=None,
+                        help="what to call the runs in the table, comma-separated "
+                             "(default: in-process,api for two runs, else the folders)")
     args = parser.parse_args(argv)
-    left_name, _, right_name = args.names.partition(",")
+    if len(args.folders) < 2:
+        parser.error("name at least two results directories")
+    if args.names:
+        names = [n.strip() for n in args.names.split(",")]
+    elif len(args.folders) == 2:
+        names = ["in-process", "api"]
+    else:
+        names = list(args.folders)
+    if len(names) != len(args.folders):
+        parser.error(f"--names: {len(names)} names for {len(args.folders)} runs")
     try:
-        left, right = read_results(args.left), read_results(args.right)
+        runs = [read_results(folder) for folder in args.folders]
     except ResultsError as exc:
         print(f"agree: {exc}", file=sys.stderr)
         return 2
-    rows = compare(left, right)
+    rows = compare(*runs)
+    total = len(set().union(*runs))
     if rows:
-        print(f"{len(rows)} of {len(set(left) | set(right))} scenarios disagree "
-              f"({args.left} vs {args.right}):")
-        print(table(rows, left_name or "left", right_name or "right"))
+        print(f"{len(rows)} of {total} scenarios disagree ({' vs '.join(args.folders)}):")
+        print(table(rows, names))
         return 1
-    print(f"{len(left)} scenarios agree ({left_name or 'left'} and {right_name or 'right'})")
+    said = "1 scenario agrees" if total == 1 else f"{total} scenarios agree"
+    print(f"{said} ({', '.join(names[:-1])} and {names[-1]})")
     return 0
 
 

@@ -9,15 +9,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from kclusterkit.config import ClusterConfig
+from kclusterkit.config import load_environment
 from kclusterkit.driver.base import Observation
 from kclusterkit.driver.errors import ApiError, ClusterError
 from kclusterkit.driver.kube import KubeDriver
-from kclusterkit.driver.simapi import start_sim_api
+from kclusterkit.driver.simapi import from_environment
 from kclusterkit.sim.server import serve_in_thread
 from tests.sim.server.fakes import FakeCluster
 
@@ -114,18 +113,29 @@ def test_the_cluster_shape_is_checked_not_built(driver):
         driver.configure_cluster(1, 2)
 
 
-def test_sim_api_target_serves_its_own_cluster_and_stops_it_on_close():
-    env = SimpleNamespace(target="sim-api", cluster=ClusterConfig(), timings={}, options={})
-    driver = start_sim_api(env, 7, {"cleanup": "always"}, run_id="own",
-                           cluster_factory=FakeCluster)
+def test_sim_api_serves_its_own_cluster_in_a_process_and_faults_it_through_hooks():
+    env = load_environment("sim-api", ROOT)
+    driver = from_environment(env, 7, run_id="own")
+    served = driver._on_close.__self__  # the ServedCluster whose stop() closes the run
     try:
         assert driver.target == "sim-api" and driver.seed == 7
-        assert "node-failure" in driver.capabilities
-        with pytest.raises(ClusterError):  # FakeCluster's nodes cannot fail a node
-            driver.fail_node("worker-1")
+        assert {"node-failure", "readiness-fault"} <= driver.capabilities
+        assert served.process.poll() is None and served.kubeconfig.is_file()
+        driver.fail_node("worker-1")  # a process: kclusterkit sim fault fail-node …
+
+        def not_ready() -> Observation:
+            node = driver.get("nodes", "worker-1") or {}
+            ready = [c for c in node.get("status", {}).get("conditions", [])
+                     if c["type"] == "Ready"]
+            return Observation(bool(ready) and ready[0]["status"] != "True", str(ready))
+
+        assert driver.wait_until(not_ready, 120, kinds=("nodes",)).ok
+        with pytest.raises(ClusterError, match="exited 1: .*nodes \"nope\" not found"):
+            driver.fail_node("nope")
     finally:
         driver.close()
-    assert not driver.server._thread.is_alive()
+    assert served.process.poll() is not None  # the server process is gone
+    assert not served.folder.exists()  # and its kubeconfig (a token) with it
 
 
 _INTERRUPTED = """

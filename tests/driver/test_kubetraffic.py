@@ -1,28 +1,31 @@
-"""Traffic through the kubernetes-client driver: the exec way a real cluster needs (busybox
-wget loops in the probe pod, here through the served simulator's exec) and the sim-api way
-(the served simulator's own network, on its clock)."""
+"""Traffic through the kubernetes-client driver, the way a real cluster needs it: busybox
+wget loops in pods of the scenario's namespace (a batch through exec in the probe pod, a
+steady load as a pod of its own read back through its timestamped log), here against a
+served simulator started by the sim-api target."""
 
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
 
-from kclusterkit.config import ClusterConfig
+from kclusterkit.config import load_environment
 from kclusterkit.driver.base import Observation
 from kclusterkit.driver.errors import NotSupported
-from kclusterkit.driver.kubetraffic import (
+from kclusterkit.driver.probe import (
     MARKER,
-    ExecTransport,
     answerer,
     batch_script,
+    load_script,
+    log_time,
     parse_batch,
+    parse_log,
 )
-from kclusterkit.driver.simapi import start_sim_api
+from kclusterkit.driver.simapi import from_environment
 from kclusterkit.sim import shell
 
-SPEED = 100.0
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_batch_is_one_shell_loop_whose_output_reads_back_request_by_request():
@@ -55,11 +58,31 @@ def test_only_an_answer_that_names_its_pod_says_who_answered():
         == f"x {MARKER} 0"
 
 
+def test_a_load_pod_log_reads_back_as_requests_at_their_logged_times():
+    log = (f"2026-01-01T00:00:05.000000000Z echo-1\n2026-01-01T00:00:05.000000000Z \n"
+           f"2026-01-01T00:00:05.000000000Z {MARKER} 0\n"
+           f"2026-01-01T00:00:05.050000000Z wget: can't connect to remote host: Connection "
+           f"refused\n2026-01-01T00:00:05.050000000Z \n"
+           f"2026-01-01T00:00:05.050000000Z {MARKER} 1\n"
+           f"2026-01-01T00:00:05.1Z half a line, cut by a log rotation\n")
+    got = parse_log(log, "http://echo/hostname")
+    base = log_time("2026-01-01T00:00:05Z")
+    assert [(round(r.at - base, 6), r.ok, r.pod, r.error) for r in got] == [
+        (0.0, True, "echo-1", None), (0.05, False, None, "connection refused")]
+    assert log_time("not a time") is None
+    assert log_time("2026-01-01T00:00:05.123456789Z") - base == pytest.approx(0.123456789)
+
+
+def test_a_load_script_sleeps_one_over_the_rate_between_requests():
+    assert load_script("http://web/", 20).endswith("sleep 0.05; done")
+    assert load_script("http://web/", 3).endswith("sleep 0.333333; done")
+
+
 @pytest.fixture(scope="module")
 def sim_api():
-    env = SimpleNamespace(target="sim-api", cluster=ClusterConfig(), timings={},
-                          options={"serve": {"speed": SPEED}})
-    driver = start_sim_api(env, 3, dict(env.options), run_id="traffic")
+    env = load_environment("sim-api", ROOT)
+    driver = from_environment(env, 3, run_id="traffic")
+    served = driver._on_close.__self__
     driver.open_scenario("traffic")
     echo = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "echo"},
             "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "echo"}},
@@ -82,7 +105,7 @@ def sim_api():
     yield driver
     driver.close_scenario(passed=True)
     driver.close()
-    assert not driver.server._thread.is_alive()
+    assert served.process.poll() is not None
 
 
 def test_the_cluster_clock_is_the_served_simulators_and_runs_at_its_speed(sim_api):
@@ -91,7 +114,7 @@ def test_the_cluster_clock_is_the_served_simulators_and_runs_at_its_speed(sim_ap
     took = time.monotonic() - wall
     assert result.ok and result.waited >= 30.0
     assert sim_api.now() - cluster >= 30.0
-    assert took < 30.0 / SPEED + 2.0, f"30 cluster seconds took {took:.2f}s of wall time"
+    assert took < 30.0 / sim_api.speed + 2.0, f"30 cluster seconds took {took:.2f}s of wall"
 
 
 def test_requests_on_sim_api_come_from_the_probe_pod_through_the_service(sim_api):
@@ -103,16 +126,22 @@ def test_requests_on_sim_api_come_from_the_probe_pod_through_the_service(sim_api
     assert probe is not None and probe["status"]["phase"] == "Running"
 
 
-def test_a_steady_load_on_sim_api_runs_on_the_cluster_clock(sim_api):
+def test_a_steady_load_is_a_pod_whose_requests_run_on_the_cluster_clock(sim_api):
     load = sim_api.start_load("http://echo/hostname", 20.0)
+    pod = sim_api.get("pods", "kk-load-1")
+    assert pod is not None and pod["spec"]["containers"][0]["image"] == "busybox:1.36"
     sim_api.sleep(5.0)
     records = load.stop()
     assert not load.running
     assert 90 <= len(records) <= 130  # 20 per cluster second for ≥ 5 s (and a bit of lag)
     assert all(r.ok for r in records)
+    assert {r.pod for r in records} == {p["metadata"]["name"] for p in
+                                       sim_api.list("pods", labels="app=echo")}
     gaps = {round(b.at - a.at, 6) for a, b in zip(records, records[1:], strict=False)}
     assert gaps == {0.05}
     assert len(load.stop()) == len(records)  # stopping twice changes nothing
+    gone = sim_api.get("pods", "kk-load-1")
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
 
 
 def test_a_pod_made_unready_leaves_the_service_on_sim_api(sim_api):
@@ -129,35 +158,33 @@ def test_a_pod_made_unready_leaves_the_service_on_sim_api(sim_api):
     assert {r.pod for r in requests} == {pods[1]}
 
 
-def test_the_exec_way_a_real_cluster_uses_works_through_the_served_exec(sim_api):
-    transport = ExecTransport(sim_api)
-    sim_api.traffic.probe()
+def test_a_batch_is_one_exec_and_failures_say_why(sim_api):
     started = time.monotonic()
-    requests = transport.send(sim_api.namespace, "http://echo/hostname", 40)
+    requests = sim_api.send_requests("http://echo/hostname", 40)
     took = time.monotonic() - started
     assert len(requests) == 40 and all(r.ok for r in requests)
     assert all(r.pod and r.pod.startswith("echo-") for r in requests)
     assert took < 5.0, f"40 requests in one exec took {took:.2f}s"
-    unanswered = transport.send(sim_api.namespace, "http://echo:81/", 1)
-    unanswered += transport.send(sim_api.namespace, "http://nope/", 1)
+    unanswered = sim_api.send_requests("http://echo:81/", 1)
+    unanswered += sim_api.send_requests("http://nope/", 1)
     assert [(r.ok, r.error) for r in unanswered] == [(False, "connection timed out"),
                                                      (False, "could not resolve host")]
-    with pytest.raises(NotSupported, match="readiness-fault"):
-        transport.make_unready(sim_api.namespace, "any")
 
 
-def test_from_outside_reaches_a_node_port_on_sim_api_and_urllib_elsewhere(sim_api):
-    from kclusterkit.driver.kubetraffic import http_get_from_host
+def test_making_a_pod_unready_needs_a_hook(sim_api):
+    saved = dict(sim_api.hooks), sim_api.capabilities
+    try:
+        sim_api.hooks.pop("make_unready")
+        sim_api.capabilities = sim_api.capabilities - {"readiness-fault"}
+        with pytest.raises(NotSupported, match="no make_unready hook"):
+            sim_api.make_unready("any")
+    finally:
+        sim_api.hooks, sim_api.capabilities = saved
 
+
+def test_from_outside_is_a_request_from_the_probe_pod_to_a_node_address(sim_api):
     answer = sim_api.request_from_outside("http://10.255.255.1:30000/")
     assert not answer.ok and answer.error  # no such node address: no answer, and why
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    closed = http_get_from_host(1.0, f"http://127.0.0.1:{port}/", timeout=2)
-    assert (closed.ok, closed.status, closed.error) == (False, None, "connection refused")
 
 
 def test_execs_in_a_background_thread_do_not_hijack_the_steps_requests(sim_api):

@@ -69,3 +69,17 @@ def test_a_missing_or_empty_results_directory_is_an_error_not_an_agreement(tmp_p
     assert "no such results directory" in capsys.readouterr().err
     assert main([str(tmp_path / "sim"), str(tmp_path / "empty")]) == 2
     assert "no test cases" in capsys.readouterr().err
+
+
+def test_three_runs_agree_only_when_every_one_says_the_same(tmp_path, capsys):
+    for side in ("sim", "api", "kubeconfig"):
+        _junit(tmp_path / side, "scaling", (PASSED, "Scale out"))
+    folders = [str(tmp_path / side) for side in ("sim", "api", "kubeconfig")]
+    names = ["--names", "sim,sim-api,kubeconfig"]
+    assert main([*folders, *names]) == 0
+    assert capsys.readouterr().out == "1 scenario agrees (sim, sim-api and kubeconfig)\n"
+    _junit(tmp_path / "kubeconfig", "scaling", (SKIPPED, "Scale out"))
+    assert main([*folders, *names]) == 1
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["FEATURE", "SCENARIO", "SIM", "SIM-API", "KUBECONFIG"],
+                    ["scaling.Scaling", "Scale", "out", "passed", "passed", "skipped"]]
