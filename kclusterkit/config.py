@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from kclusterkit.errors import ConfigurationError
 from kclusterkit.sim.timings import Timings
 
 TARGETS = ("sim", "sim-api", "kubeconfig")
@@ -30,7 +31,7 @@ ENVIRONMENTS_DIR = "environments"
 DEFAULT_ENVIRONMENT = "sim"
 
 
-class EnvironmentFileError(Exception):
+class EnvironmentFileError(ConfigurationError):
     """An environment file cannot be used; the message is one line naming file and field."""
 
 

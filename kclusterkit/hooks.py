@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from kclusterkit import __version__
-from kclusterkit.config import EnvironmentFileError, load_environment, resolve_seed
+from kclusterkit.config import load_environment, resolve_seed
 from kclusterkit.driver import ClusterError, Driver
+from kclusterkit.errors import ConfigurationError
 
 __all__ = [
     "before_all",
@@ -56,7 +57,7 @@ def before_all(context: Any) -> None:
         env = load_environment(str(userdata.get("env", "sim") or "sim"), root)
         seed = resolve_seed(userdata.get("seed"), env)
         driver = build_driver(env, seed)
-    except (EnvironmentFileError, ClusterError) as exc:
+    except (ConfigurationError, ClusterError) as exc:
         _stop(str(exc))
         return
     context.kk_env = env

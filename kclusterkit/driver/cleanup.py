@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kclusterkit.driver.errors import ApiError, ClusterError
+from kclusterkit.driver.errors import ApiError, ClusterError, ConfigurationError
 from kclusterkit.driver.kube import (
     MANAGED_LABEL,
     RUN_LABEL,
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif not args.dry_run:
             print(f"{removed} namespace(s) deleted")
         return 0
-    except ClusterError as exc:
+    except (ClusterError, ConfigurationError) as exc:
         print(f"kclusterkit cleanup: {exc}", file=sys.stderr)
         return 2
 

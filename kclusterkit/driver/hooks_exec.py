@@ -4,7 +4,7 @@ Failing a node of a kind cluster is ``docker stop``, of a cloud cluster an API c
 SSH session, of a served simulator ``kclusterkit sim fault fail-node``; the framework cannot
 know which, so the environment file names a shell command per fault (``fail_node: "docker
 stop {node}"``). Here those templates are checked, filled in (every value shell-quoted) and
-run as processes with a timeout; a failing command is a ``ClusterError`` carrying its
+run as processes with a timeout; a failing command is a ``HookFailed`` carrying its
 command, exit code and stderr, a missing one a ``NotSupported`` (the step is skipped).
 
 Every hook may also use ``{kubeconfig}`` and ``{context}``: the kubeconfig file and context
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kclusterkit.driver.errors import ClusterError, NotSupported
+from kclusterkit.errors import ClusterTimeout, ConfigurationError, HookFailed, NotSupported
 
 #: The hooks kclusterkit knows and the fields each template may use (besides COMMON).
 KNOWN_HOOKS: dict[str, tuple[str, ...]] = {
@@ -51,17 +51,19 @@ def validate_hooks(hooks: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, template in (hooks or {}).items():
         if name not in KNOWN_HOOKS:
-            raise ClusterError(f"hooks.{name}: unknown hook (known: {', '.join(KNOWN_HOOKS)})")
+            raise ConfigurationError(f"hooks.{name}: unknown hook "
+                                     f"(known: {', '.join(KNOWN_HOOKS)})")
         if not isinstance(template, str) or not template.strip():
-            raise ClusterError(f"hooks.{name}: expected a shell command, got {template!r}")
+            raise ConfigurationError(f"hooks.{name}: expected a shell command, got "
+                                     f"{template!r}")
         try:
             fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
         except ValueError as exc:
-            raise ClusterError(f"hooks.{name}: bad template {template!r}: {exc}") from None
+            raise ConfigurationError(f"hooks.{name}: bad template {template!r}: {exc}") from None
         unknown = sorted(fields - set(KNOWN_HOOKS[name]) - set(COMMON))
         if unknown:
             known = ", ".join("{" + f + "}" for f in (*KNOWN_HOOKS[name], *COMMON))
-            raise ClusterError(f"hooks.{name}: unknown placeholder {{{unknown[0]}}} "
+            raise ConfigurationError(f"hooks.{name}: unknown placeholder {{{unknown[0]}}} "
                                f"(this hook knows {known})")
         out[name] = template
     return out
@@ -93,13 +95,13 @@ def run_hook(hooks: Mapping[str, str], name: str, timeout: float = DEFAULT_TIMEO
                               timeout=timeout, check=False, env=_environment(),
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
-        raise ClusterError(f"hook {name} ({command}) did not finish within {timeout:g} s") \
+        raise ClusterTimeout(f"hook {name} ({command}) did not finish within {timeout:g} s") \
             from exc
     except OSError as exc:  # no shell, too many processes …
-        raise ClusterError(f"hook {name} ({command}) could not be started: {exc}") from exc
+        raise HookFailed(f"hook {name} ({command}) could not be started: {exc}") from exc
     result = HookResult(command, proc.returncode, proc.stdout, proc.stderr)
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
-        raise ClusterError(f"hook {name} ({command}) exited {proc.returncode}"
+        raise HookFailed(f"hook {name} ({command}) exited {proc.returncode}"
                            + (f": {detail[-2000:]}" if detail else " (no output)"))
     return result

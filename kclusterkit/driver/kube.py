@@ -23,7 +23,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from kclusterkit.driver.base import Check, Driver, ExecResult, Load, Obj, Request, WaitResult
-from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported, Unreachable
+from kclusterkit.driver.errors import (
+    ApiError,
+    ClusterError,
+    ClusterTimeout,
+    ConfigurationError,
+    NotSupported,
+    Refused,
+)
 from kclusterkit.driver.hooks_exec import run_hook, validate_hooks
 from kclusterkit.driver.kubeapi import (
     NO_RETRY,
@@ -104,24 +111,25 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
     path = kubeconfig_path(kubeconfig)
     paths = [p for p in path.split(os.pathsep) if p]
     if not any(os.path.exists(p) for p in paths):
-        raise Unreachable(f"kubeconfig {path} not found (set kubeconfig: in the environment "
+        raise ConfigurationError(f"kubeconfig {path} not found (set kubeconfig: in the environment "
                           "file or KUBECONFIG)")
     for one in paths:
         _looks_like_kubeconfig(one)
     try:
         contexts, current = list_kube_config_contexts(path)
     except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
-        raise Unreachable(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
+        raise ConfigurationError(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
     except Exception as exc:  # yaml errors and the like
-        raise Unreachable(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
+        raise ConfigurationError(f"kubeconfig {path} is not usable: {_one_line(exc)}") from exc
     names = [c.get("name") for c in contexts or []]
     if context and context not in names:
         known = ", ".join(n for n in names if n) or "none"
-        raise Unreachable(f"context {context!r} not found in kubeconfig {path} "
+        raise ConfigurationError(f"context {context!r} not found in kubeconfig {path} "
                           f"(contexts: {known})")
     name = context or (current or {}).get("name")
     if not name:
-        raise Unreachable(f"kubeconfig {path} has no current-context; name one with context:")
+        raise ConfigurationError(f"kubeconfig {path} has no current-context; name one with "
+                                 "context:")
     configuration = type.__call__(Configuration)
     # One attempt per request at the urllib3 level: our RetryPolicy decides what to retry,
     # and an unreachable server fails in seconds instead of after urllib3's retry storm.
@@ -130,7 +138,7 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
         client = new_client_from_config(path, name, persist_config=False,
                                         client_configuration=configuration)
     except Exception as exc:  # noqa: BLE001 — ConfigException, bad certificate data …
-        raise Unreachable(f"kubeconfig {path} (context {name}) is not usable: "
+        raise ConfigurationError(f"kubeconfig {path} (context {name}) is not usable: "
                           f"{_one_line(exc)}") from exc
     return client, name
 
@@ -144,9 +152,10 @@ def _looks_like_kubeconfig(path: str) -> None:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise Unreachable(f"kubeconfig {path} is not readable YAML: {_one_line(exc)}") from exc
+        raise ConfigurationError(f"kubeconfig {path} is not readable YAML: "
+                                 f"{_one_line(exc)}") from exc
     if data is not None and not isinstance(data, dict):
-        raise Unreachable(f"kubeconfig {path} is not a kubeconfig (expected a mapping with "
+        raise ConfigurationError(f"kubeconfig {path} is not a kubeconfig (expected a mapping with "
                           "clusters, contexts and users)")
 
 
@@ -270,8 +279,8 @@ class KubeDriver(Driver):
                  log: Callable[[str], None] | None = None,
                  kubeconfig: str | None = None) -> None:
         if cleanup not in CLEANUP_POLICIES:
-            raise ClusterError(f"cleanup: expected one of {', '.join(CLEANUP_POLICIES)}, "
-                               f"got {cleanup!r}")
+            raise ConfigurationError(f"cleanup: expected one of "
+                                     f"{', '.join(CLEANUP_POLICIES)}, got {cleanup!r}")
         self.rest = rest
         self.target = target
         self.run_id = run_label_value(run_id or new_run_id())
@@ -320,8 +329,8 @@ class KubeDriver(Driver):
         cleanup, allow_disruptive, hooks, request_timeout); checks the server answers."""
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
-            raise ClusterError(f"{unknown[0]}: unknown option for target {target!r} "
-                               f"(known: {', '.join(OPTIONS)})")
+            raise ConfigurationError(f"{unknown[0]}: unknown option for target {target!r} "
+                                     f"(known: {', '.join(OPTIONS)})")
         timeout = float(options.get("request_timeout", 10.0))
         rest = connect(options.get("kubeconfig"), options.get("context"), timeout)
         driver = cls(rest, target=target, run_id=run_id,
@@ -467,8 +476,8 @@ class KubeDriver(Driver):
             raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped objects "
                                f"({res.kind}) on target {self.target!r}")
         if ns not in self._mine:
-            raise ClusterError(f"{what}: refusing to write in namespace {ns!r}, which this "
-                               f"run did not create (kclusterkit only writes to its own)")
+            raise Refused(f"{what}: refusing to write in namespace {ns!r}, which this "
+                          f"run did not create (kclusterkit only writes to its own)")
 
     def create(self, obj: Obj) -> Obj:
         res, ns = self._placed(obj)
@@ -604,8 +613,8 @@ class KubeDriver(Driver):
         finally:
             ws.close()
         if still_open:
-            raise ClusterError(f"command {list(command)} in pod {pod} did not finish within "
-                               f"{timeout:g} s")
+            raise ClusterTimeout(f"command {list(command)} in pod {pod} did not finish "
+                                 f"within {timeout:g} s")
         return ExecResult(_exit_code(error, pod), stdout, stderr)
 
     def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
@@ -652,8 +661,8 @@ class KubeDriver(Driver):
                      "there is no image-independent way on a real cluster)")
         ns = namespace or self.namespace
         if ns not in self._mine:
-            raise ClusterError(f"making pod {pod} unready: refusing to touch namespace {ns!r}, "
-                               "which this run did not create")
+            raise Refused(f"making pod {pod} unready: refusing to touch namespace {ns!r}, "
+                          "which this run did not create")
         self._hook("make_unready", namespace=ns, pod=pod)
 
     # -- faults -------------------------------------------------------------------------
@@ -672,8 +681,8 @@ class KubeDriver(Driver):
         """
         ns = namespace or self.namespace
         if ns not in self._mine:
-            raise ClusterError(f"crashing a container: refusing to touch pod {pod} in "
-                               f"namespace {ns!r}, which this run did not create")
+            raise Refused(f"crashing a container: refusing to touch pod {pod} in "
+                          f"namespace {ns!r}, which this run did not create")
         if self.hooks.get("crash_container"):
             self._hook("crash_container", namespace=ns, pod=pod, container=container,
                        exit_code=exit_code)
@@ -702,7 +711,7 @@ class KubeDriver(Driver):
         for name in list(self._failed_nodes):
             try:
                 self.recover_node(name)
-            except ClusterError as exc:
+            except (ClusterError, NotSupported) as exc:
                 self._failed_nodes.remove(name)
                 print(f"kclusterkit: node {name} was failed by the scenario and could not be "
                       f"recovered: {exc}", file=sys.stderr)
@@ -884,7 +893,7 @@ def _exit_code(error_channel: str, pod: str) -> int:
         if cause.get("reason") == "ExitCode":
             return int(cause.get("message") or 1)
     raise ApiError(int(status.get("code") or 500), status.get("reason") or "InternalError",
-                   status.get("message") or "exec failed", status)
+                   status.get("message") or "exec failed", status=status)
 
 
 # -- environments --------------------------------------------------------------------------

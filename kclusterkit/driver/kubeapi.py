@@ -116,7 +116,7 @@ def api_error(code: int, http_reason: str | None, body: bytes | str | dict | Non
     if not message:
         snippet = " ".join(text.split())[:200]
         message = f"{code} {http_reason or reason}" + (f": {snippet}" if snippet else "")
-    return ApiError(code, reason, message, status)
+    return ApiError(code, reason, message, status=status)
 
 
 _HANDSHAKE = re.compile(r"Handshake status (\d{3})(?: ([^-]*))?")

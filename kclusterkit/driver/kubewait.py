@@ -143,7 +143,7 @@ class Reflector:
             if code == 410:
                 return "relist"
             raise ApiError(int(code or 500), obj.get("reason") or "InternalError",
-                           obj.get("message") or "watch failed", obj)
+                           obj.get("message") or "watch failed", status=obj)
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         with self.cache.cond:
             if rv:

@@ -38,11 +38,11 @@ PATCH_TYPES = {
 
 @contextmanager
 def _api_errors() -> Iterator[None]:
-    """Translate the simulator's Status errors into the driver's ApiError (chained)."""
+    """The simulator's refusals pass through as they are (one ApiError type for both)."""
     try:
         yield
-    except StatusError as exc:
-        raise ApiError(exc.code, exc.reason, exc.message, exc.status) from exc
+    except StatusError:
+        raise  # the simulator's StatusError is the package's ApiError
 
 
 class SimDriver(Driver):
@@ -129,7 +129,7 @@ class SimDriver(Driver):
         except StatusError as exc:
             if exc.code == 404:
                 return None
-            raise ApiError(exc.code, exc.reason, exc.message, exc.status) from exc
+            raise  # the simulator's StatusError is the package's ApiError
 
     def list(self, kind: str, namespace: str | None = None, labels: str | None = None) -> list[Obj]:
         res = self._resource(kind)

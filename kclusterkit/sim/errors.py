@@ -8,32 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.errors import ApiError
 
-class StatusError(Exception):
-    """An API refusal carrying the ``Status`` object a client would receive."""
-
-    def __init__(self, code: int, reason: str, message: str,
-                 details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details or {}
-
-    @property
-    def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+# The simulator's refusals are the package's ApiError (a subclass per reason), the very
+# type the real-cluster driver raises for a Status it receives.
+StatusError = ApiError
 
 
 def _qualified(kind_plural: str, group: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import behave
 
 from kclusterkit.driver import ApiError, ClusterError, Driver, NotSupported, Observation, WaitResult
+from kclusterkit.errors import Refused
 from kclusterkit.steps.types import format_duration
 
 Obj = dict[str, Any]
@@ -45,6 +46,11 @@ class ApiRefused(AssertionError):
 
 class StepUsageError(AssertionError):
     """A step was used in a way that cannot work (wrong order, nothing remembered …)."""
+
+
+class ClusterFailure(AssertionError):
+    """The cluster failed the step (unreachable, an exec or hook that failed or timed out):
+    the cluster's fault, not the scenario's."""
 
 
 # -- the catalog --------------------------------------------------------------------
@@ -140,6 +146,8 @@ def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
         except ApiError as exc:
             raise ApiRefused(describe_api_error(exc)) from exc
         except ClusterError as exc:
+            raise ClusterFailure(f"the cluster failed: {exc}") from exc
+        except Refused as exc:
             raise StepUsageError(str(exc)) from exc
 
     return run

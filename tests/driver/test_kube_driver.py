@@ -11,7 +11,12 @@ import pytest
 from kube_fakeapi import FakeApi
 
 from kclusterkit.driver import cleanup
-from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
+from kclusterkit.driver.errors import (
+    ApiError,
+    ConfigurationError,
+    NotSupported,
+    Refused,
+)
 from kclusterkit.driver.kube import (
     MANAGED_LABEL,
     RUN_LABEL,
@@ -86,7 +91,7 @@ def test_writes_outside_the_runs_namespaces_are_refused(fake, tmp_path):
     driver.open_scenario("s")
     cm = {"apiVersion": "v1", "kind": "ConfigMap",
           "metadata": {"name": "x", "namespace": "kube-system"}}
-    with pytest.raises(ClusterError, match="refusing to write in namespace 'kube-system'"):
+    with pytest.raises(Refused, match="refusing to write in namespace 'kube-system'"):
         driver.create(cm)
     with pytest.raises(NotSupported, match="cluster-scoped"):
         driver.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "y"}})
@@ -186,9 +191,9 @@ def test_a_node_the_scenario_failed_is_recovered_when_it_ends(fake, tmp_path, ca
 
 
 def test_unknown_options_and_policies_are_refused(fake, tmp_path):
-    with pytest.raises(ClusterError, match="clean_up: unknown option"):
+    with pytest.raises(ConfigurationError, match="clean_up: unknown option"):
         _driver(fake, tmp_path, clean_up="always")
-    with pytest.raises(ClusterError, match="cleanup: expected one of"):
+    with pytest.raises(ConfigurationError, match="cleanup: expected one of"):
         _driver(fake, tmp_path, cleanup="sometimes")
 
 

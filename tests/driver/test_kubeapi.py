@@ -6,7 +6,7 @@ import time
 import pytest
 from kube_fakeapi import FakeApi
 
-from kclusterkit.driver.errors import ApiError, Unreachable
+from kclusterkit.driver.errors import ApiError, ConfigurationError, Unreachable
 from kclusterkit.driver.kube import connect, load_client
 from kclusterkit.driver.kubeapi import (
     Rest,
@@ -112,21 +112,21 @@ users: [{{name: u, user: {{token: t}}}}]
 
 def test_unknown_context_names_the_known_ones(fake, tmp_path):
     path = fake.kubeconfig(tmp_path, context="kind-kind")
-    with pytest.raises(Unreachable) as info:
+    with pytest.raises(ConfigurationError) as info:
         connect(str(path), context="prod")
     assert str(info.value) == f"context 'prod' not found in kubeconfig {path} (contexts: kind-kind)"
 
 
 def test_missing_and_malformed_kubeconfigs_say_so(tmp_path):
-    with pytest.raises(Unreachable, match=r"kubeconfig .*/nope not found"):
+    with pytest.raises(ConfigurationError, match=r"kubeconfig .*/nope not found"):
         connect(str(tmp_path / "nope"))
     bad = tmp_path / "bad"
     bad.write_text("- just\n- a list\n")
-    with pytest.raises(Unreachable, match="is not a kubeconfig"):
+    with pytest.raises(ConfigurationError, match="is not a kubeconfig"):
         connect(str(bad))
     broken = tmp_path / "broken"
     broken.write_text("clusters: [\n")
-    with pytest.raises(Unreachable, match="is not readable YAML"):
+    with pytest.raises(ConfigurationError, match="is not readable YAML"):
         connect(str(broken))
 
 

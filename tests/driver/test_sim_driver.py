@@ -11,7 +11,6 @@ import pytest
 from kclusterkit.driver import ApiError, ClusterError, NotSupported, Observation
 from kclusterkit.driver.sim import SimDriver
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
-from kclusterkit.sim.errors import StatusError
 
 
 class BareCluster(Cluster):
@@ -50,13 +49,17 @@ def test_verbs_round_trip() -> None:
     assert driver.get("configmaps", "a") is None
 
 
-def test_api_errors_are_translated_and_chained() -> None:
+def test_api_errors_are_the_packages_own_typed_by_reason() -> None:
+    from kclusterkit.errors import AlreadyExists, Invalid
+
     driver = bare_driver()
     driver.create(configmap("a"))
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(AlreadyExists) as info:  # the simulator's refusal is the ApiError
         driver.create(configmap("a"))
     assert (info.value.code, info.value.reason) == (409, "AlreadyExists")
-    assert isinstance(info.value.__cause__, StatusError)
+    assert info.value.status["details"]["name"] == "a"
+    with pytest.raises(Invalid):
+        driver.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "B_"}})
     with pytest.raises(ApiError) as info:
         driver.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
     assert info.value.code == 422
