@@ -9,6 +9,7 @@ callers at once.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from typing import Any
@@ -131,7 +132,9 @@ class SimServer:
         try:
             if self.require_auth and request.path not in PUBLIC \
                     and not request.path.startswith(HEALTH):
-                if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+                # Constant time, so response timing cannot reveal how much of a guess matched.
+                if not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                           f"Bearer {self.token}".encode()):
                     raise StatusError(401, "Unauthorized", "Unauthorized")
             return await handler(request)
         except StatusError as exc:
