@@ -38,9 +38,13 @@ def parser() -> argparse.ArgumentParser:
 def _env_settings(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    import yaml
+    from kclusterkit import safe_yaml
 
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, safe_yaml.Error) as exc:
+        raise SystemExit(f"kclusterkit sim serve: --env {path}: {' '.join(str(exc).split())}"
+                         ) from None
     section = data.get("cluster", data) if isinstance(data, dict) else {}
     return section if isinstance(section, dict) else {}
 

@@ -73,11 +73,11 @@ def parse_body(raw: bytes, content_type: str) -> Any:
                           '<generator> sends: write the object to a file and kubectl apply -f '
                           'it)')
     if ctype.endswith("yaml"):
-        import yaml
+        from kclusterkit import safe_yaml
 
         try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
+            return safe_yaml.load(raw)
+        except safe_yaml.Error as exc:
             raise StatusError(400, "BadRequest", f"error decoding YAML: {exc}") from None
     try:
         return json.loads(raw)
