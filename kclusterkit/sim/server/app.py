@@ -19,7 +19,13 @@ from aiohttp import web
 from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import discovery, openapi, paths
-from kclusterkit.sim.server.encoding import ObjectCache, json_response, status_response
+from kclusterkit.sim.server.encoding import (
+    MAX_BODY_BYTES,
+    ObjectCache,
+    json_response,
+    status_response,
+    too_large,
+)
 from kclusterkit.sim.server.rest import Rest
 from kclusterkit.sim.server.watch import Watches
 from kclusterkit.sim.store import DELETED
@@ -56,7 +62,7 @@ class SimServer:
         self._kick = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         cluster.store.subscribe_all(self._forget_deleted)
-        self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 2**20)
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_BODY_BYTES)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
         self.app.on_startup.append(self._start)
         self.app.on_shutdown.append(self._shutdown)
@@ -138,7 +144,9 @@ class SimServer:
                     raise StatusError(401, "Unauthorized", "Unauthorized")
             return await handler(request)
         except StatusError as exc:
-            return status_response(exc)
+            return status_response(exc, getattr(exc, "headers", None))
+        except web.HTTPRequestEntityTooLarge:
+            return status_response(too_large())
         except web.HTTPException:
             raise
         except (ConnectionError, asyncio.CancelledError):
