@@ -160,3 +160,21 @@ def test_an_alias_bomb_in_a_doc_string_is_refused_with_its_line(project: Project
     assert run.code == 1, run.out
     assert ("features/test.feature:12: the YAML doc-string is not valid YAML: document "
             "contains excessive aliasing") in run.out, run.out
+
+
+def test_an_unquoted_numeric_name_in_a_doc_string_is_a_clear_error(project: Project) -> None:
+    project.feature('''
+        Feature: Invalid
+          Scenario: Numeric name
+            Given these objects:
+              """
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {name: 2024}
+              """
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert ("cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct "
+            "field ObjectMeta.metadata.name of type string") in run.out, run.out
+    assert "Traceback" not in run.out

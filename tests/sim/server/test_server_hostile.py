@@ -130,3 +130,22 @@ def test_405_and_413_are_status_objects(served: ServerHandle) -> None:
     body = status(raw(served, "POST", f"{NS}/configmaps", json=big), 413)
     assert body["reason"] == "RequestEntityTooLarge"
     assert body["message"] == "Request entity too large: limit is 3145728"
+
+
+def test_a_numeric_name_is_refused_and_lists_keep_working(served: ServerHandle) -> None:
+    body = status(raw(served, "POST", f"{NS}/configmaps", json={"metadata": {"name": 5}}), 400)
+    assert body["message"].endswith("json: cannot unmarshal number into Go struct field "
+                                    "ObjectMeta.metadata.name of type string")
+    assert raw(served, "GET", "/api/v1/configmaps").status_code == 200
+    body = status(raw(served, "POST", f"{NS}/pods", json={
+        "metadata": {"name": "p"}, "spec": {"containers": ["nginx"]}}), 400)
+    assert "PodSpec.spec.containers of type v1.Container" in body["message"]
+    deployment = {"metadata": {"name": "d"}, "spec": {
+        "selector": {"matchLabels": {"app": "d"}}, "template": {
+            "metadata": {"labels": {"app": "d"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    created = raw(served, "POST", "/apis/apps/v1/namespaces/default/deployments", json=deployment)
+    assert created.status_code == 201, created.text
+    body = status(raw(served, "PUT", "/apis/apps/v1/namespaces/default/deployments/d/scale",
+                      json={"metadata": {"name": "d"}, "spec": {"replicas": 10**12}}), 400)
+    assert body["message"].startswith("Scale in version")
