@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from kclusterkit import safe_yaml
 from kclusterkit.errors import ConfigurationError
 from kclusterkit.sim.timings import Timings
 
@@ -258,7 +259,7 @@ def load_environment(name: str = DEFAULT_ENVIRONMENT, root: Path | None = None) 
         raise EnvironmentFileError(f"{_display(path)}: no such environment file{hint}")
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -127,3 +127,12 @@ def test_without_environments_folder_sim_means_the_defaults(tmp_path: Path) -> N
     assert (env.target, env.path, env.seed, env.cluster.worker_nodes) == ("sim", None, None, 2)
     with pytest.raises(EnvironmentFileError, match="no such environment file"):
         load_environment("sim-ha", tmp_path)
+
+
+def test_an_alias_bomb_in_an_environment_file_is_refused_with_its_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_safe_yaml import bomb
+
+    message = error_of(tmp_path, "target: sim\n" + bomb(), monkeypatch)
+    assert message.startswith("environments/sim.yaml:6: YAML syntax error: document contains "
+                              "excessive aliasing"), message

@@ -146,11 +146,13 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
 def _looks_like_kubeconfig(path: str) -> None:
     import yaml
 
+    from kclusterkit import safe_yaml
+
     if not os.path.exists(path):
         return
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = safe_yaml.load(fh.read())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"kubeconfig {path} is not readable YAML: "
                                  f"{_one_line(exc)}") from exc

@@ -50,6 +50,9 @@ _SELECTOR_TOKEN = re.compile(
     r"|\s+(?P<setop>in|notin)\s*\((?P<values>[^)]*)\))?)\s*(?:,|$)"
 )
 
+# The operator tokens of apimachinery's labels lexer, longest first.
+_SPECIAL_SYMBOL = re.compile(r"^(?:!=|==|=|!|>|<)")
+
 
 def parse_label_selector(text: str | None) -> list[Requirement]:
     """Parse the string form of a label selector into requirements."""
@@ -71,8 +74,13 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
                 (match.group("key"), "In" if match.group("setop") == "in" else "NotIn", values)
             )
         elif match.group("op"):
+            value = match.group("value")
+            special = _SPECIAL_SYMBOL.match(value)
+            if special:  # `a===b`: upstream's lexer reads `==` then the token `=`
+                raise SelectorError(f"unable to parse requirement: found '{special.group()}', "
+                                    "expected: identifier")
             op = "NotIn" if match.group("op") == "!=" else "In"
-            reqs.append((match.group("key"), op, (match.group("value"),)))
+            reqs.append((match.group("key"), op, (value,)))
         else:
             reqs.append((match.group("key"), "Exists", ()))
     return reqs
@@ -159,17 +167,12 @@ def parse_field_selector(text: str | None) -> list[tuple[str, bool, str]]:
         part = part.strip()
         if not part:
             continue
-        if "!=" in part:
-            field, value = part.split("!=", 1)
-            out.append((field.strip(), False, value.strip()))
-        elif "==" in part:
-            field, value = part.split("==", 1)
-            out.append((field.strip(), True, value.strip()))
-        elif "=" in part:
-            field, value = part.split("=", 1)
-            out.append((field.strip(), True, value.strip()))
-        else:
+        # fields/selector.go splitTerm: the leftmost operator wins, `!=` before `==` before `=`.
+        match = re.search(r"!=|==|=", part)
+        if match is None:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
+        field, value = part[:match.start()], part[match.end():]
+        out.append((field.strip(), match.group() != "!=", value.strip()))
     return out
 
 

@@ -24,7 +24,7 @@ from kclusterkit.kube.meta import (
     parse_label_selector,
     random_suffix,
 )
-from kclusterkit.sim import errors
+from kclusterkit.sim import decoding, errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.resources import EVENTS, NAMESPACES, Resource, UnknownResource, for_kind
@@ -122,6 +122,7 @@ class Api:
         self._check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
+        decoding.check(res, obj)
         ns = self._namespace_of(res, obj, namespace)
         meta = obj["metadata"]
         if res.namespaced:
@@ -205,6 +206,7 @@ class Api:
         self._check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
+        decoding.check(res, obj)
         ns = self._namespace_of(res, obj, namespace)
         name = obj["metadata"].get("name") or ""
         old = self.store.must_get(res, ns, name)
@@ -278,6 +280,7 @@ class Api:
             raise errors.StatusError(exc.code, exc.reason, str(exc)) from None
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not produce an object")
+        decoding.check(res, patched)
         patched.setdefault("metadata", {})
         patched["apiVersion"], patched["kind"] = old["apiVersion"], old["kind"]
         patched["metadata"]["name"] = name

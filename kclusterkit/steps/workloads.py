@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kclusterkit import safe_yaml
 from kclusterkit.driver import Observation
 from kclusterkit.steps._support import (
     Obj,
@@ -171,7 +172,7 @@ def a_pod(context: Any, name: str, image: str) -> None:
 def _manifests(context: Any) -> list[Obj]:
     text = context.text or ""
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        docs = [doc for doc in safe_yaml.load_all(text) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _doc_string_location(context, mark.line if mark is not None else None)

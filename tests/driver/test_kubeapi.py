@@ -156,3 +156,12 @@ def test_watch_lines_are_parsed_as_they_arrive():
 
     events = list(iter_json_lines(Resp()))
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
+
+
+def test_an_alias_bomb_kubeconfig_is_refused_before_the_client_reads_it(tmp_path):
+    from tests.test_safe_yaml import bomb
+
+    path = tmp_path / "bomb"
+    path.write_text("apiVersion: v1\nkind: Config\n" + bomb())
+    with pytest.raises(ConfigurationError, match="is not readable YAML: document contains excessive"):
+        connect(str(path))

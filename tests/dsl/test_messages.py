@@ -137,3 +137,44 @@ def test_the_cluster_shape_is_built_and_must_come_first(project: Project) -> Non
     assert 'observed: deployment "nothing" does not exist' in run.out
     assert "put the 'Given a cluster with …' step first" in run.out
     assert "Then every node is Ready within 1 minute ... passed" in run.out
+
+
+def test_an_alias_bomb_in_a_doc_string_is_refused_with_its_line(project: Project) -> None:
+    project.feature('''
+        Feature: YAML
+          Scenario: Bomb
+            Given these objects:
+              """
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {name: lol}
+              l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+              l1: &l1 [*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0]
+              l2: &l2 [*l1,*l1,*l1,*l1,*l1,*l1,*l1,*l1,*l1]
+              l3: &l3 [*l2,*l2,*l2,*l2,*l2,*l2,*l2,*l2,*l2]
+              l4: &l4 [*l3,*l3,*l3,*l3,*l3,*l3,*l3,*l3,*l3]
+              l5: &l5 [*l4,*l4,*l4,*l4,*l4,*l4,*l4,*l4,*l4]
+              """
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert ("features/test.feature:12: the YAML doc-string is not valid YAML: document "
+            "contains excessive aliasing") in run.out, run.out
+
+
+def test_an_unquoted_numeric_name_in_a_doc_string_is_a_clear_error(project: Project) -> None:
+    project.feature('''
+        Feature: Invalid
+          Scenario: Numeric name
+            Given these objects:
+              """
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {name: 2024}
+              """
+        ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert ("cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct "
+            "field ObjectMeta.metadata.name of type string") in run.out, run.out
+    assert "Traceback" not in run.out

@@ -9,6 +9,7 @@ callers at once.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from typing import Any
@@ -18,7 +19,13 @@ from aiohttp import web
 from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import admin, discovery, openapi, paths
-from kclusterkit.sim.server.encoding import ObjectCache, json_response, status_response
+from kclusterkit.sim.server.encoding import (
+    MAX_BODY_BYTES,
+    ObjectCache,
+    json_response,
+    status_response,
+    too_large,
+)
 from kclusterkit.sim.server.rest import Rest
 from kclusterkit.sim.server.watch import Watches
 from kclusterkit.sim.store import DELETED
@@ -55,7 +62,7 @@ class SimServer:
         self._kick = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         cluster.store.subscribe_all(self._forget_deleted)
-        self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 2**20)
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_BODY_BYTES)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
         self.app.on_startup.append(self._start)
         self.app.on_shutdown.append(self._shutdown)
@@ -131,11 +138,15 @@ class SimServer:
         try:
             if self.require_auth and request.path not in PUBLIC \
                     and not request.path.startswith(HEALTH):
-                if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+                # Constant time, so response timing cannot reveal how much of a guess matched.
+                if not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                           f"Bearer {self.token}".encode()):
                     raise StatusError(401, "Unauthorized", "Unauthorized")
             return await handler(request)
         except StatusError as exc:
-            return status_response(exc)
+            return status_response(exc, getattr(exc, "headers", None))
+        except web.HTTPRequestEntityTooLarge:
+            return status_response(too_large())
         except web.HTTPException:
             raise
         except (ConnectionError, asyncio.CancelledError):

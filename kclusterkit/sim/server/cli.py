@@ -39,9 +39,13 @@ def _env_settings(path: Path | None) -> dict[str, Any]:
     """The ``cluster:`` section of an environment file, with its ``timings:`` beside it."""
     if path is None:
         return {}
-    import yaml
+    from kclusterkit import safe_yaml
 
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, safe_yaml.Error) as exc:
+        raise SystemExit(f"kclusterkit sim serve: --env {path}: {' '.join(str(exc).split())}"
+                         ) from None
     section = data.get("cluster", data) if isinstance(data, dict) else {}
     section = dict(section) if isinstance(section, dict) else {}
     timings = data.get("timings") if isinstance(data, dict) else None
@@ -82,21 +86,25 @@ async def serve(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else int(env.get("seed", 0))
     speed = args.speed if args.speed is not None else float(env.get("speed", 1.0))
     cluster = default_factory(cluster_spec(args, env), seed)()
-    started = await start(cluster, port=args.port, speed=speed)
-    url = started.url
-    path = started.write_kubeconfig(args.kubeconfig)
-    if args.print_kubeconfig:
-        print(path, flush=True)
-    else:
-        print(f"kclusterkit simulated cluster serving at {url} (speed {speed:g}x, seed {seed})")
-        print(f"kubeconfig: {path}")
-        print(f"try: kubectl --kubeconfig {path} get nodes", flush=True)
+    # Signals first: a script that reads the kubeconfig line may stop us right away.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await started.runner.cleanup()
+    started = await start(cluster, port=args.port, speed=speed)
+    try:
+        url = started.url
+        path = started.write_kubeconfig(args.kubeconfig)
+        if args.print_kubeconfig:
+            print(path, flush=True)
+        else:
+            print(f"kclusterkit simulated cluster serving at {url} (speed {speed:g}x, "
+                  f"seed {seed})")
+            print(f"kubeconfig: {path}")
+            print(f"try: kubectl --kubeconfig {path} get nodes", flush=True)
+        await stop.wait()
+    finally:
+        await started.stop()
     return 0
 
 

@@ -13,9 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import Obj
+from kclusterkit.safe_yaml import MAX_DEPTH
 from kclusterkit.sim.errors import StatusError
 
 JSON = "application/json"
+# apiserver's MaxRequestBodyBytes (server/config.go): a write body beyond it is refused.
+MAX_BODY_BYTES = 3 * 1024 * 1024
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
@@ -73,17 +76,48 @@ def parse_body(raw: bytes, content_type: str) -> Any:
                           '<generator> sends: write the object to a file and kubectl apply -f '
                           'it)')
     if ctype.endswith("yaml"):
-        import yaml
+        from kclusterkit import safe_yaml
 
         try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
+            return safe_yaml.load(raw)
+        except safe_yaml.Error as exc:
             raise StatusError(400, "BadRequest", f"error decoding YAML: {exc}") from None
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+    except RecursionError:
+        value = None
+        too_deep = True
     except ValueError as exc:
         raise StatusError(400, "BadRequest",
                           f"couldn't get version/kind; json parse error: {exc}") from None
+    else:
+        too_deep = _deeper_than(value, MAX_DEPTH)
+    if too_deep:
+        # Go's decoder stops at 10,000 levels ("exceeded max depth"); every walker here is
+        # recursive, so the bound is the YAML loader's (knowingly lower than upstream's).
+        raise StatusError(400, "BadRequest", "couldn't get version/kind; json parse error: "
+                          f"exceeded max depth of {MAX_DEPTH}")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list)))
+    return False
+
+
+def too_large() -> StatusError:
+    """errors.NewRequestEntityTooLargeError as handlers/rest.go limitedReadBody words it."""
+    return StatusError(413, "RequestEntityTooLarge",
+                       f"Request entity too large: limit is {MAX_BODY_BYTES}")
 
 
 def wants_table(accept: str) -> bool:

@@ -62,9 +62,11 @@ def parser() -> argparse.ArgumentParser:
 def _load_yaml(path: str) -> Any:
     import yaml
 
+    from kclusterkit import safe_yaml
+
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_yaml.load(fh.read())
     except FileNotFoundError:
         raise FaultCliError(f"kubeconfig {path} not found", 2) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

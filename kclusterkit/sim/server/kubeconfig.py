@@ -35,6 +35,9 @@ def write_kubeconfig(path: str | os.PathLike[str], url: str, token: str, name: s
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The creation mode applies only to a new file: an existing one keeps its mode unless
+    # narrowed here, before the token is written.
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as fh:
         ca_data = base64.b64encode(ca_pem).decode() if ca_pem else None
         yaml.safe_dump(kubeconfig(url, token, name, ca_data), fh, sort_keys=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import SelectorError, clone, parse_field_selector, parse_label_selector
-from kclusterkit.sim import errors
+from kclusterkit.sim import errors, field_labels
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import Resource
@@ -43,12 +43,16 @@ def dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-def _selectors(request: web.Request) -> tuple[list[Any], list[Any]]:
+def _selectors(request: web.Request,
+               res: Resource | None = None) -> tuple[list[Any], list[Any]]:
     try:
-        return (parse_label_selector(request.query.get("labelSelector")),
-                parse_field_selector(request.query.get("fieldSelector")))
-    except SelectorError as exc:
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields_ = parse_field_selector(request.query.get("fieldSelector"))
+        if res is not None:  # handlers/get.go: each term through the kind's label conversion
+            fields_ = [(field_labels.convert(res, f), eq, v) for f, eq, v in fields_]
+    except (SelectorError, field_labels.FieldLabelError) as exc:
         raise errors.bad_request(str(exc)) from None
+    return labels, fields_
 
 
 # -- continue tokens --------------------------------------------------------------------
@@ -61,9 +65,11 @@ def decode_continue(token: str) -> tuple[int, tuple[str, str]]:
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(data, dict) or not isinstance(data.get("start"), str):
+            raise TypeError("start is not a string")
         ns, _, name = data["start"].rstrip("\x00").partition("/")
         return int(data["rv"]), (ns, name)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise errors.bad_request("continue key is not valid: incorrect encoded start "
                                  "resourceVersion (version meta.k8s.io/v1)") from None
 
@@ -89,14 +95,14 @@ class Rest:
                 return self.list(request, target)
             if method == "POST":
                 if res.namespaced and target.namespace is None:
-                    raise _not_allowed()
+                    raise _not_allowed("GET")
                 return await self.create(request, target)
             if method == "DELETE":
                 return await self.delete_collection(request, target)
-            raise _not_allowed()
+            raise _not_allowed("GET", "POST", "DELETE")
         if target.legacy_watch:
             if method != "GET":
-                raise _not_allowed()
+                raise _not_allowed("GET")
             return await self.server.watches.serve(request, target)
         if method == "GET":
             return self.get(request, target)
@@ -106,7 +112,7 @@ class Rest:
             return await self.patch(request, target, None)
         if method == "DELETE":
             return await self.delete(request, target)
-        raise _not_allowed()
+        raise _not_allowed("GET", "PUT", "PATCH", "DELETE")
 
     async def subresource(self, request: web.Request, target: Target) -> web.StreamResponse:
         from kclusterkit.sim.server import subresources
@@ -125,7 +131,7 @@ class Rest:
     def list(self, request: web.Request, target: Target) -> web.Response:
         self.api._check_available()
         res = target.res
-        labels, fields_ = _selectors(request)
+        labels, fields_ = _selectors(request, res)
         revision = self.store.revision
         rv = request.query.get("resourceVersion", "")
         match = request.query.get("resourceVersionMatch", "")
@@ -226,6 +232,13 @@ class Rest:
         if name != target.name:
             raise errors.bad_request(f"the name of the object ({name}) does not match the name "
                                      f"on the URL ({target.name})")
+        rv = body["metadata"].get("resourceVersion") if isinstance(body["metadata"], dict) else None
+        if isinstance(rv, str) and rv and not rv.isdigit():
+            # The storage versioner parses it as an unsigned integer (api_object_versioner.go);
+            # upstream's update path lets the raw strconv error through as a 500, its read
+            # paths answer a 400 in this form: we answer the 400.
+            raise errors.bad_request(f'resourceVersion: Invalid value: "{rv}": '
+                                     f'strconv.ParseUint: parsing "{rv}": invalid syntax')
         headers = self._validation_headers(request, target.res, body)
         updated = self.api.update(body, target.namespace or None, subresource=sub,
                                   dry_run=dry_run(request))
@@ -242,6 +255,7 @@ class Rest:
         res, ns, name = target.res, target.namespace or "", target.name or ""
         headers = self._validation_headers(request, res, body, ctype)
         dry = dry_run(request)
+        _check_name(body, name, ns)
         if ctype == patching.APPLY_PATCH:
             if not request.query.get("fieldManager"):
                 raise errors.StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: '
@@ -299,8 +313,8 @@ class Rest:
     async def delete_collection(self, request: web.Request, target: Target) -> web.Response:
         self.api._check_available()
         options = await self._delete_options(request)
-        labels, fields_ = _selectors(request)
         res = target.res
+        labels, fields_ = _selectors(request, res)
         victims = self.store.list(res, target.namespace, labels, fields_)
         out = []
         for obj in victims:
@@ -318,6 +332,19 @@ class Rest:
                               "items": [clone(o) for o in out]})
 
 
+def _check_name(body: Any, name: str, namespace: str) -> None:
+    """handlers/rest.go checkName: a patch may not move an object to another name."""
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    if not isinstance(meta, dict):
+        return
+    if "name" in meta and meta["name"] != name:
+        raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the "
+                                 f"name on the URL ({name})")
+    if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+        raise errors.bad_request(f"the namespace of the object ({meta['namespace']}) does not "
+                                 f"match the namespace on the URL ({namespace})")
+
+
 def _int_param(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value is None or value == "":
@@ -328,7 +355,10 @@ def _int_param(request: web.Request, name: str) -> int | None:
         raise errors.bad_request(f'{name}: Invalid value: "{value}": must be an integer') from None
 
 
-def _not_allowed() -> StatusError:
-    return errors.method_not_allowed("the server does not allow this method on the requested "
-                                     "resource")
+def _not_allowed(*allow: str) -> StatusError:
+    err = errors.method_not_allowed("the server does not allow this method on the requested "
+                                    "resource")
+    if allow:  # RFC 9110: a 405 names the methods the resource does allow
+        err.headers = {"Allow": ", ".join(allow)}  # type: ignore[attr-defined]
+    return err
 

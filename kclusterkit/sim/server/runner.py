@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from kclusterkit.sim.server.app import SimServer
-from kclusterkit.sim.server.kubeconfig import write_kubeconfig
+from kclusterkit.sim.server.files import ServedFiles
 from kclusterkit.sim.server.tls import certificates
 
 T = TypeVar("T")
@@ -52,10 +52,18 @@ class Started:
     url: str
     ca_pem: bytes | None
     ca_path: Path | None
+    files: ServedFiles
 
     def write_kubeconfig(self, path: str | Path | None) -> Path:
-        return write_kubeconfig(path or default_kubeconfig_path(self.port), self.url,
-                                self.server.token, ca_pem=self.ca_pem)
+        return self.files.write_kubeconfig(Path(path or default_kubeconfig_path(self.port)),
+                                           self.url, self.server.token, self.ca_pem)
+
+    async def stop(self) -> None:
+        """Stop serving and remove what the server wrote to disk (CA folder, kubeconfig)."""
+        try:
+            await self.runner.cleanup()
+        finally:
+            self.files.remove()
 
 
 async def start(cluster: Any, *, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
@@ -72,8 +80,10 @@ async def start(cluster: Any, *, host: str = "127.0.0.1", port: int = 0, speed: 
     bound = runner.addresses[0][1]
     server.address = f"{host}:{bound}"
     scheme = "https" if certs else "http"
+    files = ServedFiles()
+    ca_path = files.write_ca(certs.ca_pem) if certs else None
     return Started(server, runner, bound, f"{scheme}://{host}:{bound}",
-                   certs.ca_pem if certs else None, certs.ca if certs else None)
+                   certs.ca_pem if certs else None, ca_path, files)
 
 
 @dataclass
@@ -134,7 +144,7 @@ def serve_in_thread(cluster_spec: Any = None, seed: int = 0, speed: float = 1.0,
             box.update(loop=loop, stop=stop, started=started)
             ready.set()
             loop.run_until_complete(stop.wait())
-            loop.run_until_complete(started.runner.cleanup())
+            loop.run_until_complete(started.stop())
         except BaseException as exc:  # reported to the starting thread
             box["error"] = exc
             ready.set()

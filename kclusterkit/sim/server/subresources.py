@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import clone, dig
-from kclusterkit.sim import errors
+from kclusterkit.sim import decoding, errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import PODS
@@ -79,6 +79,7 @@ async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Respon
             scale = patching.apply(clone(current), body, ctype)
         except patching.PatchError as exc:
             raise StatusError(exc.code, exc.reason, str(exc)) from None
+    decoding.check_scale(scale)
     replicas = dig(scale, "spec", "replicas", default=0)
     if dry_run(request):
         out = clone(current)

@@ -49,7 +49,9 @@ class Watches:
         cluster = self.server.cluster
         cluster.api._check_available()
         store, res = cluster.store, target.res
-        labels, fields = _selectors(request)
+        # Every parameter is checked before the 200 and the stream start (a 400 Status).
+        labels, fields = _selectors(request, res)
+        _int_param(request, "timeoutSeconds")
         if target.name is not None:
             fields = [*fields, ("metadata.name", True, target.name)]
         namespace = target.namespace if res.namespaced else None
@@ -66,19 +68,29 @@ class Watches:
         initial: list[Item] = []
         error: StatusError | None = None
         send_initial = request.query.get("sendInitialEvents", "").lower() == "true"
+        floor = 0
+        if rv not in ("", "0"):
+            if not rv.isdigit():
+                raise StatusError(400, "BadRequest", f'invalid resource version "{rv}"')
+            floor = int(rv)
         if send_initial or rv in ("", "0"):
             initial = [(ADDED, o, None) for o in store.list(res, namespace, labels, fields)]
         else:
             try:
                 initial = [(etype, obj, None) for _, etype, _, obj in
-                           store.events_since(int(rv), res)]
+                           store.events_since(floor, res)]
             except StatusError as exc:
                 error = exc
-            except ValueError:
-                error = StatusError(400, "BadRequest", f'invalid resource version "{rv}"')
         queue: asyncio.Queue[Item] = asyncio.Queue()
-        unsubscribe: Callable[[], None] = store.subscribe(
-            res, lambda etype, obj, old: queue.put_nowait((etype, obj, old)))
+
+        def enqueue(etype: str, obj: Obj, old: Obj | None) -> None:
+            # A watch from a resourceVersion the store has not reached yet waits for it, as
+            # the cacher's watchers do: never an event at or before the requested version.
+            if floor and int(obj["metadata"]["resourceVersion"]) <= floor:
+                return
+            queue.put_nowait((etype, obj, old))
+
+        unsubscribe: Callable[[], None] = store.subscribe(res, enqueue)
         self._queues.add(queue)
         try:
             return await self._stream(request, target, queue, initial, error, matches,
