@@ -163,5 +163,6 @@ def test_an_alias_bomb_kubeconfig_is_refused_before_the_client_reads_it(tmp_path
 
     path = tmp_path / "bomb"
     path.write_text("apiVersion: v1\nkind: Config\n" + bomb())
-    with pytest.raises(ConfigurationError, match="is not readable YAML: document contains excessive"):
+    with pytest.raises(ConfigurationError,
+                       match="is not readable YAML: document contains excessive"):
         connect(str(path))
