@@ -183,7 +183,10 @@ class FakeApi:
 def _selected(obj: dict[str, Any], selector: str) -> bool:
     labels = obj["metadata"].get("labels") or {}
     for term in filter(None, selector.split(",")):
-        key, _, value = term.partition("=")
-        if labels.get(key) != value:
+        key, equals, value = term.partition("=")
+        if not equals:  # existence: "key"
+            if key not in labels:
+                return False
+        elif labels.get(key) != value:
             return False
     return True
