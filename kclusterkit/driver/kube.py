@@ -157,10 +157,12 @@ def _one_line(exc: BaseException) -> str:
 
 def connect(kubeconfig: str | None = None, context: str | None = None,
             request_timeout: float = 10.0, policy: RetryPolicy | None = None) -> Rest:
-    """A checked connection: the client loads and the server answers ``/version``."""
+    """A checked connection: the client loads, the server answers ``/version``, and it
+    accepts our credentials."""
     client, name = load_client(kubeconfig, context)
     rest = Rest(client, context=name, request_timeout=request_timeout, policy=policy)
     rest.check_reachable(timeout=min(request_timeout, 5.0))
+    rest.check_credentials(timeout=min(request_timeout, 5.0))
     return rest
 
 
