@@ -57,6 +57,37 @@ def test_open_scenario_creates_a_labelled_namespace_of_its_own(fake, tmp_path):
     driver.close()
 
 
+def test_a_taken_name_is_skipped_but_a_retried_create_of_ours_is_kept(fake, tmp_path):
+    # another run's namespace under our first name: take the next one
+    fake.namespaces["kk-run-42-1"] = {"metadata": {"name": "kk-run-42-1",
+                                                   "labels": {RUN_LABEL: "other"}}}
+    driver = _driver(fake, tmp_path)
+    driver.open_scenario("one")
+    assert driver.namespace == "kk-run-42-2"
+    # a create whose first attempt got through before its answer was lost: it is ours
+    fake.namespaces["kk-run-42-3"] = {"metadata": {"name": "kk-run-42-3",
+                                                   "labels": {RUN_LABEL: "run-42"}}}
+    driver.close_scenario(passed=True)
+    driver.open_scenario("two")
+    assert driver.namespace == "kk-run-42-3"
+    driver.close()
+    assert sorted(fake.namespaces) == ["kk-run-42-1"]
+
+
+def test_a_namespace_that_cannot_be_deleted_is_reported_with_the_cleanup_command(fake,
+                                                                                tmp_path):
+    lines: list[str] = []
+    driver = _driver(fake, tmp_path)
+    driver._log = lines.append
+    driver.open_scenario("one")
+    fake.fail("/api/v1/namespaces/kk-run-42-1", 403, "Forbidden", times=5)
+    driver.close_scenario(passed=True)  # no exception: the scenario's result stands
+    assert driver.leftover == {"kk-run-42-1": "injected 403"}
+    driver.close()
+    assert lines == ["kclusterkit: could not delete namespace(s) kk-run-42-1 (injected 403); "
+                     "remove them with kclusterkit cleanup --run run-42"]
+
+
 @pytest.mark.parametrize("policy,passed,kept", [
     ("always", True, False), ("always", False, False),
     ("on-success", True, False), ("on-success", False, True),
