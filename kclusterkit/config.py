@@ -157,6 +157,7 @@ TARGET_OPTIONS: dict[str, Checker] = {
     "allow_disruptive": _boolean,
     "hooks": _mapping,
     "serve": _mapping,
+    "request_timeout": _seconds,  # per API request (the driver has read it all along)
 }
 TOP_FIELDS: dict[str, Checker | None] = {
     "target": _one_of(*TARGETS),
@@ -235,6 +236,19 @@ def environment_path(name: str, root: Path | None = None) -> Path:
         path = Path(name)
         return path if path.is_absolute() else root / path
     return root / ENVIRONMENTS_DIR / f"{name}.yaml"
+
+
+def replay_name(env: Environment, root: Path | None = None) -> str:
+    """What ``-D env=…`` (and ``cleanup -e``) must say to load ``env`` again: its name when
+    that resolves to its file, else its path (relative when run from the project root)."""
+    root = root or Path.cwd()
+    if env.path is None or environment_path(env.name, root) == env.path:
+        return env.name
+    relative = os.path.relpath(env.path, root)
+    if root.resolve() == Path.cwd().resolve() and not relative.startswith("..") \
+            and environment_path(relative, root) == env.path:
+        return relative
+    return str(env.path)
 
 
 def available(root: Path | None = None) -> list[str]:

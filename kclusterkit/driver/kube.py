@@ -248,7 +248,9 @@ class KubeDriver(Driver):
         self._cache_thread: int | None = None
         self._faults = faults
         self._on_close = on_close
-        self._log = log or (lambda line: print(line, file=sys.stderr))
+        # behave captures sys.stderr in hooks; what the user must act on goes to the terminal
+        self._log = log or (lambda line: print(line, file=sys.__stderr__ or sys.stderr,
+                                               flush=True))
         # Cluster time: a real cluster's is the wall clock; a served simulator's is its own
         # virtual clock, running ``speed`` times faster than the wall.
         self._clock = clock or time.monotonic
@@ -338,7 +340,8 @@ class KubeDriver(Driver):
     def close_scenario(self, passed: bool) -> None:
         ns = self.namespace
         self._stop_traffic()
-        self._recover_failed_nodes()
+        if not self.lost:
+            self._recover_failed_nodes()
         with self._lock:
             if ns not in self._owned:
                 return
@@ -777,12 +780,39 @@ class KubeDriver(Driver):
             rows.append((res, self._ns(res, None)))
         previous = self._cache, self._cache_thread
         self._cache, self._cache_thread = cache, threading.get_ident()
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(cache, beating), daemon=True,
+                                 name="kk-heartbeat")
         try:
             start_mirrors(cache, rows)
+            heart.start()
             yield cache
         finally:
+            beating.set()
             self._cache, self._cache_thread = previous
             cache.close()
+
+    #: during a wait, how often (wall seconds) the server is asked whether it still answers,
+    #: and after how many unanswered asks in a row the wait ends as Unreachable
+    HEARTBEAT = 4.0
+    HEARTBEAT_MISSES = 2
+
+    def _heartbeat(self, cache: WaitCache, done: threading.Event) -> None:
+        """A wait reads its mirrors, and a watch of a stopped server is merely silent: ask
+        ``/version`` now and then, and end the wait when the server stops answering."""
+        misses = 0
+        while not done.wait(self.HEARTBEAT):
+            try:
+                self.rest.call("GET", "/version", policy=NO_RETRY, timeout=(3.0, 3.0))
+                misses = 0
+            except Unreachable as exc:
+                misses += 1
+                if misses >= self.HEARTBEAT_MISSES:
+                    cache.fail(Unreachable(f"{exc} (no answer for the last {misses} "
+                                           f"checks, {self.HEARTBEAT * misses:g} s)"))
+                    return
+            except ClusterError:
+                misses = 0  # it answered, if not with what /version should say
 
     def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
         with self._watching(kinds) as cache:

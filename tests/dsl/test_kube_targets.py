@@ -64,7 +64,7 @@ def test_namespaces_kept_on_purpose_are_named_at_the_end(project: Project):
     assert run.code == 0, run.out
     (line,) = [x for x in run.out.splitlines() if x.startswith("kclusterkit: kept")]
     assert re.fullmatch(r"kclusterkit: kept namespace\(s\) kk-[a-z0-9-]+-1; remove them with "
-                        r"kclusterkit cleanup --run [a-z0-9]+", line), line
+                        r"kclusterkit cleanup -e sim-api --run [a-z0-9]+", line), line
 
 
 def test_a_closed_port_fails_the_run_in_seconds_with_one_line(project: Project):
