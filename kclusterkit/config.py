@@ -17,6 +17,7 @@ import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,23 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < inf:
+        raise _Bad("a number > 0")
+    return float(value)
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise _Bad("a port number from 0 (any free port) to 65535")
+    return value
+
+
+#: ``serve:`` of target sim-api (how the served simulator runs)
+SERVE_FIELDS: dict[str, Checker] = {
+    "speed": _positive,
+    "port": _port,
+}
 NODE_FIELDS: dict[str, Checker] = {
     "cpu": _quantity("cpu"),
     "memory": _quantity("memory"),
@@ -225,6 +243,8 @@ def parse_environment(data: Any, name: str, path: Path | None) -> Environment:
     spec = {key: _seconds for key in Timings.names()}
     env.timings = _check_fields(timings, spec, "timings.", fail)
 
+    if "serve" in top:
+        top["serve"] = _check_fields(top["serve"], SERVE_FIELDS, "serve.", fail)
     env.options = {key: top[key] for key in TARGET_OPTIONS if key in top}
     return env
 
@@ -269,7 +289,15 @@ def load_environment(name: str = DEFAULT_ENVIRONMENT, root: Path | None = None) 
         if close:
             hint = f" (did you mean {close[0]!r}?)"
         raise EnvironmentFileError(f"{_display(path)}: no such environment file{hint}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise EnvironmentFileError(
+            f"{_display(path)}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+            "save the file as UTF-8") from None
+    except OSError as exc:
+        raise EnvironmentFileError(f"{_display(path)}: cannot read: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
