@@ -17,6 +17,7 @@ import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,23 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < inf:
+        raise _Bad("a number > 0")
+    return float(value)
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise _Bad("a port number from 0 (any free port) to 65535")
+    return value
+
+
+#: ``serve:`` of target sim-api (how the served simulator runs)
+SERVE_FIELDS: dict[str, Checker] = {
+    "speed": _positive,
+    "port": _port,
+}
 NODE_FIELDS: dict[str, Checker] = {
     "cpu": _quantity("cpu"),
     "memory": _quantity("memory"),
@@ -159,6 +177,7 @@ TARGET_OPTIONS: dict[str, Checker] = {
     "allow_disruptive": _boolean,
     "hooks": _mapping,
     "serve": _mapping,
+    "request_timeout": _seconds,  # per API request (the driver has read it all along)
 }
 TOP_FIELDS: dict[str, Checker | None] = {
     "target": _one_of(*TARGETS),
@@ -226,6 +245,8 @@ def parse_environment(data: Any, name: str, path: Path | None) -> Environment:
     spec = {key: _seconds for key in Timings.names()}
     env.timings = _check_fields(timings, spec, "timings.", fail)
 
+    if "serve" in top:
+        top["serve"] = _check_fields(top["serve"], SERVE_FIELDS, "serve.", fail)
     env.options = {key: top[key] for key in TARGET_OPTIONS if key in top}
     return env
 
@@ -237,6 +258,19 @@ def environment_path(name: str, root: Path | None = None) -> Path:
         path = Path(name)
         return path if path.is_absolute() else root / path
     return root / ENVIRONMENTS_DIR / f"{name}.yaml"
+
+
+def replay_name(env: Environment, root: Path | None = None) -> str:
+    """What ``-D env=…`` (and ``cleanup -e``) must say to load ``env`` again: its name when
+    that resolves to its file, else its path (relative when run from the project root)."""
+    root = root or Path.cwd()
+    if env.path is None or environment_path(env.name, root) == env.path:
+        return env.name
+    relative = os.path.relpath(env.path, root)
+    if root.resolve() == Path.cwd().resolve() and not relative.startswith("..") \
+            and environment_path(relative, root) == env.path:
+        return relative
+    return str(env.path)
 
 
 def available(root: Path | None = None) -> list[str]:
@@ -257,7 +291,15 @@ def load_environment(name: str = DEFAULT_ENVIRONMENT, root: Path | None = None) 
         if close:
             hint = f" (did you mean {close[0]!r}?)"
         raise EnvironmentFileError(f"{_display(path)}: no such environment file{hint}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise EnvironmentFileError(
+            f"{_display(path)}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+            "save the file as UTF-8") from None
+    except OSError as exc:
+        raise EnvironmentFileError(f"{_display(path)}: cannot read: {exc.strerror}") from None
     try:
         data = safe_yaml.load(text)
     except yaml.MarkedYAMLError as exc:

@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from kclusterkit import __version__
-from kclusterkit.config import load_environment, resolve_seed
-from kclusterkit.driver import ClusterError, Driver
+from kclusterkit.config import (
+    load_environment,
+    replay_name,
+    resolve_seed,
+)
+from kclusterkit.driver import ClusterError, Driver, Unreachable
 from kclusterkit.errors import ConfigurationError
 
 __all__ = [
@@ -61,8 +65,12 @@ def before_all(context: Any) -> None:
         _stop(str(exc))
         return
     context.kk_env = env
+    context.kk_env_replay = replay_name(env, root)
     context.kk_seed = seed
     context.kk_driver = driver
+    if hasattr(driver, "cleanup_hint"):
+        driver.cleanup_hint = (f"kclusterkit cleanup -e {context.kk_env_replay} "
+                               f"--run {driver.run_id}")
     context.kk_allure = allure_dynamic.enable(context._runner)
     install_unknown_step_catcher(context._runner.step_registry)
     _write_environment_properties(context, driver, env.name, seed)
@@ -111,7 +119,7 @@ def after_all(context: Any) -> None:
         if kept:
             # On purpose (the cleanup policy), but the user has to find them to look.
             print(f"kclusterkit: kept namespace(s) {', '.join(kept)}; remove them with "
-                  f"kclusterkit cleanup --run {getattr(driver, 'run_id', '')}",
+                  f"{driver.cleanup_command}",
                   file=sys.__stderr__, flush=True)
     allure_dynamic.disable(getattr(context, "kk_allure", None))
 
@@ -126,8 +134,18 @@ def before_scenario(context: Any, scenario: Any) -> None:
     driver: Driver = context.kk_driver
     seed = context.kk_seed
     context.kk = ScenarioState(driver=driver, seed=driver.seed)
-    driver.open_scenario(scenario.name)
-    print(f"seed={seed} (replay: behave -D seed={seed} -D env={context.kk_env.name} "
+    lost = _lost(context)
+    if lost:  # found gone after the last step (deleting the last scenario's namespace)
+        _stop_run(context, Unreachable(lost))
+        scenario.skip(reason=f"not run: {lost}")
+        return
+    try:
+        driver.open_scenario(scenario.name)
+    except Unreachable as exc:
+        _stop_run(context, exc)
+        scenario.skip(reason=str(exc))
+        return
+    print(f"seed={seed} (replay: behave -D seed={seed} -D env={context.kk_env_replay} "
           f"{scenario.location})")
     if getattr(context, "kk_allure", None) is not None:
         import allure
@@ -146,8 +164,41 @@ def before_step(context: Any, step: Any) -> None:
         state.step_location = (str(step.filename), step.line)
 
 
+def _unreachable(exc: BaseException | None) -> BaseException | None:
+    """The ``Unreachable`` behind a step's failure, if the cluster stopped answering."""
+    seen: list[BaseException] = []
+    while exc is not None and not any(exc is s for s in seen):
+        if isinstance(exc, Unreachable):
+            return exc
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _stop_run(context: Any, why: BaseException) -> None:
+    """The cluster stopped answering: every scenario after this one would fail the same
+    way, slowly. End the run the way behave aborts one (the rest are reported untested)."""
+    driver = getattr(context, "kk_driver", None)
+    if driver is not None and hasattr(driver, "lost"):
+        driver.lost = driver.lost or str(why)
+    if context._runner.aborted:
+        return
+    # On the terminal, not into the scenario's captured output: it is about the run.
+    print(f"kclusterkit: {why}; stopping the run (the remaining scenarios are not run)",
+          file=sys.__stderr__, flush=True)
+    context._runner.aborted = True
+
+
+def _lost(context: Any) -> str | None:
+    return getattr(getattr(context, "kk_driver", None), "lost", None)
+
+
 def after_step(context: Any, step: Any) -> None:
     if not step.status.has_failed():
+        return
+    lost = _unreachable(step.exception)
+    if lost is not None:
+        _stop_run(context, lost)
         return
     if isinstance(step.exception, AssertionError) and \
             type(step.exception).__module__.startswith("kclusterkit."):

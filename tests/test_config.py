@@ -88,6 +88,12 @@ def test_yaml_syntax_error_gives_file_and_line(tmp_path: Path,
      "timings.hpa_sync_period: expected a number of seconds >= 0, got 'soon'"),
     ("seed: -1\n", "seed: expected a whole number >= 0, got -1"),
     ("- a\n- b\n", "expected a mapping of settings at the top, got list"),
+    ("serve:\n  speed: 0\n", "serve.speed: expected a number > 0, got 0"),
+    ("serve:\n  port: 70000\n",
+     "serve.port: expected a port number from 0 (any free port) to 65535, got 70000"),
+    ("serve:\n  sped: 10\n", "serve.sped: unknown key (did you mean 'speed'?)"),
+    ("request_timeout: never\n",
+     "request_timeout: expected a number of seconds >= 0, got 'never'"),
 ])
 def test_invalid_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
                         expected: str) -> None:

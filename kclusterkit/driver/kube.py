@@ -30,6 +30,7 @@ from kclusterkit.driver.errors import (
     ConfigurationError,
     NotSupported,
     Refused,
+    Unreachable,
 )
 from kclusterkit.driver.hooks_exec import run_hook, validate_hooks
 from kclusterkit.driver.kubeapi import (
@@ -168,10 +169,12 @@ def _one_line(exc: BaseException) -> str:
 
 def connect(kubeconfig: str | None = None, context: str | None = None,
             request_timeout: float = 10.0, policy: RetryPolicy | None = None) -> Rest:
-    """A checked connection: the client loads and the server answers ``/version``."""
+    """A checked connection: the client loads, the server answers ``/version``, and it
+    accepts our credentials."""
     client, name = load_client(kubeconfig, context)
     rest = Rest(client, context=name, request_timeout=request_timeout, policy=policy)
     rest.check_reachable(timeout=min(request_timeout, 5.0))
+    rest.check_credentials(timeout=min(request_timeout, 5.0))
     return rest
 
 
@@ -299,11 +302,21 @@ class KubeDriver(Driver):
         self._exec_client_list: list[Any] = []
         self._failed_nodes: list[str] = []  # nodes this scenario failed and did not recover
         self._mine: set[str] = set()  # every namespace this run created
+        self._creating: str | None = None  # a namespace whose create call is on its way
+        self._abandoned = False  # a signal has run abandon()
+        #: namespaces that could not be deleted, with why (reported with the cleanup command)
+        self.leftover: dict[str, str] = {}
+        #: why the cluster is taken for lost (it stopped answering), or None
+        self.lost: str | None = None
+        #: the command that removes this run's namespaces (the hooks add the environment)
+        self.cleanup_hint: str | None = None
         self._count = 0
         self._cache: WaitCache | None = None
         self._cache_thread: int | None = None
         self._on_close = on_close
-        self._log = log or (lambda line: print(line, file=sys.stderr))
+        # behave captures sys.stderr in hooks; what the user must act on goes to the terminal
+        self._log = log or (lambda line: print(line, file=sys.__stderr__ or sys.stderr,
+                                               flush=True))
         # what hooks may name as {kubeconfig} and {context}
         self.kubeconfig = kubeconfig or kubeconfig_path(None)
         # Cluster time: the wall clock, unless the cluster advertises a clock of its own (a
@@ -349,10 +362,17 @@ class KubeDriver(Driver):
 
     # -- life cycle ---------------------------------------------------------------------
     def open_scenario(self, name: str) -> None:
+        self.scenario = name
         for _ in range(5):
             with self._lock:
                 self._count += 1
                 ns = namespace_name(self.namespace_prefix, self.run_id, self._count)
+                # Owned before the create call returns: an interrupt that lands while it is
+                # on its way (sent, not yet answered) must delete it too.
+                self._owned.append(ns)
+                self._mine.add(ns)
+                self._creating = ns
+                self.namespace = ns
             body = {
                 "apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": ns,
@@ -363,37 +383,59 @@ class KubeDriver(Driver):
                 self.rest.call("POST", "/api/v1/namespaces", body=body)
                 break
             except ApiError as exc:
-                if exc.code != 409:  # AlreadyExists: a run with the same id; take the next
+                # AlreadyExists: a retried create of ours that got through the first time,
+                # or a run with the same id; then take the next name.
+                if exc.code == 409 and self._is_ours(ns):
+                    break
+                self._disown(ns)
+                if exc.code != 409:
                     raise
+            finally:
+                self._creating = None
         else:
             raise ClusterError(f"could not create a namespace for scenario {name!r}: "
                                f"{ns} and the ones before it already exist")
+
+    def _is_ours(self, ns: str) -> bool:
+        try:
+            found = self.rest.call("GET", f"/api/v1/namespaces/{ns}")
+        except ClusterError:
+            return False
+        labels = ((found or {}).get("metadata") or {}).get("labels") or {}
+        return labels.get(RUN_LABEL) == self.run_id
+
+    def _disown(self, ns: str) -> None:
         with self._lock:
-            self._owned.append(ns)
-            self._mine.add(ns)
-        self.scenario = name
-        self.namespace = ns
+            if ns in self._owned:
+                self._owned.remove(ns)
+            self._mine.discard(ns)
 
     def close_scenario(self, passed: bool) -> None:
         ns = self.namespace
         self._stop_traffic()
-        self._recover_failed_nodes()
+        if not self.lost:
+            self._recover_failed_nodes()
         with self._lock:
             if ns not in self._owned:
                 return
-            self._owned.remove(ns)
         if self.cleanup == "always" or (self.cleanup == "on-success" and passed):
-            self._delete_namespace(ns)
+            # Owned until the delete is through: an interrupt meanwhile still deletes it.
+            self._delete_owned(ns, policy=NO_RETRY if self.lost else None)
         else:
+            with self._lock:
+                self._owned.remove(ns)
             self.kept.append(ns)
 
     def close(self) -> None:
         """Delete namespaces of scenarios that never closed, then let go of the client."""
         self._stop_traffic()
         for ns in list(self._owned):
-            self._delete_namespace(ns, policy=NO_RETRY)
-        self._owned.clear()
+            self._delete_owned(ns, policy=NO_RETRY, timeout=5.0)
+        if self._abandoned and not self.lost:
+            self._sweep("interrupted")
         _LIVE.discard(self)
+        if self.leftover:
+            self._log(self.leftover_line())
         for client in [self.rest.api_client, *self._exec_client_list]:
             try:
                 client.close()
@@ -403,16 +445,85 @@ class KubeDriver(Driver):
             self._on_close()
             self._on_close = None
 
+    def _delete_owned(self, ns: str, policy: RetryPolicy | None = None,
+                      timeout: float | None = None) -> bool:
+        """Delete one of our namespaces; one that cannot be is remembered in ``leftover``
+        (and reported at the end with the cleanup command), never silently dropped."""
+        if self.lost:
+            # the cluster stopped answering: one quick try, not a retry storm per namespace
+            policy, timeout = NO_RETRY, min(timeout or 3.0, 3.0)
+        try:
+            self._delete_namespace(ns, policy=policy, timeout=timeout)
+            ok = True
+        except ClusterError as exc:
+            if isinstance(exc, Unreachable):
+                self.lost = self.lost or str(exc)
+            self.leftover[ns] = str(exc)
+            ok = False
+        with self._lock:
+            if ns in self._owned:
+                self._owned.remove(ns)
+        return ok
+
+    def leftover_line(self) -> str:
+        """One line naming the namespaces that could not be deleted, and how to."""
+        names = ", ".join(self.leftover)
+        why = next(iter(self.leftover.values()), "")
+        return (f"kclusterkit: could not delete namespace(s) {names} ({why}); remove them "
+                f"with {self.cleanup_command}")
+
+    @property
+    def cleanup_command(self) -> str:
+        return self.cleanup_hint or f"kclusterkit cleanup --run {self.run_id}"
+
     def abandon(self, why: str) -> None:
         """The run is being killed: delete every namespace still open, quickly."""
+        self._abandoned = True
         with self._lock:
             owned, self._owned = list(self._owned), []
+            creating = self._creating
         for ns in owned:
             try:
                 self._delete_namespace(ns, policy=NO_RETRY, timeout=5.0)
                 self._log(f"kclusterkit: {why}: deleted namespace {ns}")
             except ClusterError as exc:
-                self._log(f"kclusterkit: {why}: could not delete namespace {ns}: {exc}")
+                self.leftover[ns] = str(exc)
+                self._log(f"kclusterkit: {why}: could not delete namespace {ns}: {exc}; "
+                          f"remove it with {self.cleanup_command}")
+        if self.lost:
+            return
+        # A create that was on its way may land after those deletes (a DELETE on another
+        # connection can overtake it): find the run's namespaces by its label, and look
+        # again a moment later when a create was in flight.
+        self._sweep(why)
+        if creating is not None:
+            time.sleep(0.3)
+            self._sweep(why)
+
+    def _sweep(self, why: str) -> None:
+        """Delete every namespace of this run that is not being deleted yet (kept ones
+        aside): the run label finds what was created but not (yet) recorded."""
+        try:
+            found = self.rest.call("GET", "/api/v1/namespaces",
+                                   query={"labelSelector": f"{RUN_LABEL}={self.run_id}"},
+                                   policy=NO_RETRY, timeout=5.0)
+        except ClusterError as exc:
+            self._log(f"kclusterkit: {why}: could not list the run's namespaces: {exc}; "
+                      f"check with {self.cleanup_command}")
+            return
+        for item in (found or {}).get("items") or []:
+            meta = item.get("metadata") or {}
+            ns = meta.get("name", "")
+            if meta.get("deletionTimestamp") or ns in self.kept or ns not in self._mine:
+                continue
+            try:
+                self._delete_namespace(ns, policy=NO_RETRY, timeout=5.0)
+                self.leftover.pop(ns, None)
+                self._log(f"kclusterkit: {why}: deleted namespace {ns}")
+            except ClusterError as exc:
+                self.leftover[ns] = str(exc)
+                self._log(f"kclusterkit: {why}: could not delete namespace {ns}: {exc}; "
+                          f"remove it with {self.cleanup_command}")
 
     def _delete_namespace(self, ns: str, policy: RetryPolicy | None = None,
                           timeout: float | None = None) -> None:
@@ -749,12 +860,39 @@ class KubeDriver(Driver):
             rows.append((res, self._ns(res, None)))
         previous = self._cache, self._cache_thread
         self._cache, self._cache_thread = cache, threading.get_ident()
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(cache, beating), daemon=True,
+                                 name="kk-heartbeat")
         try:
             start_mirrors(cache, rows)
+            heart.start()
             yield cache
         finally:
+            beating.set()
             self._cache, self._cache_thread = previous
             cache.close()
+
+    #: during a wait, how often (wall seconds) the server is asked whether it still answers,
+    #: and after how many unanswered asks in a row the wait ends as Unreachable
+    HEARTBEAT = 4.0
+    HEARTBEAT_MISSES = 2
+
+    def _heartbeat(self, cache: WaitCache, done: threading.Event) -> None:
+        """A wait reads its mirrors, and a watch of a stopped server is merely silent: ask
+        ``/version`` now and then, and end the wait when the server stops answering."""
+        misses = 0
+        while not done.wait(self.HEARTBEAT):
+            try:
+                self.rest.call("GET", "/version", policy=NO_RETRY, timeout=(3.0, 3.0))
+                misses = 0
+            except Unreachable as exc:
+                misses += 1
+                if misses >= self.HEARTBEAT_MISSES:
+                    cache.fail(Unreachable(f"{exc} (no answer for the last {misses} "
+                                           f"checks, {self.HEARTBEAT * misses:g} s)"))
+                    return
+            except ClusterError:
+                misses = 0  # it answered, if not with what /version should say
 
     def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
         with self._watching(kinds) as cache:

@@ -288,6 +288,31 @@ class Rest:
         self.server_version = version
         return version
 
+    def check_credentials(self, timeout: float = 5.0) -> None:
+        """One call that needs a user: ``/version`` answers anybody, so a wrong token would
+        pass ``check_reachable`` and then fail every scenario with 401.
+
+        Listing one namespace is what a least-privileged user can be asked for: 200 or 403
+        both mean the server knows who we are (a user allowed to create its namespaces may
+        still not list them); 401 means it does not, and a 403 to ``system:anonymous``
+        means the context sent no credentials the server took.
+        """
+        try:
+            self.call("GET", "/api/v1/namespaces", query={"limit": 1},
+                      timeout=(min(timeout, 3.0), timeout), policy=NO_RETRY)
+        except ApiError as exc:
+            if exc.code == 401:
+                raise Unreachable(f"the cluster at {self.where()} refused our credentials: "
+                                  f"401 {exc.reason} (check the token or certificate of "
+                                  f"context {self.context or '(current)'})") from exc
+            if exc.code == 403 and "system:anonymous" in exc.message:
+                raise Unreachable(f"the cluster at {self.where()} took us for "
+                                  "system:anonymous: the context's credentials were not "
+                                  "accepted") from exc
+            if exc.code != 403:
+                raise Unreachable(f"the cluster at {self.where()} answered a namespace list "
+                                  f"with {exc.code} {exc.reason}: {exc.message}") from exc
+
 
 def _query_value(value: Any) -> Any:
     if isinstance(value, bool):

@@ -184,6 +184,14 @@ class WaitCache:
         self.generation = 0
         self.uncached = 0  # calls the check made that no mirror could serve
         self.reflectors: dict[tuple[str, str], Reflector] = {}
+        #: set from outside (the driver's heartbeat) when the cluster stopped answering:
+        #: a silent watch cannot tell a quiet cluster from a stopped one
+        self.failure: BaseException | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        """End the wait with ``exc`` (raised by the waiting thread at its next look)."""
+        self.failure = exc
+        self.notify()
 
     def notify(self) -> None:
         with self.cond:
@@ -228,6 +236,8 @@ class WaitCache:
                 self.cond.wait_for(lambda: self.generation != generation, timeout)
 
     def raise_errors(self) -> None:
+        if self.failure is not None:
+            raise self.failure
         for ref in self.reflectors.values():
             if ref.error is not None:
                 err = ref.error

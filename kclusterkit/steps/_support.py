@@ -22,7 +22,7 @@ import behave
 
 from kclusterkit.driver import ApiError, ClusterError, Driver, NotSupported, Observation, WaitResult
 from kclusterkit.errors import Refused
-from kclusterkit.steps.types import format_duration
+from kclusterkit.steps.types import BadValue, format_duration
 
 Obj = dict[str, Any]
 
@@ -133,6 +133,9 @@ def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
     @functools.wraps(func)
     def run(context: Any, *args: Any, **kwargs: Any) -> Any:
         try:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, BadValue):
+                    raise StepUsageError(str(value))
             state = getattr(context, "kk", None)
             if state is not None:
                 state.note_step(keyword)
@@ -159,6 +162,11 @@ def describe_api_error(exc: ApiError) -> str:
         if cause.get("field"):
             lines.append(f"  {cause['field']}: {cause.get('message', '')}")
     return "\n".join(lines)
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``1 pod``, ``2 pods``, ``0 pods``: messages agree in number with what they count."""
+    return f"{n} {noun if n == 1 else (many or noun + 's')}"
 
 
 # -- per-scenario memory --------------------------------------------------------------
@@ -469,7 +477,7 @@ def pod_table(pods: Sequence[Obj],
         if message:
             why.setdefault(message, []).append(pod["metadata"]["name"])
     for message, names in why.items():
-        shown = names[0] if len(names) == 1 else f"{len(names)} pods"
+        shown = names[0] if len(names) == 1 else plural(len(names), "pod")
         table += f"\n  {shown}: {message}"
     return table
 

@@ -19,6 +19,7 @@ from kclusterkit.steps._support import (
     is_terminating,
     kk,
     owner_pods,
+    plural,
     step,
     wait_for,
     worker_nodes,
@@ -69,7 +70,8 @@ def every_node_ready(context: Any, d: float) -> None:
         nodes = driver.list("nodes")
         ready = [n for n in nodes if node_status(n).startswith("Ready")]
         return Observation(bool(nodes) and len(ready) == len(nodes),
-                           f"{len(ready)} of {len(nodes)} nodes Ready\n{node_table(nodes)}", nodes)
+                           f"{len(ready)} of {plural(len(nodes), 'node')} Ready\n"
+                           f"{node_table(nodes)}", nodes)
 
     wait_for(context, "every node to be Ready", check, d, kinds=("nodes",))
 
@@ -153,7 +155,8 @@ def ready_pods_off_node(context: Any, name: str, n: int, d: float) -> None:
     """
     state = kk(context)
     ref = state.remembered("node referred to as 'that node'", state.that_node)
-    wait_for(context, f'deployment "{name}" to have {n} ready pods, none on node "{ref.name}"',
+    wait_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}, none on node '
+             f'"{ref.name}"',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready",
                               avoid_node=ref.name),
              d, kinds=("pods", "deployments"))

@@ -22,6 +22,7 @@ from kclusterkit.steps._support import (
     is_terminating,
     kk,
     owner_pods,
+    plural,
     pod_table,
     restarts,
     step,
@@ -39,7 +40,7 @@ def pick_pods(context: Any, kind_word: str, name: str, n: int,
     candidates = [p for p in pods if not is_terminating(p)]
     healthy = [p for p in candidates if is_ready(p)] if ready_only else candidates
     if len(healthy) < n:
-        some = f"only {len(healthy)} ready pods" if healthy else "no ready pod"
+        some = f"only {plural(len(healthy), 'ready pod')}" if healthy else "no ready pod"
         wanted = "" if n == 1 else f" ({n} wanted)"
         raise StepUsageError(f'{kind_word} "{name}" has {some} to act on{wanted}\n'
                              f"{pod_table(pods)}")
@@ -183,12 +184,14 @@ def deleted_pods_gone_within(context: Any, d: float) -> None:
             if pod is not None and pod["metadata"].get("uid") == ref.uid:
                 left.append(pod)
         if not left:
-            return Observation(True, f"all {len(refs)} deleted pods are gone")
+            return Observation(True, "the deleted pod is gone" if len(refs) == 1 else
+                               f"all {len(refs)} deleted pods are gone")
         verb = "exists" if len(left) == 1 else "exist"
-        return Observation(False, f"{len(left)} of the {len(refs)} deleted pods still {verb}\n"
+        return Observation(False, f"{len(left)} of the {plural(len(refs), 'deleted pod')} still {verb}\n"
                            f"{pod_table(left)}", left)
 
-    wait_for(context, f"the {len(refs)} deleted pods to no longer exist", check, d,
+    wait_for(context, "the deleted pod to no longer exist" if len(refs) == 1 else
+             f"the {len(refs)} deleted pods to no longer exist", check, d,
              kinds=("pods",))
 
 
@@ -277,7 +280,7 @@ def that_pod_restarted(context: Any, n: int, d: float) -> None:
         return Observation(count >= n, f'pod "{ref.name}" has restarted {_times(count)}\n'
                            f"{pod_table([pod])}", [pod])
 
-    wait_for(context, f'pod "{ref.name}" to have restarted {n} times', check, d,
+    wait_for(context, f'pod "{ref.name}" to have restarted {plural(n, "time")}', check, d,
              kinds=("pods",))
 
 
@@ -331,7 +334,7 @@ def a_pod_crashloops(context: Any, name: str, d: float) -> None:
         found[:] = looping[:1]
         if owner is None:
             return Observation(False, f'deployment "{name}" does not exist')
-        return Observation(bool(looping), f'{len(looping)} of {len(pods)} pods of deployment '
+        return Observation(bool(looping), f'{len(looping)} of {plural(len(pods), "pod")} of deployment '
                            f'"{name}" in CrashLoopBackOff\n{pod_table(pods)}', [owner, *pods])
 
     wait_for(context, f'a pod of deployment "{name}" to be in CrashLoopBackOff', check, d,
@@ -369,5 +372,5 @@ def backoff_grows(context: Any, n: int, d: float) -> None:
                            f'pod "{ref.name}" restarted {_times(count)}; time between the '
                            f"restarts seen: {shown}\n{pod_table([pod])}", [pod])
 
-    wait_for(context, f'pod "{ref.name}" to restart {n} times, each back-off longer than the '
+    wait_for(context, f'pod "{ref.name}" to restart {plural(n, "time")}, each back-off longer than the '
              "last", check, d, kinds=("pods",))

@@ -24,6 +24,7 @@ from kclusterkit.steps._support import (
     is_ready,
     is_terminating,
     kk,
+    plural,
     pod_table,
     replica_sets_of,
     step,
@@ -186,8 +187,9 @@ def _runs_check(driver: Driver, name: str, image: str, n: int) -> Any:
             return Observation(False, f'deployment "{name}" does not exist')
         ready_on, others = _on_image(pods, image)
         return Observation(len(ready_on) == n and not others,
-                           f'{len(ready_on)} ready pods on "{image}", {len(others)} live pods '
-                           f"on other images\n{_image_table(pods)}", [deployment, *pods])
+                           f'{plural(len(ready_on), "ready pod")} on "{image}", '
+                           f'{plural(len(others), "live pod")} on other images'
+                           f"\n{_image_table(pods)}", [deployment, *pods])
 
     return check
 
@@ -279,7 +281,7 @@ def runs_image(context: Any, name: str, image: str, n: int, d: float) -> None:
 
     Example: Then deployment "web" runs "nginx:1.25" on 4 ready pods within 3 minutes
     """
-    wait_for(context, f'deployment "{name}" to run "{image}" on {n} ready pods',
+    wait_for(context, f'deployment "{name}" to run "{image}" on {plural(n, "ready pod")}',
              _runs_check(kk(context).driver, name, image, n), d,
              kinds=("pods", "replicasets", "deployments"))
 
@@ -290,7 +292,7 @@ def keeps_image(context: Any, name: str, n: int, image: str, d: float) -> None:
 
     Example: Then deployment "web" keeps 4 pods on "nginx:1.24" for 1 minute
     """
-    hold_for(context, f'deployment "{name}" to keep {n} ready pods on "{image}"',
+    hold_for(context, f'deployment "{name}" to keep {plural(n, "ready pod")} on "{image}"',
              _runs_check(kk(context).driver, name, image, n), d,
              kinds=("pods", "replicasets", "deployments"))
 
@@ -319,8 +321,8 @@ def every_pod_replaced(context: Any, name: str, d: float) -> None:
         left = [p for p in pods if old(p)]
         new_ready = [p for p in pods if not old(p) and not is_terminating(p) and is_ready(p)]
         return Observation(not left and len(new_ready) == wanted,
-                           f"{len(left)} of the {len(before)} pods from before the restart "
-                           f"left, {len(new_ready)} of {wanted} new pods ready\n"
+                           f"{len(left)} of the {plural(len(before), 'pod')} from before the restart "
+                           f"left, {len(new_ready)} of {plural(wanted, 'new pod')} ready\n"
                            f"{pod_table(pods, extra=[('BEFORE RESTART', old)])}", [deployment, *pods])
 
     wait_for(context, f'every pod of deployment "{name}" to be replaced', check, d,

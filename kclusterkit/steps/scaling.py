@@ -20,6 +20,7 @@ from kclusterkit.steps._support import (
     is_terminating,
     kk,
     owner_pods,
+    plural,
     pod_table,
     step,
     wait_for,
@@ -62,8 +63,9 @@ def _pending_check(context: Any, name: str, n: int, found: list[Obj]) -> Any:
         pending = [p for p in pods if is_unscheduled(p)]
         found[:] = pending
         return Observation(len(pending) == n,
-                           f'{len(pending)} of {len(pods)} pods of deployment "{name}" are '
-                           f"Pending without a node\n{pod_table(pods)}", [owner, *pods])
+                           f'{len(pending)} of {plural(len(pods), "pod")} of deployment "{name}" '
+                           f"{'is' if len(pending) == 1 else 'are'} Pending without a node\n"
+                           f"{pod_table(pods)}", [owner, *pods])
 
     return check
 
@@ -81,7 +83,7 @@ def pods_become_pending(context: Any, n: int, name: str, d: float) -> None:
     Example: Then 2 pods of deployment "big" are Pending within 30 seconds
     """
     found: list[Obj] = []
-    wait_for(context, f'{n} pods of deployment "{name}" to be Pending',
+    wait_for(context, f'{plural(n, "pod")} of deployment "{name}" to be Pending',
              _pending_check(context, name, n, found), d, kinds=("pods",))
     _remember(context, found)
 
@@ -94,7 +96,7 @@ def pods_stay_pending(context: Any, n: int, name: str, d: float) -> None:
     Example: Then 2 pods of deployment "big" stay Pending for 1 minute
     """
     found: list[Obj] = []
-    hold_for(context, f'{n} pods of deployment "{name}" to stay Pending',
+    hold_for(context, f'{plural(n, "pod")} of deployment "{name}" to stay Pending',
              _pending_check(context, name, n, found), d, kinds=("pods",))
     _remember(context, found)
 
@@ -128,4 +130,5 @@ def scheduler_reports(context: Any, reason: str) -> None:
             lines.append(f'  pod "{ref.name}": {latest}')
         return Observation(not missing, "\n".join(["scheduler said:", *lines]), events)
 
-    check_now(context, f'the scheduler to report "{reason}" for {len(refs)} pods', check)
+    check_now(context, f'the scheduler to report "{reason}" for {plural(len(refs), "pod")}',
+              check)

@@ -21,6 +21,7 @@ from kclusterkit.steps._support import (
     is_terminating,
     kk,
     owner_pods,
+    plural,
     pod_table,
     step,
     wait_for,
@@ -214,7 +215,7 @@ def node_port_answers(context: Any, status: int, text: str, d: float) -> None:
             said = (f"{answer.status}, body {'contains' if text in answer.body else 'lacks'} "
                     f'"{text}"') if answer.status is not None else answer.error
             lines.append(f"  {node['metadata']['name']}: GET {url} -> {said}")
-        return Observation(ok, f"{len(workers)} worker nodes\n" + "\n".join(lines), workers)
+        return Observation(ok, f"{plural(len(workers), 'worker node')}\n" + "\n".join(lines), workers)
 
     wait_for(context, f'an HTTP GET on node port {node_port} of every worker node to return '
              f'{status} and "{text}"', check, d, kinds=("nodes", "pods", "endpoints"))
@@ -234,7 +235,7 @@ def service_ready_endpoints(context: Any, name: str, n: int, d: float) -> None:
                            f'service "{name}": ready {", ".join(ready) or "none"}; '
                            f'not ready {", ".join(unready) or "none"}')
 
-    wait_for(context, f'service "{name}" to have {n} ready endpoints', check, d,
+    wait_for(context, f'service "{name}" to have {plural(n, "ready endpoint")}', check, d,
              kinds=("endpoints", "pods"))
 
 

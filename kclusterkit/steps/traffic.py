@@ -29,6 +29,7 @@ from kclusterkit.steps._support import (
     is_ready,
     is_terminating,
     kk,
+    plural,
     step,
 )
 from kclusterkit.steps.healing import ref_of
@@ -126,7 +127,7 @@ def requests_sent(context: Any, n: int, name: str) -> None:
     url = service_url(state.driver, name)
     requests = state.driver.send_requests(url, n)
     state.memo["batch"] = Batch(name, url, requests)
-    report.attach_spread(requests, f'{n} requests to service "{name}"')
+    report.attach_spread(requests, f'{plural(n, "request")} to service "{name}"')
 
 
 def _start_load(context: Any, rate: int, name: str) -> None:
@@ -205,11 +206,11 @@ def every_ready_pod_answered(context: Any, name: str, low: int, high: int) -> No
     counts = dict(sorted(counts.items(), key=lambda kv: (kv[0].startswith("("), kv[0])))
     outside = sorted(pod for pod in ready if not low <= counts[pod] <= high)
     total = len(batch.requests)
-    verdict = (f"{len(ready)} ready pods; " +
+    verdict = (f"{plural(len(ready), 'ready pod')}; " +
                (f"outside {low}..{high}: {', '.join(outside)}" if outside else "all within range"))
     report.attach_spread(batch.requests, f'requests to service "{batch.service}"')
     check_now(context, f'every ready pod of deployment "{name}" to answer between {low} and '
-              f"{high} of the {total} requests to service \"{batch.service}\"",
+              f"{high} of the {plural(total, 'request')} to service \"{batch.service}\"",
               lambda: Observation(deployment is not None and bool(ready) and not outside,
                                   f"{verdict}\n{counts_table(counts, total, ready)}", pods))
 
@@ -225,7 +226,8 @@ def that_pod_answered_none(context: Any) -> None:
     batch = _attributed(context)
     counts = report.per_pod(batch.requests)
     mine = counts.get(ref.name, 0)
-    check_now(context, f'pod "{ref.name}" to answer none of the {len(batch.requests)} requests',
+    check_now(context, f'pod "{ref.name}" to answer none of the '
+              f'{plural(len(batch.requests), "request")}',
               lambda: Observation(mine == 0, f'pod "{ref.name}" answered {mine}\n'
                                   f"{counts_table(counts, len(batch.requests))}"))
 
@@ -251,8 +253,8 @@ def about_share(context: Any, percent: int, name: str) -> None:
     total = len(batch.requests)
     share = 100.0 * theirs / total if total else 0.0
     ok = total > 0 and abs(share - percent) <= ABOUT_TOLERANCE
-    check_now(context, f'about {percent}% (±{ABOUT_TOLERANCE:g} points) of the {total} requests '
-              f'to be answered by deployment "{name}"',
+    check_now(context, f'about {percent}% (±{ABOUT_TOLERANCE:g} points) of the '
+              f'{plural(total, "request")} to be answered by deployment "{name}"',
               lambda: Observation(ok, f'deployment "{name}" answered {theirs} ({share:.1f}%)\n'
                                   f"{counts_table(counts, total)}"))
 
@@ -265,7 +267,7 @@ def all_answered_by(context: Any, name: str) -> None:
     """
     batch, theirs, counts = _share(context, name)
     total = len(batch.requests)
-    check_now(context, f'all {total} requests to be answered by deployment "{name}"',
+    check_now(context, f'all {plural(total, "request")} to be answered by deployment "{name}"',
               lambda: Observation(total > 0 and theirs == total,
                                   f'deployment "{name}" answered {theirs} of {total}\n'
                                   f"{counts_table(counts, total)}"))
@@ -280,7 +282,7 @@ def none_failed(context: Any) -> None:
     batch = _batch(context)
     failed = [r for r in batch.requests if not r.ok]
     origin = batch.requests[0].at if batch.requests else 0.0
-    check_now(context, f"none of the {len(batch.requests)} requests to service "
+    check_now(context, f"none of the {plural(len(batch.requests), 'request')} to service "
               f'"{batch.service}" to fail',
               lambda: Observation(not failed, f"{len(failed)} failed\n"
                                   f"{failure_lines(batch.requests, origin)}"))
@@ -305,7 +307,7 @@ def _no_failure(context: Any, name: str, start: float | None, what: str) -> None
     report.attach_spread(span, f'load on service "{name}"')
     counts = report.per_pod(span)
     check_now(context, f'no request to service "{name}" to fail {what} '
-              f"({len(span)} requests over {format_duration(end - begin)})",
+              f"({plural(len(span), 'request')} over {format_duration(end - begin)})",
               lambda: Observation(not failed, f"{len(failed)} of {len(span)} failed\n"
                                   f"{failure_lines(span, begin)}\n"
                                   f"{counts_table(counts, len(span))}"))

@@ -1,8 +1,10 @@
 """The parameter types steps share, so every step reads numbers and durations alike.
 
-Durations are cluster time said out loud (``30 seconds``, ``1 minute``, ``90s``); CPU and
-memory are Kubernetes quantities (``100m``, ``0.5``, ``256Mi``); quoted names never contain
-a double quote, which keeps patterns with several quoted fields unambiguous.
+Durations are cluster time said out loud (``30 seconds``, ``1 minute``, ``90s``,
+``1m30s``); CPU and memory are Kubernetes quantities (``100m``, ``0.5``, ``256Mi``); quoted
+names never contain a double quote, which keeps patterns with several quoted fields
+unambiguous. A value that is in the right place but does not parse becomes a ``BadValue``,
+which the step's guard turns into a failure naming the value and what is accepted.
 """
 
 from __future__ import annotations
@@ -17,17 +19,46 @@ _UNITS = {
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
     "h": 3600, "hour": 3600, "hours": 3600,
 }
-_PART = r"\d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?|m|hours?|h)"
-DURATION_PATTERN = rf"{_PART}(?: (?:and )?{_PART})?"
-_PART_RE = re.compile(r"(\d+(?:\.\d+)?) ?([a-z]+)")
+_NUMBER = r"\d+(?:\.\d+)?"
+# What a duration's place in a step accepts: number-and-word parts, so a value that is
+# almost right (``-1 seconds``, ``5 days``, ``30``) reaches the step, which says what is
+# wrong with it, instead of making the whole step unknown.
+DURATION_PATTERN = (rf"-?{_NUMBER} ?[a-zA-Z]*(?:(?:,? (?:and )?| ?){_NUMBER} ?[a-zA-Z]*)*")
+_PART_RE = re.compile(rf"({_NUMBER}) ?([a-zA-Z]*)")
+DURATION_EXPECTED = "a duration like 30 seconds, 2 minutes, 1m30s or 1 minute 30 seconds"
+
+
+class BadValue:
+    """A value that took its place in a step's pattern but does not parse: the step is
+    not run, and the failure says which value and what is accepted."""
+
+    def __init__(self, text: str, expected: str, why: str = "") -> None:
+        self.text = text
+        self.expected = expected
+        self.why = why
+
+    def __str__(self) -> str:
+        why = f" ({self.why})" if self.why else ""
+        return f'"{self.text}" is not accepted here{why}: expected {self.expected}'
+
+    def __repr__(self) -> str:
+        return f"BadValue({self.text!r})"
 
 
 @parse.with_pattern(DURATION_PATTERN)
-def parse_duration(text: str) -> float:
-    """``30 seconds``, ``1 minute``, ``90s``, ``2m``, ``1 minute 30 seconds`` → seconds."""
+def parse_duration(text: str) -> float | BadValue:
+    """``30 seconds``, ``1 minute``, ``90s``, ``2m``, ``1m30s``, ``1 minute 30 seconds``
+    → seconds."""
+    if text.startswith("-"):
+        return BadValue(text, DURATION_EXPECTED, "a duration cannot be negative")
+    parts = _PART_RE.findall(text)
     total = 0.0
-    for amount, unit in _PART_RE.findall(text):
-        total += float(amount) * _UNITS[unit]
+    for amount, unit in parts:
+        if not unit:
+            return BadValue(text, DURATION_EXPECTED, f"{amount} has no unit")
+        if unit.lower() not in _UNITS:
+            return BadValue(text, DURATION_EXPECTED, f"unknown unit {unit!r}")
+        total += float(amount) * _UNITS[unit.lower()]
     return total
 
 
@@ -37,20 +68,34 @@ def parse_quoted(text: str) -> str:
     return text
 
 
-@parse.with_pattern(r"\d+(?:\.\d+)?m?")
-def parse_cpu(text: str) -> str:
+# Numbers' places accept anything that starts like a number (``-1``, ``1.5``, ``3k``), for
+# the same reason as durations.
+_NUMBERISH = r"-?\d[\w.]*"
+_CPU = re.compile(r"\d+(?:\.\d+)?m?")
+_MEMORY = re.compile(r"\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+
+
+@parse.with_pattern(_NUMBERISH)
+def parse_cpu(text: str) -> str | BadValue:
     """A CPU quantity: ``100m``, ``0.5``, ``2``."""
+    if not _CPU.fullmatch(text):
+        return BadValue(text, "a CPU quantity like 100m, 0.5 or 2")
     return text
 
 
-@parse.with_pattern(r"\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|k|M|G|T)?")
-def parse_memory(text: str) -> str:
+@parse.with_pattern(_NUMBERISH)
+def parse_memory(text: str) -> str | BadValue:
     """A memory quantity: ``256Mi``, ``1Gi``, ``500M``."""
+    if not _MEMORY.fullmatch(text):
+        return BadValue(text, "a memory quantity like 256Mi, 1Gi or 500M")
     return text
 
 
-@parse.with_pattern(r"\d+")
-def parse_count(text: str) -> int:
+@parse.with_pattern(_NUMBERISH)
+def parse_count(text: str) -> int | BadValue:
+    """A whole number >= 0."""
+    if not text.isdigit():
+        return BadValue(text, "a whole number, 0 or more (like 3)")
     return int(text)
 
 

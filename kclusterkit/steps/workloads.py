@@ -26,6 +26,7 @@ from kclusterkit.steps._support import (
     kk,
     not_found,
     owner_pods,
+    plural,
     pod_table,
     step,
     wait_for,
@@ -250,7 +251,7 @@ def ready_pods_check(context: Any, kind_word: str, name: str,
             ok = ok and not on_node
             note = (f", {len(on_node)} on node \"{avoid_node}\"" if on_node
                     else f", none on node \"{avoid_node}\"")
-        seen = (f'{len(ready)} ready of {len(live)} pods of {kind_word} "{name}" '
+        seen = (f'{len(ready)} ready of {plural(len(live), "pod")} of {kind_word} "{name}" '
                 f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}")
         return Observation(ok, seen, [owner, *pods])
 
@@ -264,7 +265,7 @@ def deployment_has_ready_pods(context: Any, name: str, n: int, d: float) -> None
 
     Example: Then deployment "web" has 3 ready pods within 30 seconds
     """
-    wait_for(context, f'deployment "{name}" to have {n} ready pods',
+    wait_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
              d, kinds=("pods", "deployments"))
 
@@ -276,7 +277,7 @@ def deployment_has_at_least(context: Any, name: str, n: int, d: float) -> None:
 
     Example: Then deployment "api" has at least 6 ready pods within 3 minutes
     """
-    wait_for(context, f'deployment "{name}" to have at least {n} ready pods',
+    wait_for(context, f'deployment "{name}" to have at least {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r >= n,
                               f"at least {n} ready"),
              d, kinds=("pods", "deployments"))
@@ -296,10 +297,11 @@ def deployment_has_pods(context: Any, name: str, n: int, d: float) -> None:
         if owner is None:
             return not_found("deployment", name)
         return Observation(len(pods) == n,
-                           f'{len(pods)} pods of deployment "{name}" exist\n{pod_table(pods)}',
+                           f'{plural(len(pods), "pod")} of deployment "{name}" '
+                           f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}',
                            [owner, *pods])
 
-    wait_for(context, f'deployment "{name}" to have {n} pods', check, d,
+    wait_for(context, f'deployment "{name}" to have {plural(n, "pod")}', check, d,
              kinds=("pods", "deployments"))
 
 
@@ -310,7 +312,7 @@ def deployment_keeps_ready_pods(context: Any, name: str, n: int, d: float) -> No
 
     Example: Then deployment "web" has 3 ready pods for 2 minutes
     """
-    hold_for(context, f'deployment "{name}" to have {n} ready pods',
+    hold_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
              d, kinds=("pods", "deployments"))
 
@@ -322,7 +324,7 @@ def replica_set_has_ready_pods(context: Any, name: str, n: int, d: float) -> Non
 
     Example: Then replica set "cache" has 2 ready pods within 30 seconds
     """
-    wait_for(context, f'replica set "{name}" to have {n} ready pods',
+    wait_for(context, f'replica set "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "replica set", name, lambda r, _: r == n, f"{n} ready"),
              d, kinds=("pods", "replicasets"))
 

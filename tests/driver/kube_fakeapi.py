@@ -36,7 +36,8 @@ class FakeApi:
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.configmaps: dict[tuple[str, str], dict[str, Any]] = {}
         self.nodes: list[dict[str, Any]] = []
-        self.failures: list[tuple[str, int, str]] = []  # (path prefix, code, reason)
+        # (path prefix, code, reason, message or "" for "injected <code>")
+        self.failures: list[tuple[str, int, str, str]] = []
         self.log: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         api = self
@@ -63,10 +64,11 @@ class FakeApi:
                 url = urlparse(self.path)
                 with api.lock:
                     api.log.append((method, url.path))
-                    for i, (prefix, code, reason) in enumerate(api.failures):
+                    for i, (prefix, code, reason, message) in enumerate(api.failures):
                         if url.path.startswith(prefix):
                             del api.failures[i]
-                            self._send(code, status(code, reason, f"injected {code}"))
+                            self._send(code, status(code, reason,
+                                                    message or f"injected {code}"))
                             return
                     code, answer = api.route(method, url.path, parse_qs(url.query), body)
                 self._send(code, answer)
@@ -104,9 +106,10 @@ class FakeApi:
         }))
         return path
 
-    def fail(self, prefix: str, code: int, reason: str, times: int = 1) -> None:
+    def fail(self, prefix: str, code: int, reason: str, times: int = 1,
+             message: str = "") -> None:
         with self.lock:
-            self.failures.extend([(prefix, code, reason)] * times)
+            self.failures.extend([(prefix, code, reason, message)] * times)
 
     def _next_rv(self) -> str:
         self.rv += 1
@@ -183,7 +186,10 @@ class FakeApi:
 def _selected(obj: dict[str, Any], selector: str) -> bool:
     labels = obj["metadata"].get("labels") or {}
     for term in filter(None, selector.split(",")):
-        key, _, value = term.partition("=")
-        if labels.get(key) != value:
+        key, equals, value = term.partition("=")
+        if not equals:  # existence: "key"
+            if key not in labels:
+                return False
+        elif labels.get(key) != value:
             return False
     return True

@@ -62,6 +62,37 @@ def test_open_scenario_creates_a_labelled_namespace_of_its_own(fake, tmp_path):
     driver.close()
 
 
+def test_a_taken_name_is_skipped_but_a_retried_create_of_ours_is_kept(fake, tmp_path):
+    # another run's namespace under our first name: take the next one
+    fake.namespaces["kk-run-42-1"] = {"metadata": {"name": "kk-run-42-1",
+                                                   "labels": {RUN_LABEL: "other"}}}
+    driver = _driver(fake, tmp_path)
+    driver.open_scenario("one")
+    assert driver.namespace == "kk-run-42-2"
+    # a create whose first attempt got through before its answer was lost: it is ours
+    fake.namespaces["kk-run-42-3"] = {"metadata": {"name": "kk-run-42-3",
+                                                   "labels": {RUN_LABEL: "run-42"}}}
+    driver.close_scenario(passed=True)
+    driver.open_scenario("two")
+    assert driver.namespace == "kk-run-42-3"
+    driver.close()
+    assert sorted(fake.namespaces) == ["kk-run-42-1"]
+
+
+def test_a_namespace_that_cannot_be_deleted_is_reported_with_the_cleanup_command(fake,
+                                                                                tmp_path):
+    lines: list[str] = []
+    driver = _driver(fake, tmp_path)
+    driver._log = lines.append
+    driver.open_scenario("one")
+    fake.fail("/api/v1/namespaces/kk-run-42-1", 403, "Forbidden", times=5)
+    driver.close_scenario(passed=True)  # no exception: the scenario's result stands
+    assert driver.leftover == {"kk-run-42-1": "injected 403"}
+    driver.close()
+    assert lines == ["kclusterkit: could not delete namespace(s) kk-run-42-1 (injected 403); "
+                     "remove them with kclusterkit cleanup --run run-42"]
+
+
 @pytest.mark.parametrize("policy,passed,kept", [
     ("always", True, False), ("always", False, False),
     ("on-success", True, False), ("on-success", False, True),
@@ -238,10 +269,81 @@ def test_cleanup_command_removes_only_managed_namespaces(fake, tmp_path, capsys)
     assert "deleted namespace kk-one-1 (run one, scenario 'left behind')" in out
     assert sorted(fake.namespaces) == ["kk-two-1", "team"]
 
-    assert cleanup.main(["--kubeconfig", kubeconfig, "--all"]) == 0
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all", "--yes"]) == 0
     assert sorted(fake.namespaces) == ["team"]
-    assert cleanup.main(["--kubeconfig", kubeconfig, "--all"]) == 0
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all", "--yes"]) == 0
     assert "nothing to clean up" in capsys.readouterr().out
+
+
+def _labelled(name: str, **labels: str) -> dict:
+    return {"metadata": {"name": name, "labels": labels}, "status": {"phase": "Active"}}
+
+
+def test_cleanup_all_deletes_only_what_a_run_of_the_prefix_named(fake, tmp_path, capsys):
+    kubeconfig = str(fake.kubeconfig(tmp_path))
+    mine = _driver(fake, tmp_path, run_id="one", cleanup="never")
+    mine.open_scenario("left behind")
+    mine.close_scenario(passed=False)
+    strangers = {
+        # managed, but no run label and no prefix: somebody else's
+        "team": _labelled("team", **{MANAGED_LABEL: "true"}),
+        # both labels, but not a name a run of prefix kk gives
+        "prod-x": _labelled("prod-x", **{MANAGED_LABEL: "true", RUN_LABEL: "x"}),
+        # a kk name, but the run label does not match it
+        "kk-one-7": _labelled("kk-one-7", **{MANAGED_LABEL: "true", RUN_LABEL: "two"}),
+        # another prefix's run
+        "qa-one-1": _labelled("qa-one-1", **{MANAGED_LABEL: "true", RUN_LABEL: "one"}),
+    }
+    fake.namespaces.update(strangers)
+
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(fake.namespaces) == sorted(strangers), out
+    assert "will delete from http://127.0.0.1:" in out and "kk-one-1 (run one" in out
+    assert "(run ?" not in out
+
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all", "--yes", "--prefix", "qa"]) == 0
+    assert "qa-one-1" not in fake.namespaces and "kk-one-7" in fake.namespaces
+
+
+class _Terminal:
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return self.answer
+
+
+def test_cleanup_all_lists_and_asks_first(fake, tmp_path, capsys):
+    kubeconfig = str(fake.kubeconfig(tmp_path))
+    driver = _driver(fake, tmp_path, run_id="one", cleanup="never")
+    driver.open_scenario("left behind")
+    driver.close_scenario(passed=False)
+
+    # a script (stdin not a terminal) without --yes is refused, nothing deleted
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all"]) == 2
+    seen = capsys.readouterr()
+    assert "kk-one-1" in seen.out and "add --yes" in seen.err
+    assert "kk-one-1" in fake.namespaces
+
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all"], stdin=_Terminal("n\n")) == 1
+    assert "Delete these 1 namespace(s)? [y/N]" in capsys.readouterr().out
+    assert "kk-one-1" in fake.namespaces
+
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--all"], stdin=_Terminal("y\n")) == 0
+    assert "kk-one-1" not in fake.namespaces
+
+
+def test_cleanup_errors_name_the_cluster(fake, tmp_path, capsys):
+    kubeconfig = str(fake.kubeconfig(tmp_path))
+    fake.fail("/api/v1/namespaces", 403, "Forbidden", times=2)
+    assert cleanup.main(["--kubeconfig", kubeconfig, "--run", "one"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"kclusterkit cleanup: {fake.url} (context fake): ")
+    assert "\n" not in err
 
 
 def test_cleanup_command_reports_an_unreachable_cluster_in_one_line(tmp_path, capsys):

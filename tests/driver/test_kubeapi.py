@@ -136,6 +136,26 @@ def test_a_server_that_refuses_credentials_is_unreachable_with_the_reason(fake, 
         connect(str(fake.kubeconfig(tmp_path)))
 
 
+def test_a_token_the_server_refuses_stops_the_connect_even_though_version_answers(fake,
+                                                                                  tmp_path):
+    fake.fail("/api/v1/namespaces", 401, "Unauthorized")
+    with pytest.raises(Unreachable) as caught:
+        connect(str(fake.kubeconfig(tmp_path, context="lab")))
+    assert str(caught.value) == (f"the cluster at {fake.url} (context lab) refused our "
+                                 "credentials: 401 Unauthorized (check the token or "
+                                 "certificate of context lab)")
+
+
+def test_a_user_not_allowed_to_list_namespaces_is_still_authenticated(fake, tmp_path):
+    fake.fail("/api/v1/namespaces", 403, "Forbidden")
+    connect(str(fake.kubeconfig(tmp_path)))  # 403: the server knows who we are
+    fake.fail("/api/v1/namespaces", 403, "Forbidden", message='namespaces is forbidden: '
+              'User "system:anonymous" cannot list resource "namespaces" in API group "" at '
+              'the cluster scope')
+    with pytest.raises(Unreachable, match="took us for system:anonymous"):
+        connect(str(fake.kubeconfig(tmp_path)))
+
+
 def test_connection_problem_prefers_the_os_cause_over_urllib3_wrappers():
     import urllib3
 

@@ -64,7 +64,7 @@ def test_namespaces_kept_on_purpose_are_named_at_the_end(project: Project):
     assert run.code == 0, run.out
     (line,) = [x for x in run.out.splitlines() if x.startswith("kclusterkit: kept")]
     assert re.fullmatch(r"kclusterkit: kept namespace\(s\) kk-[a-z0-9-]+-1; remove them with "
-                        r"kclusterkit cleanup --run [a-z0-9]+", line), line
+                        r"kclusterkit cleanup -e sim-api --run [a-z0-9]+", line), line
 
 
 def test_a_closed_port_fails_the_run_in_seconds_with_one_line(project: Project):
@@ -90,3 +90,34 @@ def test_a_closed_port_fails_the_run_in_seconds_with_one_line(project: Project):
     assert errors == [f"kclusterkit: cannot reach the cluster at https://127.0.0.1:{port} "
                       "(context lab): connection refused"], run.out
     assert "Traceback" not in run.out
+
+
+def test_a_wrong_token_stops_the_run_with_one_line_naming_context_and_server(
+        project: Project, tmp_path):
+    import yaml
+
+    from kclusterkit.sim.server import serve_in_thread
+
+    handle = serve_in_thread(seed=1, kubeconfig_path=tmp_path / "served.kubeconfig")
+    try:
+        config = yaml.safe_load(handle.kubeconfig_path.read_text())
+        config["users"][0]["user"]["token"] = "not-the-token"
+        context = config["current-context"]
+        server = config["clusters"][0]["cluster"]["server"].rstrip("/")
+        project.file("kubeconfig", yaml.safe_dump(config))
+        project.file("environments/lab.yaml", "target: kubeconfig\nkubeconfig: kubeconfig\n")
+        project.feature("""
+            Feature: Never reached
+              Scenario: Nothing runs
+                Given a deployment "web" running "nginx:1.25" with 2 replicas
+        """)
+        run, took = _kclusterkit(project, "run", "-e", "lab", "--", "--no-color")
+    finally:
+        handle.stop()
+    assert run.code == 2, run.out
+    assert took < 20, f"took {took:.1f}s"
+    errors = [line for line in run.out.splitlines() if line.startswith("kclusterkit:")]
+    assert errors == [f"kclusterkit: the cluster at {server} (context {context}) refused our "
+                      f"credentials: 401 Unauthorized (check the token or certificate of "
+                      f"context {context})"], run.out
+    assert "HOOK-ERROR" not in run.out and "Traceback" not in run.out

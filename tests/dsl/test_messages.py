@@ -178,3 +178,74 @@ def test_an_unquoted_numeric_name_in_a_doc_string_is_a_clear_error(project: Proj
     assert ("cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct "
             "field ObjectMeta.metadata.name of type string") in run.out, run.out
     assert "Traceback" not in run.out
+
+
+def test_a_value_that_does_not_parse_is_named_with_what_is_accepted(project: Project) -> None:
+    project.feature('''
+        Feature: Values
+          Scenario: A negative count
+            Given a deployment "web" running "nginx:1.25" with -1 replicas
+    ''')
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert "Unknown step" not in run.out
+    assert '"-1" is not accepted here: expected a whole number, 0 or more (like 3)' in run.out
+    assert "Traceback" not in run.out
+
+
+def test_compact_and_spelt_out_durations_are_steps(project: Project) -> None:
+    project.feature(WEB.format(then='Then deployment "web" has 3 ready pods within 1m30s\n'
+                                    '    And deployment "web" has 3 ready pods for 1 minute '
+                                    '30 seconds'))
+    run = project.behave()
+    assert run.code == 0, run.out
+    assert "2 steps passed" not in run.out and "3 steps passed" in run.out
+
+
+def test_a_duration_that_does_not_parse_says_which_and_what_is_accepted(project: Project) -> None:
+    project.feature(WEB.format(then='Then deployment "web" has 3 ready pods within 5 days'))
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert "Unknown step" not in run.out and "Did you mean" not in run.out
+    assert ('"5 days" is not accepted here (unknown unit \'days\'): expected a duration like '
+            "30 seconds, 2 minutes, 1m30s or 1 minute 30 seconds") in run.out
+
+
+def test_one_pod_is_a_pod(project: Project) -> None:
+    project.feature(WEB.format(then='Then deployment "web" has 1 ready pod within 10 seconds'))
+    run = project.behave()
+    assert run.code == 1, run.out
+    assert 'expected deployment "web" to have 1 ready pod within 10s' in run.out
+    assert "1 ready pods" not in run.out
+
+
+def test_an_environment_file_that_is_not_utf8_is_named(project: Project) -> None:
+    (project.root / "environments" / "sim.yaml").write_bytes(b"target: sim\nseed: 1 # \xe9t\xe9\n")
+    project.feature(WEB.format(then='Then deployment "web" has 3 ready pods within 1 minute'))
+    run = project.behave()
+    assert run.code == 2, run.out
+    lines = [line for line in run.out.splitlines() if not line.startswith("USING RUNNER")]
+    assert lines == ["kclusterkit: environments/sim.yaml:2: not UTF-8 text (byte 0xe9); save "
+                     "the file as UTF-8"]
+
+
+def test_a_bad_serve_speed_names_the_file(project: Project) -> None:
+    project.file("environments/api.yaml", "target: sim-api\nserve:\n  speed: fast\n")
+    project.feature(WEB.format(then='Then deployment "web" has 3 ready pods within 1 minute'))
+    run = project.behave("-D", "env=api")
+    assert run.code == 2, run.out
+    lines = [line for line in run.out.splitlines() if not line.startswith("USING RUNNER")]
+    assert lines == ["kclusterkit: environments/api.yaml: serve.speed: expected a number > 0, "
+                     "got 'fast'"]
+
+
+def test_the_replay_hint_of_an_environment_given_by_path_replays(project: Project) -> None:
+    project.file("elsewhere/lab.yaml", "target: sim\nseed: 3\n")
+    project.feature(WEB.format(then='Then deployment "web" has 4 ready pods within 10 seconds'))
+    run = project.behave("-D", "env=elsewhere/lab.yaml")
+    assert run.code == 1, run.out
+    hint = "seed=3 (replay: behave -D seed=3 -D env=elsewhere/lab.yaml features/test.feature:2)"
+    assert hint in run.out
+    replay = project.behave("-D", "seed=3", "-D", "env=elsewhere/lab.yaml",
+                            "features/test.feature:2")
+    assert replay.code == 1 and hint in replay.out, replay.out

@@ -7,7 +7,7 @@ import pytest
 
 from kclusterkit.steps import catalog
 from kclusterkit.steps._support import display_pattern, expand_plurals
-from kclusterkit.steps.types import TYPES, format_duration, parse_duration
+from kclusterkit.steps.types import TYPES, BadValue, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -21,9 +21,41 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["a while", "30", "5 days", "soon seconds"])
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("1m30s", 90), ("1h2m", 3720), ("1 minute, 30 seconds", 90), ("2 Minutes", 120),
+])
+def test_compact_and_spelt_out_durations(text: str, seconds: float) -> None:
+    found = parse.parse("within {d:Duration}", f"within {text}", TYPES)
+    assert found is not None and found["d"] == seconds
+
+
+@pytest.mark.parametrize("text", ["a while", "soon seconds"])
 def test_not_durations(text: str) -> None:
     assert parse.parse("within {d:Duration}", f"within {text}", TYPES) is None
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("30", "30 has no unit"), ("5 days", "unknown unit 'days'"),
+    ("-1 seconds", "a duration cannot be negative"),
+])
+def test_a_duration_in_its_place_that_does_not_parse_says_why(text: str, why: str) -> None:
+    found = parse.parse("within {d:Duration}", f"within {text}", TYPES)
+    assert isinstance(found["d"], BadValue)
+    assert str(found["d"]) == (f'"{text}" is not accepted here ({why}): expected a duration '
+                               "like 30 seconds, 2 minutes, 1m30s or 1 minute 30 seconds")
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), [
+    ("with {n:N} replicas", "with -1 replicas", "a whole number, 0 or more (like 3)"),
+    ("with {n:N} replicas", "with 1.5 replicas", "a whole number, 0 or more (like 3)"),
+    ("requesting {cpu:Cpu} CPU", "requesting 100x CPU", "a CPU quantity like 100m, 0.5 or 2"),
+    ("and {m:Memory} memory", "and 1Gb memory", "a memory quantity like 256Mi, 1Gi or 500M"),
+])
+def test_a_number_in_its_place_that_does_not_parse_says_what_is_accepted(
+        pattern: str, text: str, expected: str) -> None:
+    found = parse.parse(pattern, text, TYPES)
+    (value,) = found.named.values()
+    assert isinstance(value, BadValue) and str(value).endswith(f"expected {expected}")
 
 
 def test_quoted_fields_do_not_swallow_quotes() -> None:
