@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kclusterkit.sim import container_fields, errors, images
+from kclusterkit.sim import container_fields, errors, images, shell
 from kclusterkit.sim.clock import Timer
 from kclusterkit.sim.meta import Obj
 from kclusterkit.sim.resources import PODS
@@ -80,7 +80,7 @@ class Container:
                  "finished_at", "exit_code", "ever_ran", "restart_count", "last_term",
                  "container_id", "ready", "started", "busy", "timer", "backoff",
                  "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
-                 "probe_state", "term", "env", "files", "dirs")
+                 "probe_state", "term", "env", "files", "dirs", "process")
 
     def __init__(self, spec: dict[str, Any], init: bool) -> None:
         self.name: str = spec["name"]
@@ -103,8 +103,9 @@ class Container:
         self.backoff = 0.0  # crash-loop back-off (flowcontrol.Backoff entry)
         self.backoff_updated: float | None = None
         self.plan: images.Plan | None = None
-        self.logs: list[str] = []
-        self.prev_logs: list[str] = []
+        # (cluster time, line): each line of the log at the instant it was written.
+        self.logs: list[tuple[float, str]] = []
+        self.prev_logs: list[tuple[float, str]] = []
         self.run = 0  # increments per started container; stale timers compare it
         self.image_id = ""
         self.probe_state: Any = None
@@ -112,6 +113,7 @@ class Container:
         self.env: dict[str, str] = {}  # the environment the current run started with
         self.files: dict[str, str] = {}  # the container's own writable layer
         self.dirs: set[str] = set()
+        self.process: shell.Process | None = None  # the live script of the current run
 
     @property
     def field_path(self) -> str:
@@ -515,7 +517,7 @@ class Kubelet:
             return
         c.env = self.manager.container_env(self, pr, c)
         c.files, c.dirs = {}, set()
-        plan = images.plan_for(c.spec, self.manager.shell_context(self, pr, c))
+        plan = images.plan_for(c.spec)
         if c.ever_ran:
             c.restart_count += 1
             c.last_term = c.term
@@ -545,17 +547,51 @@ class Kubelet:
         self.manager.container_started(self, pr, c)
         for offset, line in plan.output:
             if offset <= 0:
-                c.logs.append(line)
+                c.logs.append((self.clock.now, line))
             else:
                 self.clock.call_later(offset, self._log_line, c, c.run, line)
-        if plan.runs_for is not None:
+        if plan.runs_for is not None and plan.script is None:
             self.clock.call_later(plan.runs_for, self._process_exit, pr, c, c.run,
                                   plan.exit_code)
         self.manager.mark_dirty(self, pr)
+        if plan.script is not None:
+            # Last: it may exit at once, and it runs before any probe looks at it.
+            self._start_process(pr, c, plan.script)
 
     def _log_line(self, c: Container, run: int, line: str) -> None:
         if c.run == run and c.state == "running":
-            c.logs.append(line)
+            c.logs.append((self.clock.now, line))
+
+    # -- a script as the container's live process ---------------------------------------
+    def _start_process(self, pr: PodRun, c: Container, script: str) -> None:
+        """The script runs on the cluster clock: each command at its own instant, each line
+        logged when written; it first runs the instant the container starts."""
+        ctx = self.manager.shell_context(self, pr, c)
+        run = c.run
+        ctx.write = lambda _stream, line: self._log_line(c, run, line)
+        c.process = shell.Process(script, ctx)
+        self._step_process(pr, c, run)
+
+    def _step_process(self, pr: PodRun, c: Container, run: int) -> None:
+        process = c.process
+        if c.run != run or c.state != "running" or pr.done or process is None:
+            return
+        wait = process.resume()
+        if wait is None:
+            c.process = None
+            self._process_exit(pr, c, run, int(process.exit_code or 0))
+        elif wait != shell.FOREVER:
+            self.clock.call_later(wait, self._step_process, pr, c, run)
+
+    @staticmethod
+    def _stop_process(c: Container) -> None:
+        """The container is killed: its process runs no further."""
+        process, c.process = c.process, None
+        if process is not None and not process.exited:
+            try:
+                process.stop()
+            except ValueError:  # stopped from inside its own step: it ends as that returns
+                pass
 
     def _process_exit(self, pr: PodRun, c: Container, run: int, code: int) -> None:
         if c.run != run or c.state != "running" or pr.done:
@@ -576,6 +612,7 @@ class Kubelet:
             self.sync(pr)
 
     def _terminate_container(self, c: Container, code: int, reason: str, message: str) -> None:
+        self._stop_process(c)
         c.state = "terminated"
         c.exit_code = code
         c.reason = reason
@@ -702,6 +739,7 @@ class Kubelet:
             pr.sandbox_timer.cancel()
         for c in pr.containers:
             c.cancel()
+            self._stop_process(c)
             if c.state == "running":
                 c.state = "terminated"
                 self.manager.container_stopped(self, pr, c)

@@ -577,7 +577,7 @@ class NodeManager:
             script = argv[2]
         elif base in ("sh", "bash", "ash") and len(argv) == 1:
             script = stdin or ""
-        elif hasattr(shell.Shell, f"cmd_{base.replace('-', '_')}") or base == "[":
+        elif base in shell.APPLETS:
             script = shell.join(argv)
         else:
             return 126, "", (
@@ -614,7 +614,7 @@ class NodeManager:
                 raise errors.bad_request(f'container "{c.name}" in pod "{pod}" is waiting '
                                          f"to start: {c.reason or 'ContainerCreating'}")
             lines = c.logs
-        return "".join(line + "\n" for line in lines)
+        return "".join(line + "\n" for _, line in lines)
 
     def _listener(self, namespace: str, pod: str, port: int
                   ) -> tuple[Kubelet, PodRun, Container, bool] | None:
@@ -656,7 +656,7 @@ class NodeManager:
                                  uptime=self.clock.now - c.started_at, client_ip=client_ip,
                                  user_agent=user_agent, env=c.env)
         response = images.serve(c.plan, c.spec, request)
-        c.logs.extend(response.log)
+        c.logs.extend((self.clock.now, line) for line in response.log)
         if response.exit_code is not None:
             self.clock.call_soon(kubelet._killed, pr, c, c.run, response.exit_code)
         return response.status, response.body
@@ -784,7 +784,7 @@ def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
         if "resolve" in error:
             raise shell.NetworkError(f"bad address '{host}'")
         if "timed out" in error:
-            raise shell.NetworkError("download timed out")
+            raise shell.NetworkError("download timed out", timed_out=True)
         raise shell.NetworkError(f"can't connect to remote host ({host}): Connection refused")
     return int(result.status or 0), result.body
 

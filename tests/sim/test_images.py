@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kclusterkit.sim import images, shell
+from kclusterkit.sim import images
 from kclusterkit.sim.resources import PODS
 
 
@@ -83,14 +83,6 @@ def test_image_ids_are_stable_digests() -> None:
 @pytest.mark.parametrize(("container", "runs_for", "exit_code"), [
     ({"image": "nginx:1.25"}, None, 0),
     ({"image": "busybox:1.36"}, 0.0, 0),  # sh with no terminal exits at once
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "exit 3"]}, 0.0, 3),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "sleep 7; exit 2"]}, 7.0, 2),
-    ({"image": "busybox:1.36", "args": ["sleep", "30"]}, 30.0, 0),
-    ({"image": "busybox:1.36", "command": ["false"]}, 0.0, 1),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "echo hi; sleep 3600"]}, 3600.0, 0),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "while true; do sleep 1; done"]},
-     None, 0),
-    ({"image": "busybox:1.36", "command": ["sleep", "infinity"]}, None, 0),
     ({"image": "agnhost:2.53", "args": ["netexec", "--http-port=8080"]}, None, 0),
     ({"image": "mysql:8.0"}, 0.5, 1),
     ({"image": "mysql:8.0", "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "x"}]}, None, 0),
@@ -98,9 +90,22 @@ def test_image_ids_are_stable_digests() -> None:
 ])
 def test_plans(container: dict, runs_for: float | None, exit_code: int) -> None:
     plan = images.plan_for(container)
-    assert plan.start_error is None
+    assert plan.start_error is None and plan.script is None
     assert plan.runs_for == runs_for
     assert plan.exit_code == exit_code
+
+
+@pytest.mark.parametrize(("container", "script"), [
+    ({"image": "busybox:1.36", "command": ["sh", "-c", "sleep 7; exit 2"]}, "sleep 7; exit 2"),
+    ({"image": "busybox:1.36", "args": ["sleep", "30"]}, "sleep 30"),
+    ({"image": "busybox:1.36", "command": ["false"]}, "false"),
+    ({"image": "busybox:1.36", "command": ["/bin/sh", "-c", "echo 'a b'"]}, "echo 'a b'"),
+    ({"image": "busybox:1.36", "command": ["echo", "a b"]}, "echo 'a b'"),
+])
+def test_a_script_or_applet_runs_as_a_live_process(container: dict, script: str) -> None:
+    # The kubelet runs it on the cluster clock; the plan only carries it.
+    plan = images.plan_for(container)
+    assert plan.script == script and plan.runs_for is None and plan.start_error is None
 
 
 def test_shell_processes_ignore_sigterm_and_servers_stop_at_once() -> None:
@@ -114,33 +119,6 @@ def test_a_command_that_is_no_executable_cannot_start() -> None:
     plan = images.plan_for({"image": "busybox:1.36", "command": ["exit", "1"]})
     assert plan.start_error is not None
     assert 'exec: "exit": executable file not found in $PATH' in plan.start_error
-
-
-def test_script_output_is_timed() -> None:
-    plan = images.plan_for({"image": "busybox", "command": [
-        "sh", "-c", "echo one; sleep 2; echo two; exit 4"]})
-    assert plan.output == [(0.0, "one"), (2.0, "two")]
-    assert (plan.runs_for, plan.exit_code) == (2.0, 4)
-
-
-@pytest.mark.parametrize(("script", "code", "stdout"), [
-    ("echo a && echo b", 0, "a\nb\n"),
-    ("false && echo no || echo yes", 0, "yes\n"),
-    ("x=hello; echo \"$x world\" '$x'", 0, "hello world $x\n"),
-    ("for i in 1 2 3; do echo $i; done", 0, "1\n2\n3\n"),
-    ("if [ -f /nope ]; then echo y; else echo n; fi", 0, "n\n"),
-    ("echo hi | grep h", 0, "hi\n"),
-    ("foo", 127, ""),
-    ("exit 5; echo never", 5, ""),
-])
-def test_shell_scripts(script: str, code: int, stdout: str) -> None:
-    result = shell.run(script, shell.Context())
-    assert (result.exit_code, result.stdout) == (code, stdout)
-
-
-def test_shell_unknown_command_wording() -> None:
-    result = shell.run("foo --bar", shell.Context())
-    assert result.stderr == "sh: foo: not found\n"
 
 
 # -- inside running pods: HTTP, exec, logs ------------------------------------------------
