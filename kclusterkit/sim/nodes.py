@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kclusterkit.sim import errors, images, shell
-from kclusterkit.sim.kubelet import Container, Kubelet, PodRun
+from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
+from kclusterkit.sim.kubelet.logs import LogLine, LogOptions, render
+from kclusterkit.sim.kubelet.prober import Prober
 from kclusterkit.sim.meta import Obj
-from kclusterkit.sim.prober import Prober
 from kclusterkit.sim.quantity import memory_bytes
 from kclusterkit.sim.resources import LEASES, NODES, PODS
 
@@ -593,9 +594,9 @@ class NodeManager:
             return 0, result.stdout, result.stderr
         return result.exit_code, result.stdout, result.stderr
 
-    def logs(self, namespace: str, pod: str, container: str | None = None,
-             previous: bool = False) -> str:
-        """What ``kubectl logs`` prints for the container (``--previous``: the last run)."""
+    def log_lines(self, namespace: str, pod: str, container: str | None = None,
+                  previous: bool = False) -> list[LogLine]:
+        """The container's log lines with the cluster time each was written."""
         obj = self.store.get(PODS, namespace, pod)
         if obj is None:
             raise errors.not_found("pods", "", pod)
@@ -608,13 +609,17 @@ class NodeManager:
             if c.restart_count == 0 and not (c.state == "waiting" and c.term):
                 raise errors.bad_request(
                     f'previous terminated container "{c.name}" in pod "{pod}" not found')
-            lines = c.prev_logs if c.state == "running" or c.term is None else c.logs
-        else:
-            if not c.ever_ran:
-                raise errors.bad_request(f'container "{c.name}" in pod "{pod}" is waiting '
-                                         f"to start: {c.reason or 'ContainerCreating'}")
-            lines = c.logs
-        return "".join(line + "\n" for _, line in lines)
+            return list(c.prev_logs if c.state == "running" or c.term is None else c.logs)
+        if not c.ever_ran:
+            raise errors.bad_request(f'container "{c.name}" in pod "{pod}" is waiting '
+                                     f"to start: {c.reason or 'ContainerCreating'}")
+        return list(c.logs)
+
+    def logs(self, namespace: str, pod: str, container: str | None = None,
+             previous: bool = False, options: LogOptions | None = None) -> str:
+        """What ``kubectl logs`` prints for the container (``--previous``: the last run)."""
+        lines = self.log_lines(namespace, pod, container, previous)
+        return render(lines, options or LogOptions(), self.clock.epoch)
 
     def _listener(self, namespace: str, pod: str, port: int
                   ) -> tuple[Kubelet, PodRun, Container, bool] | None:

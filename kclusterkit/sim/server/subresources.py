@@ -8,6 +8,8 @@ them separately and so do we.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,6 +17,7 @@ from aiohttp import web
 from kclusterkit.sim import errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
+from kclusterkit.sim.kubelet.logs import LogOptions, render
 from kclusterkit.sim.meta import clone, dig
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.server.encoding import json_response
@@ -113,19 +116,36 @@ def _nodes(rest: Rest, what: str) -> Any:
     return nodes
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "".join(f"{line}\n" for line in value)
-    return str(value or "")
-
-
-def _cut(text: str, tail: int | None, limit: int | None) -> str:
-    if tail is not None and tail >= 0:
-        lines = text.splitlines(keepends=True)
-        text = "".join(lines[-tail:]) if tail else ""
-    if limit is not None and limit > 0:
-        text = text.encode()[:limit].decode(errors="ignore")
-    return text
+def _log_options(rest: Rest, request: web.Request, name: str) -> LogOptions:
+    """PodLogOptions from the query, checked as ValidatePodLogOptions does."""
+    tail, limit = _int_param(request, "tailLines"), _int_param(request, "limitBytes")
+    since_seconds = _int_param(request, "sinceSeconds")
+    since_time = request.query.get("sinceTime") or None
+    causes: list[tuple[str, str, str]] = []
+    if since_seconds is not None and since_time is not None:
+        causes.append(("FieldValueForbidden", "",
+                       "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif since_seconds is not None and since_seconds < 1:
+        causes.append(("FieldValueInvalid", "sinceSeconds",
+                       f"Invalid value: {since_seconds}: must be greater than 0"))
+    if causes:
+        raise errors.invalid("PodLogOptions", "", name, causes)
+    clock = rest.server.cluster.clock
+    since: float | None = None
+    if since_seconds is not None:
+        since = clock.now - since_seconds
+    elif since_time is not None:
+        try:
+            when = datetime.fromisoformat(since_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.bad_request(
+                f'sinceTime: parsing time "{since_time}" as "2006-01-02T15:04:05Z07:00": '
+                "cannot parse") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        since = (when - clock.epoch).total_seconds()
+    return LogOptions(timestamps=flag(request, "timestamps"), since=since, tail=tail,
+                      limit_bytes=limit)
 
 
 async def _log(rest: Rest, request: web.Request, target: Target) -> web.StreamResponse:
@@ -136,26 +156,28 @@ async def _log(rest: Rest, request: web.Request, target: Target) -> web.StreamRe
     pod = rest.store.must_get(PODS, ns, name)
     container = _container_of(pod, request.query.get("container"))
     previous = flag(request, "previous")
-    nodes = _nodes(rest, "logs")
-    text = _text(nodes.logs(ns, name, container, previous))
-    tail, limit = _int_param(request, "tailLines"), _int_param(request, "limitBytes")
+    options = _log_options(rest, request, name)
+    nodes = _nodes(rest, "log_lines")
+    epoch = rest.server.cluster.clock.epoch
+    lines = nodes.log_lines(ns, name, container, previous)
     if not flag(request, "follow") or previous:
-        return web.Response(text=_cut(text, tail, limit), content_type="text/plain")
+        return web.Response(text=render(lines, options, epoch), content_type="text/plain")
     response = web.StreamResponse(headers={"Content-Type": "text/plain"})
     await response.prepare(request)
-    await response.write(_cut(text, tail, None).encode())
-    sent = len(text)
+    await response.write(render(lines, replace(options, limit_bytes=None), epoch).encode())
+    sent = len(lines)
+    following = replace(options, tail=None, limit_bytes=None)
     while not rest.server.stopping:
         await asyncio.sleep(0.2)
         if rest.store.get(PODS, ns, name) is None or rest.api.unavailable_reason:
             break
         try:
-            text = _text(nodes.logs(ns, name, container, False))
+            lines = nodes.log_lines(ns, name, container, False)
         except StatusError:
             break
-        if len(text) > sent:
-            await response.write(text[sent:].encode())
-            sent = len(text)
+        if len(lines) > sent:
+            await response.write(render(lines[sent:], following, epoch).encode())
+            sent = len(lines)
     return response
 
 

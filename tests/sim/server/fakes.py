@@ -49,11 +49,13 @@ class FakeNodes:
     def __init__(self, cluster: FakeCluster):
         self.cluster = cluster
 
-    def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str:
+    def log_lines(self, namespace: str, pod: str, container: str, previous: bool = False
+                  ) -> list[tuple[float, str]]:
         if previous:
             raise StatusError(400, "BadRequest", f'previous terminated container "{container}" '
                               f'in pod "{pod}" not found')
-        return "".join(f"{container} line {i}\n" for i in range(1, 6))
+        # Line i was written i.5 cluster seconds after the epoch.
+        return [(i + 0.5, f"{container} line {i}") for i in range(1, 6)]
 
     def exec(self, namespace: str, pod: str, container: str,
              argv: list[str]) -> tuple[int, str, str]:

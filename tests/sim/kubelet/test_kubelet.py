@@ -8,7 +8,7 @@ import pytest
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
-from kclusterkit.sim.kubelet import go_duration
+from kclusterkit.sim.kubelet.kubelet import go_duration
 from kclusterkit.sim.meta import condition
 from kclusterkit.sim.resources import EVENTS, PODS
 

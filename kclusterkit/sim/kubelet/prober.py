@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.sim.clock import Timer
 
 if TYPE_CHECKING:
-    from kclusterkit.sim.kubelet import Container, Kubelet, PodRun
+    from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
     from kclusterkit.sim.nodes import NodeManager
 
 _KINDS = (("startup", "startupProbe", "Startup"), ("readiness", "readinessProbe", "Readiness"),
