@@ -242,7 +242,7 @@ class _OnServer:
             source = self.cluster.store.get(PODS, self.namespace, PROBE_POD)
             if source is None or source["metadata"].get("deletionTimestamp"):
                 return Request(now, False, None, None, NO_PROBE)
-        network = self.cluster.components.get("network")
+        network = self.cluster.network
         if network is None:
             return Request(now, False, None, None, "the simulated cluster has no network")
         result = network.http_request(source, url)
@@ -288,7 +288,7 @@ class ServedSimTransport:
 
     def make_unready(self, namespace: str, pod: str) -> None:
         def run(cluster: Any) -> None:
-            nodes = cluster.components.get("nodes")
+            nodes = cluster.nodes
             if nodes is None or not hasattr(nodes, "set_ready"):
                 raise NotSupported("making a pod unready: not implemented by the simulator yet")
             nodes.set_ready(namespace, pod, False)

@@ -30,7 +30,7 @@ def _faults(handle: ServerHandle) -> Callable[[str, dict[str, Any]], None]:
         from kclusterkit.sim.errors import StatusError
 
         def run(cluster: Any) -> None:
-            nodes = cluster.components.get("nodes")
+            nodes = cluster.nodes
             fn = getattr(nodes, action, None)
             if fn is None:
                 raise NotSupported(f"{action.replace('_', ' ')}: not implemented by the "

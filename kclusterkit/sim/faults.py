@@ -29,10 +29,7 @@ class Fault:
 
 
 def _nodes(cluster: Any) -> Any:
-    nodes = cluster.components.get("nodes")
-    if nodes is None:
-        raise errors.bad_request("the simulated cluster has no nodes to fault")
-    return nodes
+    return cluster.nodes
 
 
 def _exit_code(value: Any) -> int:

@@ -142,7 +142,7 @@ def pod(name: str, image: str, **container: object) -> dict:
 
 def test_nginx_serves_its_welcome_page_and_logs_requests() -> None:
     cluster = running_cluster(pod("web", "nginx:1.25"))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     status, body = nodes.http_get("default", "web", 80, "/")
     assert status == 200 and "<title>Welcome to nginx!</title>" in body
     assert len(body) == 615
@@ -158,7 +158,7 @@ def test_agnhost_netexec_answers_hostname_and_echo() -> None:
     cluster = running_cluster(pod("echo", "registry.k8s.io/e2e-test-images/agnhost:2.53",
                                   args=["netexec", "--http-port=8080"]),
                               pod("hello", "httpd:2.4"))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     assert nodes.http_get("default", "echo", 8080, "/hostname") == (200, "echo")
     assert nodes.http_get("default", "echo", 8080, "/echo?msg=hi%20there") == (200, "hi there")
     status, body = nodes.http_get("default", "echo", 8080, "/")
@@ -172,7 +172,7 @@ HTTPD = "<html><body><h1>It works!</h1></body></html>\n"
 
 def test_a_container_that_is_not_running_refuses_connections() -> None:
     cluster = running_cluster(pod("gone", "nginx:0.0-missing"))
-    assert cluster.components["nodes"].http_get("default", "gone", 80, "/") is None
+    assert cluster.nodes.http_get("default", "gone", 80, "/") is None
 
 
 def test_exec_runs_a_busybox_shell_with_files_and_environment() -> None:
@@ -180,7 +180,7 @@ def test_exec_runs_a_busybox_shell_with_files_and_environment() -> None:
                                   env=[{"name": "GREETING", "value": "hello"},
                                        {"name": "ME", "valueFrom": {"fieldRef": {
                                            "fieldPath": "metadata.name"}}}]))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     code, out, err = nodes.exec("default", "box", [
         "sh", "-c", "echo $GREETING > /tmp/f && cat /tmp/f; echo $ME; hostname; "
         "mkdir -p /data/x && ls /data; nope"])
@@ -196,7 +196,7 @@ def test_exec_runs_a_busybox_shell_with_files_and_environment() -> None:
 def test_exec_is_refused_in_a_container_that_is_not_running() -> None:
     cluster = running_cluster(pod("pulling", "nginx:0.0-missing"))
     with pytest.raises(Exception, match="container not found"):
-        cluster.components["nodes"].exec("default", "pulling", ["true"])
+        cluster.nodes.exec("default", "pulling", ["true"])
 
 
 def test_pods_reach_each_other_with_wget_and_nslookup() -> None:
@@ -205,7 +205,7 @@ def test_pods_reach_each_other_with_wget_and_nslookup() -> None:
     cluster.api.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
                         "spec": {"selector": {"run": "none"}, "ports": [{"port": 80}]}})
     cluster.advance(1)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     web_ip = cluster.store.get(PODS, "default", "web")["status"]["podIP"]
     code, out, _ = nodes.exec("default", "client", ["wget", "-qO-", f"http://{web_ip}/"])
     assert code == 0 and "Welcome to nginx!" in out
@@ -221,7 +221,7 @@ def test_a_claims_files_outlive_the_pod() -> None:
     first = pod("db", "busybox:1.36", command=["sleep", "3600"], volumeMounts=mount,
                 spec={"volumes": [volume]})
     cluster = running_cluster(first)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     assert nodes.exec("default", "db", ["sh", "-c", "echo hello > /var/lib/mysql/probe.txt; "
                                         "echo tmp > /tmp/t"])[0] == 0
     cluster.api.delete(PODS, "default", "db", grace_period=0)
@@ -237,19 +237,19 @@ def test_a_claims_files_outlive_the_pod() -> None:
 def test_logs_of_the_current_and_previous_run() -> None:
     cluster = running_cluster(pod("chatty", "busybox:1.36",
                                   command=["sh", "-c", "echo starting; sleep 2; echo done"]))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     assert nodes.logs("default", "chatty") == "starting\ndone\n"
     cluster.advance(4)
     assert nodes.logs("default", "chatty", previous=True) == "starting\ndone\n"
     with pytest.raises(Exception, match="previous terminated container"):
-        running_cluster(pod("x", "nginx:1.25")).components["nodes"].logs(
+        running_cluster(pod("x", "nginx:1.25")).nodes.logs(
             "default", "x", previous=True)
 
 
 def test_kill_1_stops_a_server_but_a_shell_ignores_sigterm() -> None:
     cluster = running_cluster(pod("web", "nginx:1.25"),
                               pod("box", "busybox:1.36", command=["sleep", "3600"]))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     nodes.exec("default", "web", ["kill", "1"])
     nodes.exec("default", "box", ["kill", "1"])
     cluster.advance(2)
@@ -264,7 +264,7 @@ def test_kill_1_stops_a_server_but_a_shell_ignores_sigterm() -> None:
 
 def test_netexec_exit_endpoint_ends_the_container() -> None:
     cluster = running_cluster(pod("echo", "agnhost:2.53", args=["netexec"]))
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     assert nodes.http_get("default", "echo", 8080, "/exit?code=3") == (200, "")
     cluster.advance(0.1)
     cs = cluster.store.get(PODS, "default", "echo")["status"]["containerStatuses"][0]

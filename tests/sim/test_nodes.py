@@ -78,7 +78,7 @@ def test_without_a_network_plugin_nodes_are_not_ready_and_tainted() -> None:
     assert {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"} in taints
     assert any(t["key"] == "node.kubernetes.io/not-ready" and t["effect"] == "NoExecute"
                for t in taints)
-    cluster.components["nodes"].set_network_plugin(True)
+    cluster.nodes.set_network_plugin(True)
     cluster.advance(6)
     assert ready(cluster, "worker-1")["status"] == "True"
     assert "taints" not in cluster.store.must_get(NODES, "", "worker-1")["spec"]
@@ -112,7 +112,7 @@ def test_node_status_is_posted_on_change_or_every_five_minutes() -> None:
 
 def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -> None:
     cluster = Cluster(ClusterSpec(), seed=4)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(deployment())
     cluster.advance(10)
     on_one = [p for p in cluster.store.iter(PODS) if p["spec"]["nodeName"] == "worker-1"]
@@ -168,7 +168,7 @@ def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -
 
 def test_a_brief_failure_cancels_the_pending_eviction() -> None:
     cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(deployment(1))
     cluster.advance(10)
     [pod] = list(cluster.store.iter(PODS))
@@ -190,7 +190,7 @@ def test_a_brief_failure_cancels_the_pending_eviction() -> None:
 
 def test_a_container_keeps_running_on_a_failed_node_but_is_not_restarted() -> None:
     cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                         "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
                                                  "command": ["sleep", "20"]}]}})

@@ -64,9 +64,7 @@ async def handle(server: SimServer, request: web.Request, target: Target) -> web
     argv = request.query.getall("command", [])
     if not argv:
         raise errors.bad_request("you must specify at least 1 command")
-    nodes = cluster.components.get("nodes")
-    if nodes is None or not hasattr(nodes, "exec"):
-        raise errors.bad_request("pod exec is not supported by this simulated cluster")
+    nodes = cluster.nodes
     if request.headers.get("Upgrade", "").lower() != "websocket":
         raise errors.bad_request("Upgrade request required")
     ws = web.WebSocketResponse(protocols=PROTOCOLS)

@@ -109,13 +109,6 @@ def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
                              f"of: [{' '.join(names)}]")
 
 
-def _nodes(rest: Rest, what: str) -> Any:
-    nodes = rest.server.cluster.components.get("nodes")
-    if nodes is None or not hasattr(nodes, what):
-        raise errors.bad_request(f"pod {what} is not supported by this simulated cluster")
-    return nodes
-
-
 def _log_options(rest: Rest, request: web.Request, name: str) -> LogOptions:
     """PodLogOptions from the query, checked as ValidatePodLogOptions does."""
     tail, limit = _int_param(request, "tailLines"), _int_param(request, "limitBytes")
@@ -157,7 +150,7 @@ async def _log(rest: Rest, request: web.Request, target: Target) -> web.StreamRe
     container = _container_of(pod, request.query.get("container"))
     previous = flag(request, "previous")
     options = _log_options(rest, request, name)
-    nodes = _nodes(rest, "log_lines")
+    nodes = rest.server.cluster.nodes
     epoch = rest.server.cluster.clock.epoch
     lines = nodes.log_lines(ns, name, container, previous)
     if not flag(request, "follow") or previous:

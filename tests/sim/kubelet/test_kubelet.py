@@ -172,7 +172,7 @@ def test_crash_container_restarts_in_place(cluster: Cluster) -> None:
     cluster.api.create(make_pod())
     cluster.advance(5)
     old_id = state(cluster)["containerID"]
-    cluster.components["nodes"].crash_container("default", "web")
+    cluster.nodes.crash_container("default", "web")
     cluster.advance(0.1)
     assert state(cluster)["state"]["terminated"]["exitCode"] == 1
     cluster.advance(1)
@@ -182,7 +182,7 @@ def test_crash_container_restarts_in_place(cluster: Cluster) -> None:
     assert cs["lastState"]["terminated"]["containerID"] == old_id
     assert cs["lastState"]["terminated"]["reason"] == "Error"
     # A second crash right after: 10 s of back-off before it runs again.
-    cluster.components["nodes"].crash_container("default", "web", exit_code=2)
+    cluster.nodes.crash_container("default", "web", exit_code=2)
     cluster.advance(0.1)
     assert state(cluster)["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     cluster.advance(9.5)
@@ -193,7 +193,7 @@ def test_crash_container_restarts_in_place(cluster: Cluster) -> None:
 
 
 def test_back_off_resets_after_ten_minutes_of_running(cluster: Cluster) -> None:
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(make_pod())
     cluster.advance(5)
     nodes.crash_container("default", "web")
@@ -211,7 +211,7 @@ def test_crashing_a_container_that_is_not_running_is_refused(cluster: Cluster) -
     cluster.api.create(make_pod())
     cluster.advance(0.1)
     with pytest.raises(errors.StatusError):
-        cluster.components["nodes"].crash_container("default", "web")
+        cluster.nodes.crash_container("default", "web")
 
 
 def test_a_missing_image_backs_off_pulling(cluster: Cluster) -> None:
@@ -391,7 +391,7 @@ def test_a_readiness_probe_gates_the_ready_condition(cluster: Cluster) -> None:
 
 def test_set_ready_false_fails_the_readiness_probe_after_the_threshold(cluster: Cluster
                                                                        ) -> None:
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(probe_pod("web", readinessProbe={
         "httpGet": {"path": "/", "port": 80}, "periodSeconds": 10, "failureThreshold": 3}))
     cluster.advance(10)
@@ -409,7 +409,7 @@ def test_set_ready_false_fails_the_readiness_probe_after_the_threshold(cluster: 
 
 
 def test_set_ready_without_a_probe_is_immediate(cluster: Cluster) -> None:
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(make_pod())
     cluster.advance(5)
     nodes.set_ready("default", "web", False)
@@ -432,7 +432,7 @@ def test_a_failing_liveness_probe_restarts_the_container(cluster: Cluster) -> No
 
 
 def test_exec_and_tcp_probes(cluster: Cluster) -> None:
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create(probe_pod(
         "ex", image="busybox:1.36", command=["sh", "-c", "touch /tmp/healthy; sleep 3600"],
         livenessProbe={"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 5,

@@ -34,7 +34,7 @@ def test_the_load_generator_makes_one_request_per_period_each_at_its_instant() -
     cluster = web_cluster()
     cluster.api.create(pod("load", "busybox:1.36", command=["sh", "-c", LOAD]))
     cluster.advance(10)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     lines = nodes.log_lines("default", "load")
     answers = [(t, line) for t, line in lines if line == "web-1"]
     exits = [line for _, line in lines if line.startswith("@@kk-exit")]
@@ -53,7 +53,7 @@ def test_a_request_sees_the_network_as_it_is_at_its_instant() -> None:
     cluster.advance(5)
     cluster.api.delete(PODS, "default", "web-1", grace_period=0)
     cluster.advance(5)
-    lines = [line for _, line in cluster.components["nodes"].log_lines("default", "load")]
+    lines = [line for _, line in cluster.nodes.log_lines("default", "load")]
     # Requests succeeded while web-1 served, and failed once it was gone.
     assert "@@kk-exit 0" in lines and lines[-1] == "@@kk-exit 1"
 
@@ -63,7 +63,7 @@ def test_killing_the_container_stops_its_process() -> None:
     cluster.api.create(pod("ticker", "busybox:1.36",
                            command=["sh", "-c", "while true; do echo tick; sleep 1; done"]))
     cluster.advance(10)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     before = len(nodes.log_lines("default", "ticker"))
     nodes.crash_container("default", "ticker")
     cluster.advance(0.5)  # in crash-loop back-off: no process runs

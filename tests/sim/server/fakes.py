@@ -1,6 +1,6 @@
 """A core-only cluster (clock, store, api, namespaces, two nodes) for the server's tests.
 
-The server needs only ``.api .store .clock .components .spec`` of a cluster; this keeps
+The server needs only ``.api .store .clock .nodes .spec`` of a cluster; this keeps
 its tests independent of the node, scheduler and controller components.
 """
 
@@ -76,4 +76,4 @@ class FakeCluster:
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         self.api.create(node("cp-1", "control-plane", "172.18.0.2"))
         self.api.create(node("worker-1", None, "172.18.0.3"))
-        self.components: dict[str, Any] = {"nodes": FakeNodes(self)}
+        self.nodes = FakeNodes(self)
