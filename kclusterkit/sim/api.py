@@ -323,6 +323,19 @@ class Api:
                  "status": status}
         return self.store.update(PODS, bound, check_version=False)
 
+    # -- eviction ---------------------------------------------------------------------
+    def evict(self, namespace: str, name: str, delete_options: dict[str, Any] | None = None,
+              *, dry_run: bool = False) -> None:
+        """The ``pods/eviction`` subresource (pkg/registry/core/pod/storage/eviction.go).
+
+        Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed and
+        deletes the pod with the eviction's deleteOptions.
+        """
+        options = delete_options or {}
+        self.delete(PODS, namespace, name, grace_period=options.get("gracePeriodSeconds"),
+                    propagation=options.get("propagationPolicy"),
+                    preconditions=options.get("preconditions"), dry_run=dry_run)
+
     # -- delete -----------------------------------------------------------------------
     def delete(
         self,

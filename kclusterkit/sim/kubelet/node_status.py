@@ -40,7 +40,6 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return (1, 34, 0)
 
 
-
 class NodeStatus:
     """What one kubelet tells the API server about its node."""
 

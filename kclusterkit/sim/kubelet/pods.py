@@ -46,6 +46,7 @@ def container_env(kubelet: Kubelet, pr: PodRun, c: Container) -> dict[str, str]:
     env.setdefault("HOME", "/root")
     return env
 
+
 def _env_from(kubelet: Kubelet, namespace: str, source: dict[str, Any]) -> dict[str, str]:
     prefix = source.get("prefix") or ""
     for field, plural in (("configMapRef", "configmaps"), ("secretRef", "secrets")):
@@ -57,6 +58,7 @@ def _env_from(kubelet: Kubelet, namespace: str, source: dict[str, Any]) -> dict[
             return {}
         return {prefix + k: v for k, v in _data(obj).items()}
     return {}
+
 
 def _env_value_from(kubelet: Kubelet, pod: Obj, pr: PodRun,
                     source: dict[str, Any]) -> str | None:
@@ -85,6 +87,7 @@ def _env_value_from(kubelet: Kubelet, pod: Obj, pr: PodRun,
         return "0"
     return None
 
+
 def mounts(kubelet: Kubelet, pr: PodRun, c: Container
             ) -> list[tuple[str, dict[str, str]]]:
     pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name) or {"metadata": {
@@ -105,6 +108,7 @@ def mounts(kubelet: Kubelet, pr: PodRun, c: Container
         mounts.append((path, files))
     return mounts
 
+
 def _volume_files(kubelet: Kubelet, pr: PodRun, volume: dict[str, Any]
                   ) -> dict[str, str]:
     name = volume.get("name", "")
@@ -124,6 +128,7 @@ def _volume_files(kubelet: Kubelet, pr: PodRun, volume: dict[str, Any]
             files.update({f"/{k}": v for k, v in _data(obj).items()})
     pr.volumes[name] = files
     return files
+
 
 def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     """What a command inside the container sees: files, environment, DNS, HTTP."""
@@ -158,7 +163,6 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     if pr.ip:
         c.files.setdefault("/etc/hosts", _HOSTS.format(ip=pr.ip, name=pr.name))
     return ctx
-
 
 
 _HOSTS = ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
@@ -198,7 +202,6 @@ def _data(obj: Obj) -> dict[str, str]:
                 out[key] = ""
         out.update(obj.get("stringData") or {})
     return {k: str(v) for k, v in out.items()}
-
 
 
 def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:

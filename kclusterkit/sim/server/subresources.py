@@ -168,14 +168,10 @@ async def _binding(rest: Rest, request: web.Request, target: Target) -> web.Resp
 
 
 async def _eviction(rest: Rest, request: web.Request, target: Target) -> web.Response:
+    """POST pods/NAME/eviction, translated to ``Api.evict``."""
     body = await rest.body(request) or {}
-    options = body.get("deleteOptions") or {}
-    # Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed.
-    rest.api.delete(PODS, target.namespace or "", target.name or "",
-                    grace_period=options.get("gracePeriodSeconds"),
-                    propagation=options.get("propagationPolicy"),
-                    preconditions=options.get("preconditions"),
-                    dry_run=dry_run(request))
+    rest.api.evict(target.namespace or "", target.name or "", body.get("deleteOptions"),
+                   dry_run=dry_run(request))
     rest.server.kick()
     return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
                           "status": "Success", "code": 201}, 201)
