@@ -63,6 +63,7 @@ class Context:
 
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*|[?$#0-9]))")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_DURATION = re.compile(r"\d+(?:\.\d+)?[smhd]?|inf|infinity")
 
 
 class Shell:
@@ -129,6 +130,10 @@ class Shell:
     def run_command(self, command: Any, stdin: str, capture: bool) -> Waits:
         self.tick()
         if isinstance(command, Loop):
+            if _sleeps_forever(command):
+                # `while true; do sleep 1; done` does nothing anyone can see, for ever: it
+                # blocks once instead of waking every period.
+                yield from self.wait(FOREVER)
             while True:
                 cond = (yield from self.run_list(command.cond, stdin)) if command.cond else 0
                 if (cond == 0) == command.until:
@@ -271,6 +276,27 @@ class Shell:
         else:
             self.ctx.files[path] = text
         return True
+
+
+def _sleeps_forever(loop: Loop) -> bool:
+    """Whether the loop is ``while true`` (or ``until false``) around nothing but sleeps."""
+    if len(loop.cond) != 1 or len(loop.cond[0][0]) != 1:
+        return False
+    cond = loop.cond[0][0][0]
+    if not isinstance(cond, Simple) or cond.redirects or len(cond.words) != 1:
+        return False
+    if cond.words[0].raw() != ("false" if loop.until else "true") and \
+            not (cond.words[0].raw() == ":" and not loop.until):
+        return False
+    for pipeline, _ in loop.body:
+        for command in pipeline:
+            if not isinstance(command, Simple) or command.redirects or not command.words:
+                return False
+            words = [w.raw() for w in command.words]
+            if words[0] != "sleep" or len(words) < 2 or \
+                    not all(_DURATION.fullmatch(w) for w in words[1:]):
+                return False
+    return bool(loop.body)
 
 
 class Process:

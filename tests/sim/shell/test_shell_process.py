@@ -71,8 +71,14 @@ def test_a_timed_out_request_takes_its_timeout() -> None:
 def test_sleep_infinity_and_sleep_loops_block_without_spinning() -> None:
     process, _ = live("echo hi; sleep infinity")
     assert process.resume() == math.inf
+    # A loop of nothing but sleeps blocks once rather than waking every second.
     process, _ = live("while true; do sleep 1; done")
-    assert [process.resume() for _ in range(3)] == [1.0, 1.0, 1.0]
+    assert process.resume() == math.inf
+    process, lines = live("while true; do echo tick; sleep 1; done")
+    assert [process.resume() for _ in range(3)] == [1.0, 1.0, 1.0] and len(lines) == 3
+    process, lines = live("while true; do sleep x; done")  # prints its error, spinning
+    assert process.resume() == math.inf and lines[0] == (0.0, "stderr",
+                                                         "sleep: invalid number 'x'")
 
 
 def test_a_loop_that_never_waits_blocks_for_ever_instead_of_hanging() -> None:
