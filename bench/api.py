@@ -42,7 +42,6 @@ def core_cluster() -> Any:
         clock = Clock(0)
         store = Store()
         api = Api(clock, store)
-        components: dict[str, Any] = {}
 
     Core.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
     return Core()

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     finished = time.perf_counter()
     if profiler:
         profiler.disable()
-    scheduler = cluster.components["scheduler"]
+    scheduler = cluster.scheduler
     wall = finished - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"cluster built in {built - started:.2f}s wall "

@@ -44,7 +44,6 @@ class CoreCluster:
         self.api = Api(self.clock, self.store)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        self.components: dict[str, Any] = {}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -23,7 +23,7 @@ from kclusterkit.driver.base import (
     Request,
     WaitResult,
 )
-from kclusterkit.driver.errors import ApiError, ClusterError, NotSupported
+from kclusterkit.driver.errors import ApiError, ClusterError
 from kclusterkit.driver.simtraffic import SimLoad, SimTraffic
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 from kclusterkit.sim.errors import StatusError
@@ -174,34 +174,18 @@ class SimDriver(Driver):
         return sorted(items, key=order)
 
     # -- inside pods ------------------------------------------------------------------
-    def _nodes(self, what: str) -> Any:
-        nodes = self.cluster.components.get("nodes")
-        if nodes is None:
-            raise NotSupported(f"{what}: the simulated cluster has no node manager")
-        return nodes
-
-    def _node_call(self, method: str, what: str, *args: Any, **kwargs: Any) -> Any:
-        fn = getattr(self._nodes(what), method, None)
-        if fn is None:
-            raise NotSupported(f"{what}: not implemented by the simulator yet")
-        with _api_errors():
-            return fn(*args, **kwargs)
-
     def exec(self, pod: str, command: Sequence[str], container: str | None = None,
              namespace: str | None = None) -> ExecResult:
-        result = self._node_call("exec", "running a command in a container",
-                                 namespace or self.namespace, pod, list(command),
-                                 container=container)
-        if isinstance(result, ExecResult):
-            return result
-        if isinstance(result, tuple):
-            return ExecResult(*result)
-        return ExecResult(result.exit_code, result.stdout, result.stderr)
+        with _api_errors():
+            code, out, err = self.cluster.nodes.exec(namespace or self.namespace, pod,
+                                                     list(command), container=container)
+        return ExecResult(code, out, err)
 
     def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
              previous: bool = False) -> str:
-        return self._node_call("logs", "reading container logs", namespace or self.namespace,
-                               pod, container=container, previous=previous)
+        with _api_errors():
+            return self.cluster.nodes.logs(namespace or self.namespace, pod,
+                                           container=container, previous=previous)
 
     # -- traffic (see simtraffic) -------------------------------------------------------
     @property
@@ -220,20 +204,23 @@ class SimDriver(Driver):
         return self.traffic.from_outside(url)
 
     def make_unready(self, pod: str, namespace: str | None = None) -> None:
-        self._node_call("set_ready", "making a pod unready", namespace or self.namespace, pod,
-                        False)
+        with _api_errors():
+            self.cluster.nodes.set_ready(namespace or self.namespace, pod, False)
 
     # -- faults -----------------------------------------------------------------------
     def crash_container(self, pod: str, container: str | None = None,
                         namespace: str | None = None, exit_code: int = 1) -> None:
-        self._node_call("crash_container", "crashing a container", namespace or self.namespace,
-                        pod, container=container, exit_code=exit_code)
+        with _api_errors():
+            self.cluster.nodes.crash_container(namespace or self.namespace, pod,
+                                               container=container, exit_code=exit_code)
 
     def fail_node(self, name: str) -> None:
-        self._node_call("fail_node", "failing a node", name)
+        with _api_errors():
+            self.cluster.nodes.fail_node(name)
 
     def recover_node(self, name: str) -> None:
-        self._node_call("recover_node", "recovering a node", name)
+        with _api_errors():
+            self.cluster.nodes.recover_node(name)
 
     # -- time -------------------------------------------------------------------------
     def now(self) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kclusterkit.driver.base import Load, Obj, Observation, Request
-from kclusterkit.driver.errors import ClusterError, NotSupported
+from kclusterkit.driver.errors import ClusterError
 from kclusterkit.driver.probe import PROBE_IMAGE, PROBE_POD, answerer, probe_manifest
 from kclusterkit.sim.resources import PODS
 
@@ -81,10 +81,7 @@ class SimTraffic:
         self.clock = self.cluster.clock
         self.namespace = driver.namespace
         self.loads: list[SimLoad] = []
-        network = self.cluster.components.get("network")
-        if network is None:
-            raise NotSupported("sending requests: the simulated cluster has no network")
-        self.network = network
+        self.network = self.cluster.network
 
     # -- the probe pod ------------------------------------------------------------------
     def _stored_probe(self) -> Obj | None:

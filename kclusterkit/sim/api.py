@@ -27,57 +27,24 @@ from kclusterkit.kube.meta import (
 from kclusterkit.sim import decoding, errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.resources import EVENTS, NAMESPACES, Resource, UnknownResource, for_kind
+from kclusterkit.sim.resources import (
+    EVENTS,
+    NAMESPACES,
+    PODS,
+    Resource,
+    UnknownResource,
+    for_kind,
+)
 from kclusterkit.sim.store import Store
-
-Cause = tuple[str, str, str]  # (reason, field path, message)
-
-
-class Strategy:
-    """Per-kind admission rules, as upstream's registry strategies hold them."""
-
-    # Whether spec changes bump metadata.generation (controllers' observedGeneration).
-    tracks_generation = False
-    # Whether the main resource ignores status, and the status subresource ignores the rest.
-    has_status = True
-
-    def default(self, api: Api, obj: Obj) -> None:
-        """Fill defaults on create and update (defaulting runs on every decode upstream)."""
-
-    def prepare_create(self, api: Api, obj: Obj) -> None:
-        """Reset what a client may not set on create (status for most kinds)."""
-
-    def prepare_status_update(self, api: Api, obj: Obj, old: Obj) -> None:
-        """The status strategy's PrepareForUpdate: fix up a status write before validation."""
-
-    def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
-        return []
-
-    def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
-        """Return an updated object to keep (graceful deletion) or None to remove now."""
-        return None
-
-
-_STRATEGIES: dict[str, Strategy] = {}
-
-
-def register_strategy(res: Resource, strategy: Strategy) -> None:
-    _STRATEGIES[res.key] = strategy
-
-
-def strategy_for(res: Resource) -> Strategy:
-    if not _STRATEGIES:
-        # The kinds package registers itself on import; importing it here (not at the top)
-        # keeps api importable by the strategies it registers.
-        from kclusterkit.sim import kinds  # noqa: F401
-    return _STRATEGIES.get(res.key) or _DEFAULT_STRATEGY
-
-
-_DEFAULT_STRATEGY = Strategy()
+from kclusterkit.sim.strategy import Cause, strategy_for
 
 
 class Api:
     def __init__(self, clock: Clock, store: Store) -> None:
+        # The kinds register their admission strategies when imported; an API server
+        # serves them all, however it was built.
+        from kclusterkit.sim import kinds  # noqa: F401
+
         self.clock = clock
         self.store = store
         # Set by the cluster when the control plane cannot serve (quorum lost, all down).
@@ -92,7 +59,8 @@ class Api:
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.clock.rng.getrandbits(128), version=4))
 
-    def _check_available(self) -> None:
+    def check_available(self) -> None:
+        """Refuse with 503 while the control plane cannot serve."""
         if self.unavailable_reason:
             raise errors.unavailable(self.unavailable_reason)
 
@@ -119,7 +87,7 @@ class Api:
 
     # -- create -----------------------------------------------------------------------
     def create(self, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
-        self._check_available()
+        self.check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
         decoding.check(res, obj)
@@ -169,7 +137,7 @@ class Api:
 
     # -- read -------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str, name: str) -> Obj:
-        self._check_available()
+        self.check_available()
         return clone(self.store.must_get(res, namespace, name))
 
     def list(
@@ -180,7 +148,7 @@ class Api:
         field_selector: str | None = None,
     ) -> Obj:
         """A ``<Kind>List`` with the store revision it was read at."""
-        self._check_available()
+        self.check_available()
         try:
             labels = parse_label_selector(label_selector)
             fields = parse_field_selector(field_selector)
@@ -203,7 +171,7 @@ class Api:
         subresource: str | None = None,
         dry_run: bool = False,
     ) -> Obj:
-        self._check_available()
+        self.check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
         decoding.check(res, obj)
@@ -272,7 +240,7 @@ class Api:
         dry_run: bool = False,
     ) -> Obj:
         """Apply a JSON, merge or strategic merge patch (``patch_type`` is the content type)."""
-        self._check_available()
+        self.check_available()
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
         try:
             patched = patching.apply(clone(old), body, patch_type)
@@ -293,13 +261,18 @@ class Api:
 
     # -- scale subresource ------------------------------------------------------------
     def get_scale(self, res: Resource, namespace: str, name: str) -> Obj:
-        self._check_available()
+        self.check_available()
         obj = self.store.must_get(res, namespace, name)
         return _scale_of(obj)
 
-    def update_scale(self, res: Resource, namespace: str, name: str, replicas: int) -> Obj:
-        self._check_available()
+    def update_scale(self, res: Resource, namespace: str, name: str, replicas: int,
+                     resource_version: str | None = None, *, dry_run: bool = False) -> Obj:
+        """The ``scale`` subresource's update: a Scale that names a resourceVersion must name
+        the current one (optimistic concurrency, as every update), however it arrives."""
+        self.check_available()
         old = self.store.must_get(res, namespace, name)
+        if resource_version and resource_version != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(res.plural, res.group, name)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise errors.invalid(
                 "Scale",
@@ -315,7 +288,56 @@ class Api:
             )
         obj = clone(old)
         obj["spec"]["replicas"] = replicas
+        if dry_run:
+            return _scale_of(obj)
         return _scale_of(self._write(res, old, obj, None))
+
+    # -- binding ----------------------------------------------------------------------
+    def bind(self, namespace: str, name: str, node: str) -> Obj:
+        """The ``pods/binding`` subresource: set spec.nodeName once, with PodScheduled=True,
+        in one write. The scheduler and HTTP clients both bind through here.
+
+        pkg/registry/core/pod/storage/storage.go (BindingREST.assignPod): errors that are not
+        already API errors become Conflicts on ``pods/binding``.
+        """
+        self.check_available()
+        if not node:
+            raise errors.invalid("Binding", "", name, [("FieldValueRequired", "target.name",
+                                                         "Required value")])
+        current = self.store.must_get(PODS, namespace, name)
+        problem = None
+        if current["metadata"].get("deletionTimestamp"):
+            problem = f"pod {name} is being deleted, cannot be assigned to a host"
+        elif current["spec"].get("nodeName"):
+            problem = f'pod {name} is already assigned to node "{current["spec"]["nodeName"]}"'
+        if problem:
+            raise errors.StatusError(409, "Conflict", f'Operation cannot be fulfilled on '
+                                     f'pods/binding "{name}": {problem}',
+                                     {"name": name, "kind": "pods/binding"})
+        spec = dict(current["spec"])
+        spec["nodeName"] = node
+        status = dict(current.get("status") or {})
+        conditions = [c for c in status.get("conditions") or []
+                      if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": self.clock.timestamp()})
+        status["conditions"] = conditions
+        bound = {**current, "metadata": dict(current["metadata"]), "spec": spec,
+                 "status": status}
+        return self.store.update(PODS, bound, check_version=False)
+
+    # -- eviction ---------------------------------------------------------------------
+    def evict(self, namespace: str, name: str, delete_options: dict[str, Any] | None = None,
+              *, dry_run: bool = False) -> None:
+        """The ``pods/eviction`` subresource (pkg/registry/core/pod/storage/eviction.go).
+
+        Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed and
+        deletes the pod with the eviction's deleteOptions.
+        """
+        options = delete_options or {}
+        self.delete(PODS, namespace, name, grace_period=options.get("gracePeriodSeconds"),
+                    propagation=options.get("propagationPolicy"),
+                    preconditions=options.get("preconditions"), dry_run=dry_run)
 
     # -- delete -----------------------------------------------------------------------
     def delete(
@@ -330,7 +352,7 @@ class Api:
         dry_run: bool = False,
     ) -> Obj:
         """Delete; returns the object while it terminates, or a success Status once gone."""
-        self._check_available()
+        self.check_available()
         ns = namespace if res.namespaced else ""
         old = self.store.must_get(res, ns, name)
         meta = old["metadata"]
@@ -400,7 +422,7 @@ class Api:
         A terminating namespace left with no finalizers is removed, as upstream's namespace
         storage does (ShouldDeleteDuringUpdate).
         """
-        self._check_available()
+        self.check_available()
         old = self.store.must_get(NAMESPACES, "", name)
         obj = clone(old)
         obj.setdefault("spec", {})["finalizers"] = list(finalizers)

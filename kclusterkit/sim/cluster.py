@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
+from kclusterkit.sim.controllers.manager import ControllerManager
+from kclusterkit.sim.network import Network
+from kclusterkit.sim.nodes import Nodes, start_nodes
+from kclusterkit.sim.scheduler import Scheduler
+from kclusterkit.sim.storage import Storage
 from kclusterkit.sim.store import Store
 from kclusterkit.sim.timings import Timings
 
@@ -44,6 +48,14 @@ class ClusterSpec:
 
 
 class Cluster:
+    """The clock, the store and API server, and each component as a typed attribute."""
+
+    nodes: Nodes  # the machines: one kubelet per node (sim.kubelet)
+    scheduler: Scheduler
+    controller_manager: ControllerManager
+    network: Network  # services, endpoints, kube-proxy, DNS
+    storage: Storage  # persistent volumes' files
+
     def __init__(
         self, spec: ClusterSpec | None = None, seed: int = 0, epoch: datetime = DEFAULT_EPOCH
     ) -> None:
@@ -53,22 +65,17 @@ class Cluster:
         self.clock = Clock(seed, epoch)
         self.store = Store()
         self.api = Api(self.clock, self.store)
-        self.components: dict[str, Any] = {}
         self._bootstrap()
 
     def _bootstrap(self) -> None:
-        # Imported here so the core (clock/store/api) stays importable on its own.
-        from kclusterkit.sim.controllers import start_controllers
-        from kclusterkit.sim.network import start_network
-        from kclusterkit.sim.nodes import start_nodes
-        from kclusterkit.sim.scheduler import Scheduler
-
+        """The system namespaces, then each component in the order kubeadm brings them up."""
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        self.components["nodes"] = start_nodes(self)
-        self.components["scheduler"] = Scheduler(self)
-        self.components.update(start_controllers(self))
-        self.components["network"] = start_network(self)
+        self.storage = Storage()
+        self.nodes = start_nodes(self)
+        self.controller_manager = ControllerManager(self)
+        self.scheduler = Scheduler(self)
+        self.network = Network(self)
         # Let the nodes register and report Ready before anyone uses the cluster.
         self.clock.run_until(self.clock.now)
 

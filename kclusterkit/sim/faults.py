@@ -2,7 +2,8 @@
 
 On a real cluster a node fails when somebody runs ``docker stop`` on it, and a container
 crashes when its process dies; no API verb does either. The simulator offers the same
-faults here, by name, in one table: the in-process driver calls ``apply`` directly, and the
+faults here, by name, in one table, each done by the component that owns what it breaks
+(the node's kubelet): the in-process driver calls ``apply`` directly, and the
 served simulator offers the same table over HTTP on its admin path (``kclusterkit sim
 fault ACTION …``), so the real-cluster driver reaches them through the environment's hook
 commands exactly as it reaches ``docker stop``. A new fault (a control-plane component, the
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.sim import errors
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.cluster import Cluster
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,25 @@ class Fault:
     run: Callable[[Any, Mapping[str, Any]], None]
 
 
-def _nodes(cluster: Any) -> Any:
-    nodes = cluster.components.get("nodes")
-    if nodes is None:
-        raise errors.bad_request("the simulated cluster has no nodes to fault")
-    return nodes
+def _fail_node(cluster: Cluster, args: Mapping[str, Any]) -> None:
+    cluster.nodes.kubelet_for(args["node"]).fail()
+
+
+def _recover_node(cluster: Cluster, args: Mapping[str, Any]) -> None:
+    cluster.nodes.kubelet_for(args["node"]).recover()
+
+
+def _crash_container(cluster: Cluster, args: Mapping[str, Any]) -> None:
+    kubelet, pr, c = cluster.nodes.locate(args["namespace"], args["pod"],
+                                          args.get("container") or None)
+    kubelet.crash(pr, c, _exit_code(args.get("exit_code")))
+
+
+def _readiness(ready: bool) -> Callable[[Cluster, Mapping[str, Any]], None]:
+    def run(cluster: Cluster, args: Mapping[str, Any]) -> None:
+        kubelet, pr, _ = cluster.nodes.locate(args["namespace"], args["pod"])
+        kubelet.set_ready(pr, ready)
+    return run
 
 
 def _exit_code(value: Any) -> int:
@@ -50,22 +68,20 @@ def _exit_code(value: Any) -> int:
 FAULTS: dict[str, Fault] = {
     "fail-node": Fault(
         ("node",), (), "the node stops: no heartbeats, no status; its containers keep running",
-        lambda c, a: _nodes(c).fail_node(a["node"])),
+        _fail_node),
     "recover-node": Fault(
         ("node",), (), "a failed node comes back and reports again",
-        lambda c, a: _nodes(c).recover_node(a["node"])),
+        _recover_node),
     "crash-container": Fault(
         ("namespace", "pod"), ("container", "exit_code"),
         "the container's main process dies with exit_code (default 1)",
-        lambda c, a: _nodes(c).crash_container(a["namespace"], a["pod"],
-                                               container=a.get("container") or None,
-                                               exit_code=_exit_code(a.get("exit_code")))),
+        _crash_container),
     "make-unready": Fault(
         ("namespace", "pod"), (), "the pod's readiness starts failing",
-        lambda c, a: _nodes(c).set_ready(a["namespace"], a["pod"], False)),
+        _readiness(False)),
     "make-ready": Fault(
         ("namespace", "pod"), (), "the pod's readiness recovers",
-        lambda c, a: _nodes(c).set_ready(a["namespace"], a["pod"], True)),
+        _readiness(True)),
 }
 
 

@@ -250,6 +250,9 @@ class Plan:
     start_error: str | None = None  # the runtime could not start it at all (StartError)
     serves: str | None = None  # what it answers on the network (see images' servers)
     argv: list[str] = field(default_factory=list)
+    # A shell script the process runs live on the cluster clock (``shell.Process``): when
+    # it exits and what it prints is known only by running it, so runs_for stays None.
+    script: str | None = None
 
 
 def _entrypoint(ref: ImageRef) -> tuple[list[str], list[str]]:
@@ -301,11 +304,11 @@ _BUSYBOX_APPLETS = {"sleep", "echo", "true", "false", "cat", "ls", "nslookup", "
                     "hostname", "tail", "printf", "date", "watch", "yes", "top", "nc"}
 
 
-def plan_for(container: dict[str, Any], context: shell.Context | None = None) -> Plan:
+def plan_for(container: dict[str, Any]) -> Plan:
     """What the container's main process does, from its image and command.
 
-    A script runs in ``context`` (the container's files, environment, network) when given,
-    so what it writes is there for later ``exec``s.
+    A shell script (``sh -c …``, or a busybox applet as the command) is not run here: the
+    plan carries it and the kubelet runs it as a live process (``Plan.script``).
     """
     ref = parse_image(container.get("image") or "")
     fam = ref.family
@@ -330,11 +333,11 @@ def plan_for(container: dict[str, Any], context: shell.Context | None = None) ->
         # busybox-style sh: `sh -c SCRIPT` runs the script; bare `sh` without a terminal
         # reads EOF from stdin and exits 0.
         if len(argv) >= 3 and argv[1] == "-c":
-            return _script_plan(argv[2], plan, context)
+            return _script_plan(argv[2], plan)
         plan.runs_for = 0.0
         return plan
     if base in _BUSYBOX_APPLETS:
-        return _script_plan(shell.join(argv), plan, context)
+        return _script_plan(shell.join(argv), plan)
     if fam in _SHELL_IMAGES or base in ("exit", "") or container.get("command"):
         # `command: ["exit", "1"]` names no executable: the runtime cannot start it.
         if fam in _SHELL_IMAGES or base in ("exit", ""):
@@ -345,11 +348,8 @@ def plan_for(container: dict[str, Any], context: shell.Context | None = None) ->
     return plan
 
 
-def _script_plan(script: str, plan: Plan, context: shell.Context | None = None) -> Plan:
-    result = shell.simulate_lifetime(script, context)
-    plan.output = result.output
-    plan.runs_for = None if result.forever else result.elapsed
-    plan.exit_code = result.exit_code
+def _script_plan(script: str, plan: Plan) -> Plan:
+    plan.script = script
     # A shell as PID 1 has no SIGTERM handler: the kernel ignores the signal, the kubelet
     # SIGKILLs it when the grace period ends (exit code 137).
     plan.stop_seconds = None

@@ -531,7 +531,8 @@ class Scheduler:
     def _bind(self, entry: _Queued, pod: Obj, node: str, idx: int, cpu: int, mem: int,
               nz_cpu: int, nz_mem: int) -> None:
         try:
-            bind_pod(self.api, pod, node)
+            meta = pod["metadata"]
+            self.api.bind(meta.get("namespace", ""), meta["name"], node)
         except errors.StatusError:
             entry.attempts += 1
             self._requeue(entry, "")
@@ -655,29 +656,3 @@ def fit_error(num_all: int, reasons: Counter[str]) -> str:
     if parts:
         message += f" {', '.join(parts)}."
     return message
-
-
-def bind_pod(api: Any, pod: Obj, node_name: str) -> Obj:
-    """What the ``pods/binding`` subresource does: set spec.nodeName once and add the
-    PodScheduled=True condition, in one write."""
-    if api.unavailable_reason:
-        raise errors.unavailable(api.unavailable_reason)
-    meta = pod["metadata"]
-    current = api.store.get(PODS, meta.get("namespace", ""), meta["name"])
-    if current is None:
-        raise errors.not_found("pods", "", meta["name"])
-    if current["spec"].get("nodeName"):
-        raise errors.conflict("pods", "", meta["name"])
-    if current["metadata"].get("deletionTimestamp"):
-        raise errors.StatusError(409, "Conflict", f'pod {meta["name"]} is being deleted, '
-                                 "cannot be assigned to a host")
-    spec = dict(current["spec"])
-    spec["nodeName"] = node_name
-    status = dict(current.get("status") or {})
-    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-    conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                       "lastTransitionTime": api.clock.timestamp()})
-    status["conditions"] = conditions
-    bound = {**current, "metadata": dict(current["metadata"]), "spec": spec, "status": status}
-    return api.store.update(PODS, bound, check_version=False)
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from kclusterkit.driver import ApiError, ClusterError, NotSupported, Observation
+from kclusterkit.driver import ApiError, ClusterError, Observation
 from kclusterkit.driver.sim import SimDriver
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 
@@ -158,12 +158,14 @@ def test_cluster_shape_can_change_only_before_objects_exist() -> None:
     assert (seen[-1].control_plane_nodes, seen[-1].worker_nodes) == (1, 2)
 
 
-def test_faults_without_a_node_manager_are_not_supported() -> None:
-    driver = bare_driver()
-    with pytest.raises(NotSupported):
+def test_faults_on_what_does_not_exist_are_api_errors() -> None:
+    # Every cluster has its nodes now; a fault names a pod or node that must exist.
+    driver = SimDriver(ClusterSpec(worker_nodes=1), seed=1)
+    driver.open_scenario("test")
+    with pytest.raises(ApiError, match="not found"):
         driver.crash_container("web-1")
-    with pytest.raises(NotSupported):
-        driver.fail_node("worker-1")
+    with pytest.raises(ApiError, match="not found"):
+        driver.fail_node("worker-9")
 
 
 def test_events_oldest_first() -> None:

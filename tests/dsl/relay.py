@@ -8,6 +8,8 @@ of a plain-HTTP served simulator can make those moments happen on cue:
   at once, but its answer is held back; ``held`` is set while it is.
 - ``freeze()``: from now on nothing is forwarded either way and new connections are
   accepted but never answered — what a SIGSTOPped API server looks like from outside.
+- ``freeze_after(b"POST /apis/apps/v1/", nth=2)``: freeze once the nth matching request has
+  been forwarded (the server does it; its answer never comes back).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import socket
 import threading
 import time
+from typing import Any
 
 
 class Relay:
@@ -29,6 +32,7 @@ class Relay:
         self.frozen = threading.Event()
         self.held = threading.Event()
         self._hold: tuple[bytes, float] | None = None
+        self._freeze_after: list[Any] | None = None  # [request start, matches left]
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._sockets: list[socket.socket] = []
@@ -45,6 +49,10 @@ class Relay:
 
     def freeze(self) -> None:
         self.frozen.set()
+
+    def freeze_after(self, request_start: bytes, nth: int = 1) -> None:
+        with self._lock:
+            self._freeze_after = [request_start, nth]
 
     def stop(self) -> None:
         self._stopped.set()
@@ -89,8 +97,13 @@ class Relay:
                     time.sleep(0.05)  # swallow nothing, forward nothing
                 if self._stopped.is_set():
                     break
+                freeze_now = False
                 if upward:
                     with self._lock:
+                        cue = self._freeze_after
+                        if cue is not None and data.startswith(cue[0]):
+                            cue[1] -= 1
+                            freeze_now = cue[1] <= 0
                         hold = self._hold
                         if hold is not None and data.startswith(hold[0]):
                             self._hold = None
@@ -102,6 +115,8 @@ class Relay:
                     self.held.clear()
                     gate.set()
                 dst.sendall(data)
+                if freeze_now:
+                    self.frozen.set()
         except OSError:
             pass
         finally:

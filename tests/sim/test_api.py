@@ -159,3 +159,50 @@ def test_scale_selector_is_sorted_by_key_as_labels_selector_string_is(api: Api) 
     api.create(obj)
     scale = api.get_scale(DEPLOYMENTS, "default", "multi")
     assert scale["status"]["selector"] == "app=multi,env in (dev,prod),tier=front"
+
+
+def pod_object(name: str = "p") -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}
+
+
+def test_binding_sets_the_node_once_with_pod_scheduled(api: Api) -> None:
+    api.create(pod_object())
+    bound = api.bind("default", "p", "worker-1")
+    assert bound["spec"]["nodeName"] == "worker-1"
+    assert [c["type"] for c in bound["status"]["conditions"]] == ["PodScheduled"]
+    with pytest.raises(errors.StatusError) as again:
+        api.bind("default", "p", "worker-2")
+    # BindingREST.assignPod: a Conflict on pods/binding, saying where the pod already is.
+    assert again.value.code == 409
+    assert again.value.message == ('Operation cannot be fulfilled on pods/binding "p": '
+                                   'pod p is already assigned to node "worker-1"')
+    with pytest.raises(errors.StatusError) as no_target:
+        api.bind("default", "p", "")
+    assert no_target.value.code == 422
+    with pytest.raises(errors.StatusError) as missing:
+        api.bind("default", "nope", "worker-1")
+    assert missing.value.code == 404
+
+
+def test_a_pod_being_deleted_cannot_be_bound(api: Api) -> None:
+    pod = pod_object("going")
+    pod["metadata"]["finalizers"] = ["example.com/hold"]
+    api.create(pod)
+    api.delete(PODS, "default", "going")
+    with pytest.raises(errors.StatusError) as err:
+        api.bind("default", "going", "worker-1")
+    assert err.value.message.endswith("pod going is being deleted, cannot be assigned to a host")
+
+
+def test_scale_refuses_a_stale_resource_version(api: Api) -> None:
+    api.create(deployment())
+    scale = api.get_scale(DEPLOYMENTS, "default", "web")
+    api.update_scale(DEPLOYMENTS, "default", "web", 4, scale["metadata"]["resourceVersion"])
+    with pytest.raises(errors.StatusError) as err:
+        api.update_scale(DEPLOYMENTS, "default", "web", 5, scale["metadata"]["resourceVersion"])
+    assert err.value.code == 409
+    assert api.get_scale(DEPLOYMENTS, "default", "web")["spec"]["replicas"] == 4
+    dry = api.update_scale(DEPLOYMENTS, "default", "web", 9, dry_run=True)
+    assert dry["spec"]["replicas"] == 9
+    assert api.get_scale(DEPLOYMENTS, "default", "web")["spec"]["replicas"] == 4

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kclusterkit.sim import images, shell
-from kclusterkit.sim.resources import PODS
+from kclusterkit.sim import images
 
 
 @pytest.mark.parametrize(("image", "normalized"), [
@@ -83,14 +82,6 @@ def test_image_ids_are_stable_digests() -> None:
 @pytest.mark.parametrize(("container", "runs_for", "exit_code"), [
     ({"image": "nginx:1.25"}, None, 0),
     ({"image": "busybox:1.36"}, 0.0, 0),  # sh with no terminal exits at once
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "exit 3"]}, 0.0, 3),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "sleep 7; exit 2"]}, 7.0, 2),
-    ({"image": "busybox:1.36", "args": ["sleep", "30"]}, 30.0, 0),
-    ({"image": "busybox:1.36", "command": ["false"]}, 0.0, 1),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "echo hi; sleep 3600"]}, 3600.0, 0),
-    ({"image": "busybox:1.36", "command": ["sh", "-c", "while true; do sleep 1; done"]},
-     None, 0),
-    ({"image": "busybox:1.36", "command": ["sleep", "infinity"]}, None, 0),
     ({"image": "agnhost:2.53", "args": ["netexec", "--http-port=8080"]}, None, 0),
     ({"image": "mysql:8.0"}, 0.5, 1),
     ({"image": "mysql:8.0", "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "x"}]}, None, 0),
@@ -98,9 +89,22 @@ def test_image_ids_are_stable_digests() -> None:
 ])
 def test_plans(container: dict, runs_for: float | None, exit_code: int) -> None:
     plan = images.plan_for(container)
-    assert plan.start_error is None
+    assert plan.start_error is None and plan.script is None
     assert plan.runs_for == runs_for
     assert plan.exit_code == exit_code
+
+
+@pytest.mark.parametrize(("container", "script"), [
+    ({"image": "busybox:1.36", "command": ["sh", "-c", "sleep 7; exit 2"]}, "sleep 7; exit 2"),
+    ({"image": "busybox:1.36", "args": ["sleep", "30"]}, "sleep 30"),
+    ({"image": "busybox:1.36", "command": ["false"]}, "false"),
+    ({"image": "busybox:1.36", "command": ["/bin/sh", "-c", "echo 'a b'"]}, "echo 'a b'"),
+    ({"image": "busybox:1.36", "command": ["echo", "a b"]}, "echo 'a b'"),
+])
+def test_a_script_or_applet_runs_as_a_live_process(container: dict, script: str) -> None:
+    # The kubelet runs it on the cluster clock; the plan only carries it.
+    plan = images.plan_for(container)
+    assert plan.script == script and plan.runs_for is None and plan.start_error is None
 
 
 def test_shell_processes_ignore_sigterm_and_servers_stop_at_once() -> None:
@@ -114,190 +118,3 @@ def test_a_command_that_is_no_executable_cannot_start() -> None:
     plan = images.plan_for({"image": "busybox:1.36", "command": ["exit", "1"]})
     assert plan.start_error is not None
     assert 'exec: "exit": executable file not found in $PATH' in plan.start_error
-
-
-def test_script_output_is_timed() -> None:
-    plan = images.plan_for({"image": "busybox", "command": [
-        "sh", "-c", "echo one; sleep 2; echo two; exit 4"]})
-    assert plan.output == [(0.0, "one"), (2.0, "two")]
-    assert (plan.runs_for, plan.exit_code) == (2.0, 4)
-
-
-@pytest.mark.parametrize(("script", "code", "stdout"), [
-    ("echo a && echo b", 0, "a\nb\n"),
-    ("false && echo no || echo yes", 0, "yes\n"),
-    ("x=hello; echo \"$x world\" '$x'", 0, "hello world $x\n"),
-    ("for i in 1 2 3; do echo $i; done", 0, "1\n2\n3\n"),
-    ("if [ -f /nope ]; then echo y; else echo n; fi", 0, "n\n"),
-    ("echo hi | grep h", 0, "hi\n"),
-    ("foo", 127, ""),
-    ("exit 5; echo never", 5, ""),
-])
-def test_shell_scripts(script: str, code: int, stdout: str) -> None:
-    result = shell.run(script, shell.Context())
-    assert (result.exit_code, result.stdout) == (code, stdout)
-
-
-def test_shell_unknown_command_wording() -> None:
-    result = shell.run("foo --bar", shell.Context())
-    assert result.stderr == "sh: foo: not found\n"
-
-
-# -- inside running pods: HTTP, exec, logs ------------------------------------------------
-
-from kclusterkit.sim.cluster import Cluster, ClusterSpec  # noqa: E402
-
-
-def running_cluster(*pods: dict) -> Cluster:
-    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=3)
-    for pod in pods:
-        cluster.api.create(pod)
-    cluster.advance(5)
-    return cluster
-
-
-def pod(name: str, image: str, **container: object) -> dict:
-    spec = container.pop("spec", {})
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "c", "image": image, **container}], **spec}}
-
-
-def test_nginx_serves_its_welcome_page_and_logs_requests() -> None:
-    cluster = running_cluster(pod("web", "nginx:1.25"))
-    nodes = cluster.components["nodes"]
-    status, body = nodes.http_get("default", "web", 80, "/")
-    assert status == 200 and "<title>Welcome to nginx!</title>" in body
-    assert len(body) == 615
-    status, body = nodes.http_get("default", "web", 80, "/missing")
-    assert status == 404 and "nginx/1.25.5" in body
-    assert nodes.http_get("default", "web", 8080, "/") is None  # nothing listens
-    log = nodes.logs("default", "web").splitlines()
-    assert log[-2].endswith('"GET / HTTP/1.1" 200 615 "-" "curl/8.5.0" "-"')
-    assert '"GET /missing HTTP/1.1" 404' in log[-1]
-
-
-def test_agnhost_netexec_answers_hostname_and_echo() -> None:
-    cluster = running_cluster(pod("echo", "registry.k8s.io/e2e-test-images/agnhost:2.53",
-                                  args=["netexec", "--http-port=8080"]),
-                              pod("hello", "httpd:2.4"))
-    nodes = cluster.components["nodes"]
-    assert nodes.http_get("default", "echo", 8080, "/hostname") == (200, "echo")
-    assert nodes.http_get("default", "echo", 8080, "/echo?msg=hi%20there") == (200, "hi there")
-    status, body = nodes.http_get("default", "echo", 8080, "/")
-    assert status == 200 and body.startswith("NOW: 2026-01-01 00:00:05")
-    assert nodes.http_get("default", "hello", 80, "/") == (200, HTTPD)
-    assert nodes.http_get("default", "echo", 80, "/") is None
-
-
-HTTPD = "<html><body><h1>It works!</h1></body></html>\n"
-
-
-def test_a_container_that_is_not_running_refuses_connections() -> None:
-    cluster = running_cluster(pod("gone", "nginx:0.0-missing"))
-    assert cluster.components["nodes"].http_get("default", "gone", 80, "/") is None
-
-
-def test_exec_runs_a_busybox_shell_with_files_and_environment() -> None:
-    cluster = running_cluster(pod("box", "busybox:1.36", command=["sleep", "3600"],
-                                  env=[{"name": "GREETING", "value": "hello"},
-                                       {"name": "ME", "valueFrom": {"fieldRef": {
-                                           "fieldPath": "metadata.name"}}}]))
-    nodes = cluster.components["nodes"]
-    code, out, err = nodes.exec("default", "box", [
-        "sh", "-c", "echo $GREETING > /tmp/f && cat /tmp/f; echo $ME; hostname; "
-        "mkdir -p /data/x && ls /data; nope"])
-    assert (code, out, err) == (127, "hello\nbox\nbox\nx\n", "sh: nope: not found\n")
-    # Files written by one exec are there for the next (same container, same run).
-    assert nodes.exec("default", "box", "c", ["cat", "/tmp/f"]) == (0, "hello\n", "")
-    code, _, err = nodes.exec("default", "box", ["frobnicate"])
-    assert code == 126 and 'exec: "frobnicate": executable file not found' in err
-    env = nodes.exec("default", "box", ["env"])[1]
-    assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in env and "GREETING=hello" in env
-
-
-def test_exec_is_refused_in_a_container_that_is_not_running() -> None:
-    cluster = running_cluster(pod("pulling", "nginx:0.0-missing"))
-    with pytest.raises(Exception, match="container not found"):
-        cluster.components["nodes"].exec("default", "pulling", ["true"])
-
-
-def test_pods_reach_each_other_with_wget_and_nslookup() -> None:
-    cluster = running_cluster(pod("web", "nginx:1.25"),
-                              pod("client", "busybox:1.36", command=["sleep", "3600"]))
-    cluster.api.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-                        "spec": {"selector": {"run": "none"}, "ports": [{"port": 80}]}})
-    cluster.advance(1)
-    nodes = cluster.components["nodes"]
-    web_ip = cluster.store.get(PODS, "default", "web")["status"]["podIP"]
-    code, out, _ = nodes.exec("default", "client", ["wget", "-qO-", f"http://{web_ip}/"])
-    assert code == 0 and "Welcome to nginx!" in out
-    code, out, _ = nodes.exec("default", "client", ["nslookup", "web"])
-    assert code == 0 and "Name:\tweb.default.svc.cluster.local" in out
-    code, _, err = nodes.exec("default", "client", ["nslookup", "nosuchservice"])
-    assert code == 1 and "NXDOMAIN" in err
-
-
-def test_a_claims_files_outlive_the_pod() -> None:
-    volume = {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}
-    mount = [{"name": "data", "mountPath": "/var/lib/mysql"}]
-    first = pod("db", "busybox:1.36", command=["sleep", "3600"], volumeMounts=mount,
-                spec={"volumes": [volume]})
-    cluster = running_cluster(first)
-    nodes = cluster.components["nodes"]
-    assert nodes.exec("default", "db", ["sh", "-c", "echo hello > /var/lib/mysql/probe.txt; "
-                                        "echo tmp > /tmp/t"])[0] == 0
-    cluster.api.delete(PODS, "default", "db", grace_period=0)
-    cluster.advance(1)
-    cluster.api.create(pod("db2", "busybox:1.36", command=["sleep", "3600"],
-                           volumeMounts=mount, spec={"volumes": [volume]}))
-    cluster.advance(5)
-    assert nodes.exec("default", "db2", ["cat", "/var/lib/mysql/probe.txt"]) == \
-        (0, "hello\n", "")
-    assert nodes.exec("default", "db2", ["cat", "/tmp/t"])[0] == 1
-
-
-def test_logs_of_the_current_and_previous_run() -> None:
-    cluster = running_cluster(pod("chatty", "busybox:1.36",
-                                  command=["sh", "-c", "echo starting; sleep 2; echo done"]))
-    nodes = cluster.components["nodes"]
-    assert nodes.logs("default", "chatty") == "starting\ndone\n"
-    cluster.advance(4)
-    assert nodes.logs("default", "chatty", previous=True) == "starting\ndone\n"
-    with pytest.raises(Exception, match="previous terminated container"):
-        running_cluster(pod("x", "nginx:1.25")).components["nodes"].logs(
-            "default", "x", previous=True)
-
-
-def test_kill_1_stops_a_server_but_a_shell_ignores_sigterm() -> None:
-    cluster = running_cluster(pod("web", "nginx:1.25"),
-                              pod("box", "busybox:1.36", command=["sleep", "3600"]))
-    nodes = cluster.components["nodes"]
-    nodes.exec("default", "web", ["kill", "1"])
-    nodes.exec("default", "box", ["kill", "1"])
-    cluster.advance(2)
-
-    def restarts(name: str) -> int:
-        return cluster.store.get(PODS, "default", name)["status"]["containerStatuses"][0][
-            "restartCount"]
-
-    assert restarts("web") == 1
-    assert restarts("box") == 0
-
-
-def test_netexec_exit_endpoint_ends_the_container() -> None:
-    cluster = running_cluster(pod("echo", "agnhost:2.53", args=["netexec"]))
-    nodes = cluster.components["nodes"]
-    assert nodes.http_get("default", "echo", 8080, "/exit?code=3") == (200, "")
-    cluster.advance(0.1)
-    cs = cluster.store.get(PODS, "default", "echo")["status"]["containerStatuses"][0]
-    assert cs["state"]["terminated"]["exitCode"] == 3
-
-
-def test_a_pod_of_an_invented_nginx_tag_never_runs_but_an_unknown_image_does() -> None:
-    cluster = running_cluster(pod("bad", "nginx:does-not-exist"), pod("app", "myorg/app:7"))
-    bad = cluster.store.must_get(PODS, "default", "bad")["status"]["containerStatuses"][0]
-    assert bad["state"]["waiting"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
-    assert "docker.io/library/nginx:does-not-exist: not found" in \
-        bad["state"]["waiting"]["message"]
-    app = cluster.store.must_get(PODS, "default", "app")["status"]["containerStatuses"][0]
-    assert "running" in app["state"]

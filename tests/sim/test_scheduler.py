@@ -188,7 +188,7 @@ def test_a_pending_pod_is_scheduled_when_a_node_joins() -> None:
     cluster.api.create(pod("b", cpu="3"))
     cluster.advance(1)
     assert node_of(cluster, "b") is None
-    cluster.components["nodes"].add_node("worker-2")
+    cluster.nodes.add_node("worker-2")
     cluster.advance(2)
     assert node_of(cluster, "b") == "worker-2"
 

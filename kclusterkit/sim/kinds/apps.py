@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj, selector_matches
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.kinds.pods import default_pod_spec, validate_pod_spec
 from kclusterkit.sim.resources import DEPLOYMENTS, REPLICASETS
+from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
-Cause = tuple[str, str, str]
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
+
+
 
 
 def _intstr_render(value: Any) -> v.GoValue:

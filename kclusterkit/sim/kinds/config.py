@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.api import Api, Strategy, register_strategy
+from kclusterkit.sim.strategy import Strategy, register_strategy
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
 from kclusterkit.sim.resources import for_kind
 
 Cause = tuple[str, str, str]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.resources import EVENTS, NAMESPACES, NODES
+from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
-Cause = tuple[str, str, str]
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
+
+
 
 
 class NamespaceStrategy(Strategy):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.kube.quantity import QuantityError, cpu_millis, memory_bytes, parse_quantity
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.resources import PODS
+from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
-Cause = tuple[str, str, str]
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
+
+
 
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"

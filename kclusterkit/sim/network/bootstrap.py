@@ -87,7 +87,7 @@ class MasterServices:
         Upstream each API server renews a lease and drops out ~15 s after it stops; here a
         control-plane node counts until it is failed or its Ready condition goes Unknown.
         """
-        nodes = self.cluster.components.get("nodes")
+        nodes = self.cluster.nodes
         ips = []
         for node in self.store.iter(NODES):
             if CONTROL_PLANE_LABEL not in (node["metadata"].get("labels") or {}):

@@ -135,7 +135,7 @@ class Proxy:
 
     @property
     def nodes(self) -> Any:
-        return self.cluster.components.get("nodes")
+        return self.cluster.nodes
 
     # -- connections ------------------------------------------------------------------
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
@@ -330,10 +330,7 @@ class Proxy:
         if conn.api_server:
             status, body = api_server_answer(path, self.cluster)
             return HttpResult(status, body, None, None)
-        nodes = self.nodes
-        http_get = getattr(nodes, "http_get", None)
-        answer = http_get(conn.namespace, conn.pod, conn.port, path) if callable(http_get) \
-            else None
+        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path)
         if answer is None:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer

@@ -13,12 +13,11 @@ import ipaddress
 import json
 import random
 import re
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim import errors
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.api import Api, Strategy, register_strategy
 from kclusterkit.sim.kinds.pods import port_name_errors
 from kclusterkit.sim.network.allocator import (
     AllocationError,
@@ -28,6 +27,10 @@ from kclusterkit.sim.network.allocator import (
     index_for,
 )
 from kclusterkit.sim.resources import ENDPOINTS, ENDPOINTSLICES, SERVICES
+from kclusterkit.sim.strategy import Strategy, register_strategy
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
 
 Cause = tuple[str, str, str]
 

@@ -44,7 +44,7 @@ MAX_LAG_SECONDS = 0.25
 
 
 class SimServer:
-    """One cluster (anything with ``.api .store .clock .components .spec``) behind HTTP."""
+    """One cluster (anything with ``.api .store .clock .nodes .spec``) behind HTTP."""
 
     def __init__(self, cluster: Any, token: str, speed: float = 1.0, *,
                  require_auth: bool = True) -> None:

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import PODS
+from kclusterkit.sim.server.params import container_of
 from kclusterkit.sim.server.paths import Target, not_found_path
 
 if TYPE_CHECKING:
@@ -52,21 +53,17 @@ def _flag(request: web.Request, name: str) -> bool:
 
 
 async def handle(server: SimServer, request: web.Request, target: Target) -> web.StreamResponse:
-    from kclusterkit.sim.server.subresources import _container_of
-
     if target.res is not PODS:
         raise not_found_path()
     cluster = server.cluster
-    cluster.api._check_available()
+    cluster.api.check_available()
     ns, name = target.namespace or "", target.name or ""
     pod = cluster.store.must_get(PODS, ns, name)
-    container = _container_of(pod, request.query.get("container"))
+    container = container_of(pod, request.query.get("container"))
     argv = request.query.getall("command", [])
     if not argv:
         raise errors.bad_request("you must specify at least 1 command")
-    nodes = cluster.components.get("nodes")
-    if nodes is None or not hasattr(nodes, "exec"):
-        raise errors.bad_request("pod exec is not supported by this simulated cluster")
+    nodes = cluster.nodes
     if request.headers.get("Upgrade", "").lower() != "websocket":
         raise errors.bad_request("Upgrade request required")
     ws = web.WebSocketResponse(protocols=PROTOCOLS)

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kclusterkit.kube.meta import SelectorError, clone, parse_field_selector, parse_label_selector
-from kclusterkit.sim import errors, field_labels
+from kclusterkit.kube.meta import clone
+from kclusterkit.sim import errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import Resource
 from kclusterkit.sim.server import fields, tables
 from kclusterkit.sim.server.encoding import dumps, json_response, parse_body, wants_table
+from kclusterkit.sim.server.params import PATCH_TYPES, dry_run, flag
+from kclusterkit.sim.server.params import int_param as _int_param
+from kclusterkit.sim.server.params import not_allowed as _not_allowed
+from kclusterkit.sim.server.params import selectors as _selectors
 from kclusterkit.sim.server.paths import Target, not_found_path
 
 if TYPE_CHECKING:
@@ -27,34 +31,6 @@ if TYPE_CHECKING:
 
 # Registries that answer a completed DELETE with the object rather than a Status.
 RETURN_DELETED = ("pods", "services")
-PATCH_TYPES = (patching.JSON_PATCH, patching.MERGE_PATCH, patching.STRATEGIC_MERGE_PATCH,
-               patching.APPLY_PATCH)
-
-
-def flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("true", "1")
-
-
-def dry_run(request: web.Request) -> bool:
-    values = request.query.getall("dryRun", [])
-    for value in values:
-        if value != "All":
-            raise errors.bad_request(f'Invalid dry run value: "{value}": supported values: "All"')
-    return bool(values)
-
-
-def _selectors(request: web.Request,
-               res: Resource | None = None) -> tuple[list[Any], list[Any]]:
-    try:
-        labels = parse_label_selector(request.query.get("labelSelector"))
-        fields_ = parse_field_selector(request.query.get("fieldSelector"))
-        if res is not None:  # handlers/get.go: each term through the kind's label conversion
-            fields_ = [(field_labels.convert(res, f), eq, v) for f, eq, v in fields_]
-    except (SelectorError, field_labels.FieldLabelError) as exc:
-        raise errors.bad_request(str(exc)) from None
-    return labels, fields_
-
-
 # -- continue tokens --------------------------------------------------------------------
 def encode_continue(rv: int, namespace: str, name: str) -> str:
     raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": f"{namespace}/{name}\x00"})
@@ -114,6 +90,10 @@ class Rest:
             return await self.delete(request, target)
         raise _not_allowed("GET", "PUT", "PATCH", "DELETE")
 
+    async def body(self, request: web.Request) -> Any:
+        """The request's decoded body, read as every handler reads it."""
+        return await self._body(request)
+
     async def subresource(self, request: web.Request, target: Target) -> web.StreamResponse:
         from kclusterkit.sim.server import subresources
 
@@ -121,7 +101,7 @@ class Rest:
 
     # -- reads --------------------------------------------------------------------------
     def get(self, request: web.Request, target: Target) -> web.Response:
-        self.api._check_available()
+        self.api.check_available()
         obj = self.store.must_get(target.res, target.namespace or "", target.name or "")
         if wants_table(request.headers.get("Accept", "")):
             return json_response(tables.table(self.server.cluster, target.res, [obj],
@@ -129,7 +109,7 @@ class Rest:
         return json_response(self.server.cache.encode(target.res.key, obj))
 
     def list(self, request: web.Request, target: Target) -> web.Response:
-        self.api._check_available()
+        self.api.check_available()
         res = target.res
         labels, fields_ = _selectors(request, res)
         revision = self.store.revision
@@ -311,7 +291,7 @@ class Rest:
         return json_response(result, 200)
 
     async def delete_collection(self, request: web.Request, target: Target) -> web.Response:
-        self.api._check_available()
+        self.api.check_available()
         options = await self._delete_options(request)
         res = target.res
         labels, fields_ = _selectors(request, res)
@@ -345,20 +325,4 @@ def _check_name(body: Any, name: str, namespace: str) -> None:
                                  f"match the namespace on the URL ({namespace})")
 
 
-def _int_param(request: web.Request, name: str) -> int | None:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.bad_request(f'{name}: Invalid value: "{value}": must be an integer') from None
-
-
-def _not_allowed(*allow: str) -> StatusError:
-    err = errors.method_not_allowed("the server does not allow this method on the requested "
-                                    "resource")
-    if allow:  # RFC 9110: a 405 names the methods the resource does allow
-        err.headers = {"Allow": ", ".join(allow)}  # type: ignore[attr-defined]
-    return err
 

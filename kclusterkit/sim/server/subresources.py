@@ -8,7 +8,9 @@ them separately and so do we.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -16,10 +18,18 @@ from kclusterkit.kube.meta import clone, dig
 from kclusterkit.sim import decoding, errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.errors import StatusError
+from kclusterkit.sim.kubelet.logs import LogOptions, render
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.server.encoding import json_response
+from kclusterkit.sim.server.params import (
+    PATCH_TYPES,
+    container_of,
+    dry_run,
+    flag,
+    int_param,
+    not_allowed,
+)
 from kclusterkit.sim.server.paths import Target, not_found_path
-from kclusterkit.sim.server.rest import PATCH_TYPES, _int_param, _not_allowed, dry_run, flag
 
 if TYPE_CHECKING:
     from kclusterkit.sim.server.rest import Rest
@@ -34,7 +44,7 @@ async def handle(rest: Rest, request: web.Request, target: Target) -> web.Stream
             return await rest.update(request, target, "status")
         if method == "PATCH":
             return await rest.patch(request, target, "status")
-        raise _not_allowed()
+        raise not_allowed()
     if sub == "scale":
         return await _scale(rest, request, target)
     if sub == "log" and method == "GET":
@@ -50,25 +60,22 @@ async def handle(rest: Rest, request: web.Request, target: Target) -> web.Stream
     if sub == "finalize" and method == "PUT":
         return await rest.update(request, target, "status")
     if sub in ("log", "exec", "binding", "eviction", "finalize"):
-        raise _not_allowed()
+        raise not_allowed()
     raise not_found_path()
 
 
 async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Response:
+    """autoscaling/v1 Scale: GET, PUT or PATCH, translated to ``Api.update_scale``."""
     api, res = rest.api, target.res
     ns, name = target.namespace or "", target.name or ""
     if request.method == "GET":
         return json_response(api.get_scale(res, ns, name))
     if request.method not in ("PUT", "PATCH"):
-        raise _not_allowed()
-    current = api.get_scale(res, ns, name)
-    body = await rest._body(request)
+        raise not_allowed()
+    body = await rest.body(request)
     if request.method == "PUT":
         if not isinstance(body, dict):
             raise errors.bad_request("Scale must be an object")
-        wanted_rv = dig(body, "metadata", "resourceVersion")
-        if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
-            raise errors.conflict(res.plural, res.group, name)
         scale = body
     else:
         ctype = request.headers.get("Content-Type", "").split(";", 1)[0].strip()
@@ -76,129 +83,96 @@ async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Respon
             raise StatusError(415, "UnsupportedMediaType", "the body of the request was in an "
                               "unknown format")
         try:
-            scale = patching.apply(clone(current), body, ctype)
+            scale = patching.apply(clone(api.get_scale(res, ns, name)), body, ctype)
         except patching.PatchError as exc:
             raise StatusError(exc.code, exc.reason, str(exc)) from None
     decoding.check_scale(scale)
-    replicas = dig(scale, "spec", "replicas", default=0)
-    if dry_run(request):
-        out = clone(current)
-        out["spec"]["replicas"] = replicas
-        return json_response(out)
-    result = api.update_scale(res, ns, name, replicas)
+    result = api.update_scale(res, ns, name, dig(scale, "spec", "replicas", default=0),
+                              dig(scale, "metadata", "resourceVersion"),
+                              dry_run=dry_run(request))
     rest.server.kick()
     return json_response(result)
 
 
-def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
-    names = [c["name"] for c in dig(pod, "spec", "containers", default=[])]
-    name = pod["metadata"]["name"]
-    if wanted:
-        init = [c["name"] for c in dig(pod, "spec", "initContainers", default=[])]
-        if wanted not in names and wanted not in init:
-            raise errors.bad_request(f"container {wanted} is not valid for pod {name}")
-        return wanted
-    default = dig(pod, "metadata", "annotations", "kubectl.kubernetes.io/default-container")
-    if default in names:
-        return default
-    if len(names) == 1:
-        return names[0]
-    raise errors.bad_request(f"a container name must be specified for pod {name}, choose one "
-                             f"of: [{' '.join(names)}]")
-
-
-def _nodes(rest: Rest, what: str) -> Any:
-    nodes = rest.server.cluster.components.get("nodes")
-    if nodes is None or not hasattr(nodes, what):
-        raise errors.bad_request(f"pod {what} is not supported by this simulated cluster")
-    return nodes
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "".join(f"{line}\n" for line in value)
-    return str(value or "")
-
-
-def _cut(text: str, tail: int | None, limit: int | None) -> str:
-    if tail is not None and tail >= 0:
-        lines = text.splitlines(keepends=True)
-        text = "".join(lines[-tail:]) if tail else ""
-    if limit is not None and limit > 0:
-        text = text.encode()[:limit].decode(errors="ignore")
-    return text
+def _log_options(rest: Rest, request: web.Request, name: str) -> LogOptions:
+    """PodLogOptions from the query, checked as ValidatePodLogOptions does."""
+    tail, limit = int_param(request, "tailLines"), int_param(request, "limitBytes")
+    since_seconds = int_param(request, "sinceSeconds")
+    since_time = request.query.get("sinceTime") or None
+    causes: list[tuple[str, str, str]] = []
+    if since_seconds is not None and since_time is not None:
+        causes.append(("FieldValueForbidden", "",
+                       "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif since_seconds is not None and since_seconds < 1:
+        causes.append(("FieldValueInvalid", "sinceSeconds",
+                       f"Invalid value: {since_seconds}: must be greater than 0"))
+    if causes:
+        raise errors.invalid("PodLogOptions", "", name, causes)
+    clock = rest.server.cluster.clock
+    since: float | None = None
+    if since_seconds is not None:
+        since = clock.now - since_seconds
+    elif since_time is not None:
+        try:
+            when = datetime.fromisoformat(since_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.bad_request(
+                f'sinceTime: parsing time "{since_time}" as "2006-01-02T15:04:05Z07:00": '
+                "cannot parse") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        since = (when - clock.epoch).total_seconds()
+    return LogOptions(timestamps=flag(request, "timestamps"), since=since, tail=tail,
+                      limit_bytes=limit)
 
 
 async def _log(rest: Rest, request: web.Request, target: Target) -> web.StreamResponse:
     if target.res is not PODS:
         raise not_found_path()
-    rest.api._check_available()
+    rest.api.check_available()
     ns, name = target.namespace or "", target.name or ""
     pod = rest.store.must_get(PODS, ns, name)
-    container = _container_of(pod, request.query.get("container"))
+    container = container_of(pod, request.query.get("container"))
     previous = flag(request, "previous")
-    nodes = _nodes(rest, "logs")
-    text = _text(nodes.logs(ns, name, container, previous))
-    tail, limit = _int_param(request, "tailLines"), _int_param(request, "limitBytes")
+    options = _log_options(rest, request, name)
+    nodes = rest.server.cluster.nodes
+    epoch = rest.server.cluster.clock.epoch
+    lines = nodes.log_lines(ns, name, container, previous)
     if not flag(request, "follow") or previous:
-        return web.Response(text=_cut(text, tail, limit), content_type="text/plain")
+        return web.Response(text=render(lines, options, epoch), content_type="text/plain")
     response = web.StreamResponse(headers={"Content-Type": "text/plain"})
     await response.prepare(request)
-    await response.write(_cut(text, tail, None).encode())
-    sent = len(text)
+    await response.write(render(lines, replace(options, limit_bytes=None), epoch).encode())
+    sent = len(lines)
+    following = replace(options, tail=None, limit_bytes=None)
     while not rest.server.stopping:
         await asyncio.sleep(0.2)
         if rest.store.get(PODS, ns, name) is None or rest.api.unavailable_reason:
             break
         try:
-            text = _text(nodes.logs(ns, name, container, False))
+            lines = nodes.log_lines(ns, name, container, False)
         except StatusError:
             break
-        if len(text) > sent:
-            await response.write(text[sent:].encode())
-            sent = len(text)
+        if len(lines) > sent:
+            await response.write(render(lines[sent:], following, epoch).encode())
+            sent = len(lines)
     return response
 
 
 async def _binding(rest: Rest, request: web.Request, target: Target) -> web.Response:
-    body = await rest._body(request) or {}
-    node = dig(body, "target", "name")
-    ns, name = target.namespace or "", target.name or ""
-    if not node:
-        raise errors.invalid("Binding", "", name, [("FieldValueRequired", "target.name",
-                                                     "Required value")])
-    bind = getattr(rest.api, "bind", None)
-    if bind is not None:
-        bind(ns, name, node)
-    else:
-        rest.api._check_available()
-        pod = rest.store.must_get(PODS, ns, name)
-        if dig(pod, "spec", "nodeName"):
-            raise StatusError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding '
-                              f'"{name}": pod {name} is already assigned to node '
-                              f'"{pod["spec"]["nodeName"]}"')
-        bound = clone(pod)
-        bound["spec"]["nodeName"] = node
-        conditions = [c for c in dig(bound, "status", "conditions", default=[])
-                      if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": rest.server.cluster.clock.timestamp()})
-        bound.setdefault("status", {})["conditions"] = conditions
-        rest.store.update(PODS, bound)
+    """POST pods/NAME/binding, translated to ``Api.bind`` (what the scheduler calls too)."""
+    body = await rest.body(request) or {}
+    rest.api.bind(target.namespace or "", target.name or "", dig(body, "target", "name") or "")
     rest.server.kick()
     return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
                           "status": "Success", "code": 201}, 201)
 
 
 async def _eviction(rest: Rest, request: web.Request, target: Target) -> web.Response:
-    body = await rest._body(request) or {}
-    options = body.get("deleteOptions") or {}
-    # Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed.
-    rest.api.delete(PODS, target.namespace or "", target.name or "",
-                    grace_period=options.get("gracePeriodSeconds"),
-                    propagation=options.get("propagationPolicy"),
-                    preconditions=options.get("preconditions"),
-                    dry_run=dry_run(request))
+    """POST pods/NAME/eviction, translated to ``Api.evict``."""
+    body = await rest.body(request) or {}
+    rest.api.evict(target.namespace or "", target.name or "", body.get("deleteOptions"),
+                   dry_run=dry_run(request))
     rest.server.kick()
     return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
                           "status": "Success", "code": 201}, 201)

@@ -18,8 +18,8 @@ from kclusterkit.kube.meta import Obj, fields_match, labels_match
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import tables
 from kclusterkit.sim.server.encoding import dumps, wants_table
+from kclusterkit.sim.server.params import flag, int_param, selectors
 from kclusterkit.sim.server.paths import Target
-from kclusterkit.sim.server.rest import _int_param, _selectors, flag
 from kclusterkit.sim.store import ADDED, DELETED, MODIFIED
 
 if TYPE_CHECKING:
@@ -47,11 +47,11 @@ class Watches:
 
     async def serve(self, request: web.Request, target: Target) -> web.StreamResponse:
         cluster = self.server.cluster
-        cluster.api._check_available()
+        cluster.api.check_available()
         store, res = cluster.store, target.res
         # Every parameter is checked before the 200 and the stream start (a 400 Status).
-        labels, fields = _selectors(request, res)
-        _int_param(request, "timeoutSeconds")
+        labels, fields = selectors(request, res)
+        int_param(request, "timeoutSeconds")
         if target.name is not None:
             fields = [*fields, ("metadata.name", True, target.name)]
         namespace = target.namespace if res.namespaced else None
@@ -145,7 +145,7 @@ class Watches:
             await response.write(dumps({"type": "ERROR", "object": error.status}) + b"\n")
             return response
         bookmarks = flag(request, "allowWatchBookmarks")
-        timeout = _int_param(request, "timeoutSeconds")
+        timeout = int_param(request, "timeoutSeconds")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout if timeout is not None and timeout >= 0
                                   else DEFAULT_TIMEOUT)

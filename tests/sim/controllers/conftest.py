@@ -16,9 +16,10 @@ from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import Clock
-from kclusterkit.sim.controllers import start_controllers
+from kclusterkit.sim.controllers.manager import ControllerManager
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.store import ADDED, MODIFIED, Store
+from kclusterkit.sim.timings import Timings
 
 
 class FakeKubelet:
@@ -99,9 +100,9 @@ class Sim:
         self.api = Api(self.clock, self.store)
         for ns in ("default", "kube-system"):
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        self.timings = Timings()
         self.kubelet = FakeKubelet(self.api)
-        self.controllers = start_controllers(self)
-        self.timings = None
+        self.controllers = ControllerManager(self)
 
     @property
     def now(self) -> float:

@@ -57,7 +57,7 @@ def test_replaces_deleted_pod_and_terminating_pods_do_not_count(sim: Sim) -> Non
 def test_slow_start_batches_stop_at_the_first_failing_batch(sim: Sim) -> None:
     calls: list[tuple[int, bool]] = []  # (sync number, admitted)
     real_create = sim.api.create
-    queue = sim.controllers["replicaset-controller"].queue
+    queue = sim.controllers.replicaset.queue
 
     def quota_create(obj, namespace=None, **kw):
         if obj.get("kind") == "Pod":
@@ -205,7 +205,7 @@ def test_available_replicas_wait_for_min_ready_seconds(sim: Sim) -> None:
 
 def test_thirty_thousand_pods_do_not_make_syncs_quadratic(sim: Sim) -> None:
     sim.kubelet.enabled = False
-    controller = sim.controllers["replicaset-controller"]
+    controller = sim.controllers.replicaset
     started = time.perf_counter()
     for i in range(100):
         spec = replicaset(name=f"app{i}", replicas=300, app=f"app{i}")

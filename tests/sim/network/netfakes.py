@@ -52,7 +52,6 @@ class FakeNodes:
 class FakeCluster:
     seed: int = 0
     spec: FakeSpec = field(default_factory=FakeSpec)
-    components: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clock = Clock(self.seed)
@@ -71,17 +70,9 @@ class FakeCluster:
                                          {"type": "Hostname", "address": name}],
                            "conditions": [{"type": "Ready", "status": "True"}]},
             })
-        self.components["nodes"] = FakeNodes(self)
-        self.components["network"] = start_network(self)
+        self.nodes = FakeNodes(self)
+        self.network: Network = start_network(self)
         self.settle()
-
-    @property
-    def network(self) -> Network:
-        return self.components["network"]
-
-    @property
-    def nodes(self) -> FakeNodes:
-        return self.components["nodes"]
 
     def settle(self) -> None:
         self.clock.run_until(self.clock.now)

@@ -1,6 +1,6 @@
 """A core-only cluster (clock, store, api, namespaces, two nodes) for the server's tests.
 
-The server needs only ``.api .store .clock .components .spec`` of a cluster; this keeps
+The server needs only ``.api .store .clock .nodes .spec`` of a cluster; this keeps
 its tests independent of the node, scheduler and controller components.
 """
 
@@ -49,11 +49,13 @@ class FakeNodes:
     def __init__(self, cluster: FakeCluster):
         self.cluster = cluster
 
-    def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str:
+    def log_lines(self, namespace: str, pod: str, container: str, previous: bool = False
+                  ) -> list[tuple[float, str]]:
         if previous:
             raise StatusError(400, "BadRequest", f'previous terminated container "{container}" '
                               f'in pod "{pod}" not found')
-        return "".join(f"{container} line {i}\n" for i in range(1, 6))
+        # Line i was written i.5 cluster seconds after the epoch.
+        return [(i + 0.5, f"{container} line {i}") for i in range(1, 6)]
 
     def exec(self, namespace: str, pod: str, container: str,
              argv: list[str]) -> tuple[int, str, str]:
@@ -74,4 +76,4 @@ class FakeCluster:
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         self.api.create(node("cp-1", "control-plane", "172.18.0.2"))
         self.api.create(node("worker-1", None, "172.18.0.3"))
-        self.components: dict[str, Any] = {"nodes": FakeNodes(self)}
+        self.nodes = FakeNodes(self)

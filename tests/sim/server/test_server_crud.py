@@ -182,3 +182,31 @@ def test_unavailable_control_plane(served: ServerHandle) -> None:
     finally:
         served.call(lambda cluster: setattr(cluster.api, "unavailable_reason", None))
     assert _raw(served, "GET", "/api/v1/namespaces").status_code == 200
+
+
+def test_binding_over_http_is_the_api_verb(served: ServerHandle) -> None:
+    _raw(served, "POST", "/api/v1/namespaces/default/pods", json={
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tobind"},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}})
+    path = "/api/v1/namespaces/default/pods/tobind/binding"
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "tobind"},
+               "target": {"kind": "Node", "name": "worker-1"}}
+    assert _raw(served, "POST", path, json=binding).status_code == 201
+    again = _raw(served, "POST", path, json=binding)
+    assert again.status_code == 409
+    assert again.json()["message"] == ('Operation cannot be fulfilled on pods/binding "tobind": '
+                                       'pod tobind is already assigned to node "worker-1"')
+
+
+def test_scale_put_with_a_stale_resource_version_conflicts(served: ServerHandle) -> None:
+    _raw(served, "POST", "/apis/apps/v1/namespaces/default/deployments", json={
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stale"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "s"}},
+                 "template": {"metadata": {"labels": {"app": "s"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    path = "/apis/apps/v1/namespaces/default/deployments/stale/scale"
+    scale = _raw(served, "GET", path).json()
+    scale["spec"]["replicas"] = 2
+    assert _raw(served, "PUT", path, json=scale).status_code == 200
+    scale["spec"]["replicas"] = 3  # still the old resourceVersion
+    assert _raw(served, "PUT", path, json=scale).status_code == 409

@@ -13,12 +13,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
-from kclusterkit.sim import container_fields, errors, images
+from kclusterkit.sim import container_fields, errors, images, shell
 from kclusterkit.sim.clock import Timer
+from kclusterkit.sim.kubelet import pods
+from kclusterkit.sim.kubelet.node_status import NodeStatus
+from kclusterkit.sim.kubelet.prober import Prober
+from kclusterkit.sim.kubelet.status_manager import StatusManager
 from kclusterkit.sim.resources import PODS
 
 if TYPE_CHECKING:
-    from kclusterkit.sim.nodes import NodeManager
+    from kclusterkit.sim.cluster import Cluster
 
 COMPONENT = "kubelet"
 
@@ -80,7 +84,7 @@ class Container:
                  "finished_at", "exit_code", "ever_ran", "restart_count", "last_term",
                  "container_id", "ready", "started", "busy", "timer", "backoff",
                  "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
-                 "probe_state", "term", "env", "files", "dirs")
+                 "probe_state", "term", "env", "files", "dirs", "process")
 
     def __init__(self, spec: dict[str, Any], init: bool) -> None:
         self.name: str = spec["name"]
@@ -103,8 +107,9 @@ class Container:
         self.backoff = 0.0  # crash-loop back-off (flowcontrol.Backoff entry)
         self.backoff_updated: float | None = None
         self.plan: images.Plan | None = None
-        self.logs: list[str] = []
-        self.prev_logs: list[str] = []
+        # (cluster time, line): each line of the log at the instant it was written.
+        self.logs: list[tuple[float, str]] = []
+        self.prev_logs: list[tuple[float, str]] = []
         self.run = 0  # increments per started container; stale timers compare it
         self.image_id = ""
         self.probe_state: Any = None
@@ -112,6 +117,7 @@ class Container:
         self.env: dict[str, str] = {}  # the environment the current run started with
         self.files: dict[str, str] = {}  # the container's own writable layer
         self.dirs: set[str] = set()
+        self.process: shell.Process | None = None  # the live script of the current run
 
     @property
     def field_path(self) -> str:
@@ -171,9 +177,9 @@ class PodRun:
 
 
 class Kubelet:
-    def __init__(self, manager: NodeManager, node_name: str, host_ip: str, pod_cidr: str) -> None:
-        self.manager = manager
-        cluster = manager.cluster
+    """One node's kubelet: it owns the node's pods, containers, probes, status and Lease."""
+
+    def __init__(self, cluster: Cluster, node_name: str, host_ip: str, pod_cidr: str) -> None:
         self.cluster = cluster
         self.api = cluster.api
         self.clock = cluster.clock
@@ -190,6 +196,9 @@ class Kubelet:
         self.pods: dict[str, PodRun] = {}
         self.images: set[str] = set()  # normalized references present on the node
         self._pulls: dict[str, tuple[float, float, list[tuple[PodRun, Container, float]]]] = {}
+        self.status = StatusManager(self)
+        self.prober = Prober(self.clock)
+        self.node_status = NodeStatus(self)
 
     # -- watch ------------------------------------------------------------------------
     def on_pod(self, etype: str, pod: Obj, old: Obj | None) -> None:
@@ -221,7 +230,7 @@ class Kubelet:
                     != (old.get("status") or {}).get("conditions"))):
             # The pod worker syncs on every update: a new observedGeneration to report, or a
             # readiness-gate condition someone else set that Ready depends on.
-            self.manager.mark_dirty(self, pr)
+            self.status.mark_dirty(pr)
 
     def _spec_changed(self, pr: PodRun, spec: dict[str, Any]) -> None:
         """A container's definition changed (a new image): restart it with the new one."""
@@ -256,7 +265,7 @@ class Kubelet:
         if pod["metadata"].get("deletionTimestamp"):
             self._begin_termination(pr)
             return
-        self.manager.mark_dirty(self, pr)
+        self.status.mark_dirty(pr)
         self.sync(pr)
 
     def _stored(self, pr: PodRun) -> Obj | None:
@@ -280,7 +289,7 @@ class Kubelet:
             return
         pr.sandbox = "ready"
         pr.ip = self._allocate_ip()
-        self.manager.mark_dirty(self, pr)
+        self.status.mark_dirty(pr)
         self.sync(pr)
 
     # -- the sync loop ----------------------------------------------------------------
@@ -337,7 +346,7 @@ class Kubelet:
                          f"{c.name} pod={pod_ref(pod) if pod else pr.name}")
             c.busy = "backoff"
             self._backoff_sync(pr, c, finished)
-            self.manager.mark_dirty(self, pr)
+            self.status.mark_dirty(pr)
             return
         self._next_backoff(c, finished)
         self._start(pr, c)
@@ -455,7 +464,7 @@ class Kubelet:
             # A restarting container keeps showing how it last ended until it runs again.
             pass
         c.state, c.reason, c.message = "waiting", reason, message
-        self.manager.mark_dirty(self, pr)
+        self.status.mark_dirty(pr)
 
     def _retry(self, pr: PodRun, c: Container) -> None:
         c.timer = None
@@ -513,9 +522,9 @@ class Kubelet:
         c.busy = None
         if pr.done or pr.terminating or not self.alive:
             return
-        c.env = self.manager.container_env(self, pr, c)
+        c.env = pods.container_env(self, pr, c)
         c.files, c.dirs = {}, set()
-        plan = images.plan_for(c.spec, self.manager.shell_context(self, pr, c))
+        plan = images.plan_for(c.spec)
         if c.ever_ran:
             c.restart_count += 1
             c.last_term = c.term
@@ -532,7 +541,7 @@ class Kubelet:
             self.event(pr, c, "Warning", "Failed", f"Error: {plan.start_error}")
             c.started_at = None
             self._terminate_container(c, plan.exit_code, "StartError", plan.start_error)
-            self.manager.mark_dirty(self, pr)
+            self.status.mark_dirty(pr)
             self.sync(pr)
             return
         self.event(pr, c, "Normal", "Started", f"Started container {c.name}")
@@ -542,22 +551,57 @@ class Kubelet:
         c.started = not c.spec.get("startupProbe")
         c.ready = c.started and not c.spec.get("readinessProbe") and not c.init \
             and not pr.unready
-        self.manager.container_started(self, pr, c)
+        self.prober.start(self, pr, c)
         for offset, line in plan.output:
             if offset <= 0:
-                c.logs.append(line)
+                c.logs.append((self.clock.now, line))
             else:
                 self.clock.call_later(offset, self._log_line, c, c.run, line)
-        if plan.runs_for is not None:
-            self.clock.call_later(plan.runs_for, self._process_exit, pr, c, c.run,
+        if plan.runs_for is not None and plan.script is None:
+            self.clock.call_later(plan.runs_for, self.process_exited, pr, c, c.run,
                                   plan.exit_code)
-        self.manager.mark_dirty(self, pr)
+        self.status.mark_dirty(pr)
+        if plan.script is not None:
+            # Last: it may exit at once, and it runs before any probe looks at it.
+            self._start_process(pr, c, plan.script)
 
     def _log_line(self, c: Container, run: int, line: str) -> None:
         if c.run == run and c.state == "running":
-            c.logs.append(line)
+            c.logs.append((self.clock.now, line))
 
-    def _process_exit(self, pr: PodRun, c: Container, run: int, code: int) -> None:
+    # -- a script as the container's live process ---------------------------------------
+    def _start_process(self, pr: PodRun, c: Container, script: str) -> None:
+        """The script runs on the cluster clock: each command at its own instant, each line
+        logged when written; it first runs the instant the container starts."""
+        ctx = pods.shell_context(self, pr, c)
+        run = c.run
+        ctx.write = lambda _stream, line: self._log_line(c, run, line)
+        c.process = shell.Process(script, ctx)
+        self._step_process(pr, c, run)
+
+    def _step_process(self, pr: PodRun, c: Container, run: int) -> None:
+        process = c.process
+        if c.run != run or c.state != "running" or pr.done or process is None:
+            return
+        wait = process.resume()
+        if wait is None:
+            c.process = None
+            self.process_exited(pr, c, run, int(process.exit_code or 0))
+        elif wait != shell.FOREVER:
+            self.clock.call_later(wait, self._step_process, pr, c, run)
+
+    @staticmethod
+    def _stop_process(c: Container) -> None:
+        """The container is killed: its process runs no further."""
+        process, c.process = c.process, None
+        if process is not None and not process.exited:
+            try:
+                process.stop()
+            except ValueError:  # stopped from inside its own step: it ends as that returns
+                pass
+
+    def process_exited(self, pr: PodRun, c: Container, run: int, code: int) -> None:
+        """The process of run ``run`` ended with ``code`` (stale runs are ignored)."""
         if c.run != run or c.state != "running" or pr.done:
             return
         self.container_exited(pr, c, code)
@@ -568,14 +612,15 @@ class Kubelet:
         if reason is None:
             reason = "Completed" if code == 0 else "Error"
         self._terminate_container(c, code, reason, message)
-        self.manager.container_stopped(self, pr, c)
+        self.prober.stop(c)
         if not self.alive:
             return  # nobody notices until the kubelet is back
-        self.manager.mark_dirty(self, pr)
+        self.status.mark_dirty(pr)
         if not pr.terminating:
             self.sync(pr)
 
     def _terminate_container(self, c: Container, code: int, reason: str, message: str) -> None:
+        self._stop_process(c)
         c.state = "terminated"
         c.exit_code = code
         c.reason = reason
@@ -612,12 +657,8 @@ class Kubelet:
         else:
             after, code = needs, plan.stop_exit_code if plan else 0
         c.ready = False
-        self.manager.mark_dirty(self, pr)
-        self.clock.call_later(after, self._killed, pr, c, c.run, code)
-
-    def _killed(self, pr: PodRun, c: Container, run: int, code: int) -> None:
-        if c.run == run and c.state == "running" and not pr.done:
-            self.container_exited(pr, c, code)
+        self.status.mark_dirty(pr)
+        self.clock.call_later(after, self.process_exited, pr, c, c.run, code)
 
     def signal(self, pr: PodRun, c: Container, signal: int) -> None:
         """A signal to the container's PID 1 from inside (``kill 1``): a process that has
@@ -625,7 +666,7 @@ class Kubelet:
         plan = c.plan
         if plan is None or plan.stop_seconds is None or signal == 9:
             return
-        self.clock.call_later(plan.stop_seconds, self._killed, pr, c, c.run,
+        self.clock.call_later(plan.stop_seconds, self.process_exited, pr, c, c.run,
                               plan.stop_exit_code)
 
     def crash(self, pr: PodRun, c: Container, exit_code: int = 1) -> None:
@@ -667,7 +708,7 @@ class Kubelet:
     def _stopped(self, pr: PodRun, c: Container, run: int, code: int) -> None:
         if c.run == run and c.state == "running":
             self._terminate_container(c, code, "Completed" if code == 0 else "Error", "")
-            self.manager.container_stopped(self, pr, c)
+            self.prober.stop(c)
         if not self.alive:
             return
         if all(x.state != "running" for x in pr.containers):
@@ -678,7 +719,7 @@ class Kubelet:
         for c in pr.containers:
             if c.state == "waiting" and not c.ever_ran:
                 c.reason = c.reason or "ContainerCreating"
-        self.manager.write_status(self, pr)
+        self.status.write(pr)
         pr.done = True
         self._release(pr)
         try:
@@ -688,7 +729,7 @@ class Kubelet:
 
     def _finish_terminal(self, pr: PodRun) -> None:
         """restartPolicy Never/OnFailure: the pod ended; its containers won't run again."""
-        self.manager.write_status(self, pr)
+        self.status.write(pr)
         pr.done = True
         self._release(pr)
 
@@ -702,9 +743,10 @@ class Kubelet:
             pr.sandbox_timer.cancel()
         for c in pr.containers:
             c.cancel()
+            self._stop_process(c)
             if c.state == "running":
                 c.state = "terminated"
-                self.manager.container_stopped(self, pr, c)
+                self.prober.stop(c)
         for t in pr.stop_timers:
             t.cancel()
         self._release(pr)
@@ -725,9 +767,33 @@ class Kubelet:
                 t.cancel()
             pr.stop_timers.clear()
 
+    def set_ready(self, pr: PodRun, ready: bool) -> None:
+        """Fault: the pod's readiness starts failing (its readiness endpoint answers 503) or
+        recovers. Without a readiness probe the containers turn unready at once."""
+        pr.unready = not ready
+        for c in pr.main:
+            if c.state != "running":
+                continue
+            probed = self.prober.readiness(c)
+            if probed is None:
+                c.ready = c.started and ready
+            elif not ready:
+                continue  # the probe notices after failureThreshold periods
+            else:
+                c.ready = probed
+        self.status.mark_dirty(pr)
+
     def recover(self) -> None:
-        """The kubelet is back: it relists its pods and carries on from what it finds."""
+        """The kubelet is back: it renews its Lease, posts its node status, relists its pods
+        and carries on from what it finds."""
+        if self.alive:
+            return
         self.alive = True
+        self._relist()
+        self.node_status.renew_lease()
+        self.node_status.post_status(force=True)
+
+    def _relist(self) -> None:
         store = self.cluster.store
         seen: set[str] = set()
         for pod in list(store.iter(PODS)):
@@ -749,7 +815,7 @@ class Kubelet:
                 pr.terminating = False
                 self.clock.call_soon(self._begin_termination, pr)
                 continue
-            self.manager.mark_dirty(self, pr)
+            self.status.mark_dirty(pr)
             self.clock.call_soon(self.sync, pr)
         for uid in [u for u in self.pods if u not in seen]:
             self._forget(self.pods.pop(uid))

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kclusterkit.sim.clock import Timer
+from kclusterkit.sim import errors
+from kclusterkit.sim.clock import Clock, Timer
+from kclusterkit.sim.kubelet import server
 
 if TYPE_CHECKING:
-    from kclusterkit.sim.kubelet import Container, Kubelet, PodRun
-    from kclusterkit.sim.nodes import NodeManager
+    from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
 
 _KINDS = (("startup", "startupProbe", "Startup"), ("readiness", "readinessProbe", "Readiness"),
           ("liveness", "livenessProbe", "Liveness"))
@@ -44,9 +45,10 @@ class ProbeWorker:
 
 
 class Prober:
-    def __init__(self, manager: NodeManager) -> None:
-        self.manager = manager
-        self.clock = manager.clock
+    """One kubelet's probe workers (prober_manager.go), keyed by container."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.workers: dict[int, list[ProbeWorker]] = {}  # id(container) -> workers
 
     def start(self, kubelet: Kubelet, pr: PodRun, c: Container) -> None:
@@ -85,7 +87,7 @@ class Prober:
         if worker.kind == "startup" and c.started:
             worker.cancel()
             return
-        ok, output = self.manager.run_probe(kubelet, pr, c, worker.spec, worker.kind)
+        ok, output = run_probe(kubelet, pr, c, worker.spec, worker.kind)
         if ok:
             worker.failures = 0
             worker.successes += 1
@@ -105,13 +107,13 @@ class Prober:
     def _changed(self, kubelet: Kubelet, pr: PodRun, c: Container, worker: ProbeWorker) -> None:
         if worker.kind == "readiness":
             c.ready = worker.result and not pr.unready
-            self.manager.mark_dirty(kubelet, pr)
+            kubelet.status.mark_dirty(pr)
         elif worker.kind == "startup" and worker.result:
             c.started = True
             if not c.spec.get("readinessProbe"):
                 c.ready = not pr.unready
             worker.cancel()
-            self.manager.mark_dirty(kubelet, pr)
+            kubelet.status.mark_dirty(pr)
         elif not worker.result:  # liveness or startup gave up: restart the container
             worker.cancel()
             kubelet.kill_container(pr, c, f"Container {c.name} failed {worker.kind} probe, "
@@ -123,3 +125,56 @@ class Prober:
             if worker.kind == "readiness":
                 return worker.result
         return None
+
+
+def run_probe(kubelet: Kubelet, pr: PodRun, c: Container, probe: dict[str, Any],
+              kind: str) -> tuple[bool, str]:
+    """Run one probe against the container (prober.go runProbe): (success, failure output)."""
+    forced = pr.unready and kind == "readiness"
+    if isinstance(probe.get("httpGet"), dict):
+        spec = probe["httpGet"]
+        port = _port_number(spec.get("port"), c.spec)
+        path = spec.get("path") or "/"
+        scheme = (spec.get("scheme") or "HTTP").lower()
+        if forced:
+            return False, "HTTP probe failed with statuscode: 503"
+        found = server.listener(pr, port)
+        if found is None or found[0] is not c or not found[1]:
+            return False, (f'Get "{scheme}://{pr.ip}:{port}{path}": dial tcp '
+                           f"{pr.ip}:{port}: connect: connection refused")
+        version = _minor(kubelet.cluster.spec.kubernetes_version)
+        status, _ = server.serve(kubelet, pr, c, path, kubelet.gateway, f"kube-probe/{version}")
+        if 200 <= status < 400:
+            return True, ""
+        return False, f"HTTP probe failed with statuscode: {status}"
+    if isinstance(probe.get("tcpSocket"), dict):
+        port = _port_number(probe["tcpSocket"].get("port"), c.spec)
+        if forced or server.listener(pr, port) is None:
+            return False, f"dial tcp {pr.ip}:{port}: connect: connection refused"
+        return True, ""
+    if isinstance(probe.get("exec"), dict):
+        command = list(probe["exec"].get("command") or [])
+        try:
+            code, out, err = server.exec_in(kubelet, pr, c, command)
+        except errors.StatusError as exc:
+            return False, exc.message
+        if forced:
+            return False, ""
+        return code == 0, (out + err).rstrip("\n") if code else ""
+    return not forced, ""  # grpc: taken as serving
+
+
+def _port_number(port: Any, container: dict[str, Any]) -> int:
+    if isinstance(port, int):
+        return port
+    if isinstance(port, str) and port.isdigit():
+        return int(port)
+    for p in container.get("ports") or []:
+        if p.get("name") == port:
+            return int(p.get("containerPort") or 0)
+    return 0
+
+
+def _minor(version: str) -> str:
+    parts = version.lstrip("v").split(".")
+    return ".".join(parts[:2])

@@ -1,4 +1,5 @@
-"""Nodes: registration, heartbeats, failure detection, taints and eviction timing."""
+"""The kubelet's own Node: registration, Lease renewal, status posts, and what a failed
+kubelet does (kubelet_node_status.go, nodelease)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def test_without_a_network_plugin_nodes_are_not_ready_and_tainted() -> None:
     assert {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"} in taints
     assert any(t["key"] == "node.kubernetes.io/not-ready" and t["effect"] == "NoExecute"
                for t in taints)
-    cluster.components["nodes"].set_network_plugin(True)
+    cluster.nodes.set_network_plugin(True)
     cluster.advance(6)
     assert ready(cluster, "worker-1")["status"] == "True"
     assert "taints" not in cluster.store.must_get(NODES, "", "worker-1")["spec"]
@@ -110,87 +111,9 @@ def test_node_status_is_posted_on_change_or_every_five_minutes() -> None:
     assert ready(cluster, "worker-1")["lastHeartbeatTime"] == "2026-01-01T00:05:00Z"
 
 
-def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -> None:
-    cluster = Cluster(ClusterSpec(), seed=4)
-    nodes = cluster.components["nodes"]
-    cluster.api.create(deployment())
-    cluster.advance(10)
-    on_one = [p for p in cluster.store.iter(PODS) if p["spec"]["nodeName"] == "worker-1"]
-    assert on_one
-    victim = on_one[0]["metadata"]["name"]
-    nodes.fail_node("worker-1")
-    failed_at = cluster.now  # the lease was renewed at this instant
-    assert nodes.is_failed("worker-1")
-    cluster.advance(50)
-    assert ready(cluster, "worker-1")["status"] == "True"
-    cluster.advance(5)
-    rc = ready(cluster, "worker-1")
-    assert (rc["status"], rc["reason"], rc["message"]) == (
-        "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
-    unknown_at = cluster.now
-    assert unknown_at - failed_at == 55  # first 5-second monitor tick past 50 s
-    node = cluster.store.must_get(NODES, "", "worker-1")
-    assert {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"} in \
-        node["spec"]["taints"]
-    assert any(t["key"] == "node.kubernetes.io/unreachable" and t["effect"] == "NoExecute"
-               for t in node["spec"]["taints"])
-    pod = cluster.store.must_get(PODS, "default", victim)
-    assert condition(pod, "Ready")["status"] == "False"
-    assert [e["message"] for e in node_events(cluster, victim, "NodeNotReady")] == \
-        ["Node is not ready"]
-    assert node_events(cluster, "worker-1", "NodeNotReady")[0]["message"] == \
-        "Node worker-1 status is now: NodeNotReady"
-    # The default 300 s toleration of the unreachable taint runs out, then eviction.
-    cluster.advance(299)
-    assert not cluster.store.must_get(PODS, "default", victim)["metadata"].get(
-        "deletionTimestamp")
-    cluster.advance(1)
-    pod = cluster.store.must_get(PODS, "default", victim)
-    assert pod["metadata"].get("deletionTimestamp")  # kept: its kubelet is gone
-    disruption = condition(pod, "DisruptionTarget")
-    assert disruption["reason"] == "DeletionByTaintManager"
-    [evicted] = node_events(cluster, victim, "TaintManagerEviction")
-    assert evicted["message"] == f"Marking for deletion Pod default/{victim}"
-    cluster.advance(15)
-    running = [p for p in cluster.store.iter(PODS)
-               if not p["metadata"].get("deletionTimestamp")
-               and p["status"].get("phase") == "Running"]
-    assert len(running) == 3
-    assert all(p["spec"]["nodeName"] == "worker-2" for p in running)
-    # The node comes back: taints go, the terminating pod is finally removed.
-    nodes.recover_node("worker-1")
-    cluster.advance(6)
-    assert ready(cluster, "worker-1")["status"] == "True"
-    assert "taints" not in cluster.store.must_get(NODES, "", "worker-1")["spec"]
-    cluster.advance(1)
-    assert cluster.store.get(PODS, "default", victim) is None
-
-
-def test_a_brief_failure_cancels_the_pending_eviction() -> None:
-    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
-    nodes = cluster.components["nodes"]
-    cluster.api.create(deployment(1))
-    cluster.advance(10)
-    [pod] = list(cluster.store.iter(PODS))
-    name = pod["metadata"]["name"]
-    nodes.fail_node("worker-1")
-    cluster.advance(70)
-    assert condition(cluster.store.must_get(PODS, "default", name), "Ready")["status"] == \
-        "False"
-    nodes.recover_node("worker-1")
-    cluster.advance(1)
-    pod = cluster.store.must_get(PODS, "default", name)
-    assert condition(pod, "Ready")["status"] == "True"
-    cluster.advance(5)  # the next monitor pass lifts the NoExecute taint
-    assert not cluster.store.must_get(PODS, "default", name)["metadata"].get(
-        "deletionTimestamp")
-    assert [e["message"] for e in node_events(cluster, name, "TaintManagerEviction")] == [
-        f"Cancelling deletion of Pod default/{name}"]
-
-
 def test_a_container_keeps_running_on_a_failed_node_but_is_not_restarted() -> None:
     cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
-    nodes = cluster.components["nodes"]
+    nodes = cluster.nodes
     cluster.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                         "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
                                                  "command": ["sleep", "20"]}]}})
@@ -204,13 +127,3 @@ def test_a_container_keeps_running_on_a_failed_node_but_is_not_restarted() -> No
     status = cluster.store.must_get(PODS, "default", "p")["status"]["containerStatuses"][0]
     assert status["restartCount"] == 1
     assert status["lastState"]["terminated"]["reason"] == "Completed"
-
-
-def test_an_api_outage_does_not_make_every_node_unknown() -> None:
-    cluster = Cluster(ClusterSpec(worker_nodes=2), seed=1)
-    cluster.advance(10)
-    cluster.api.unavailable_reason = "etcdserver: request timed out"
-    cluster.advance(120)  # kubelets cannot renew their leases meanwhile
-    cluster.api.unavailable_reason = None
-    cluster.advance(30)
-    assert all(ready(cluster, n)["status"] == "True" for n in ("worker-1", "worker-2"))

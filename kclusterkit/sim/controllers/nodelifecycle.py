@@ -376,15 +376,3 @@ class TaintEvictionController:
             self.api.delete(PODS, key[0], key[1])
         except errors.StatusError:
             pass
-
-
-class NodeLifecycle:
-    """Both controllers, as kube-controller-manager runs them."""
-
-    def __init__(self, cluster: Any) -> None:
-        self.nodes = NodeLifecycleController(cluster)
-        self.eviction = TaintEvictionController(cluster, self.nodes)
-
-
-def start_node_lifecycle(cluster: Any) -> NodeLifecycle:
-    return NodeLifecycle(cluster)
