@@ -13,7 +13,7 @@ HTML := reports/allure-report
 HAVE_NPX := $(shell command -v npx >/dev/null 2>&1 && echo yes)
 BEHAVE_ARGS ?=
 
-.PHONY: run test report bench lint features features-api agree clean
+.PHONY: run test report bench lint features features-api agree clean dist
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -76,6 +76,11 @@ features-api: $(STAMP)
 ## agree: the in-process and the API run agree scenario by scenario
 agree: $(STAMP)
 	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT)
+
+## dist: the wheel and sdist a user installs (step library, environments, acceptance pack)
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
