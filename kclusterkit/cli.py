@@ -41,6 +41,22 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     return supervise(_behave_command(args, extra))
 
 
+def _init(args: argparse.Namespace, _extra: list[str]) -> int:
+    from pathlib import Path
+
+    from kclusterkit.scaffold import InitError, init, parse_domains
+
+    folder = Path(args.dir)
+    try:
+        written = init(folder, parse_domains(args.domains), force=args.force)
+    except InitError as exc:
+        print(f"kclusterkit: {exc}", file=sys.stderr)
+        return 2
+    print(f"kclusterkit: wrote {len(written)} files to {folder}")
+    print(f"next: cd {folder} && kclusterkit run")
+    return 0
+
+
 def _version(_args: argparse.Namespace, _extra: list[str]) -> int:
     print(version_text())
     return 0
@@ -150,6 +166,16 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--junit-directory", metavar="DIR",
                      help="where JUnit XML goes (default reports/junit)")
     run.set_defaults(func=_run)
+
+    init = sub.add_parser("init", help="start a spec repository: features, steps, "
+                                       "environments, pyproject.toml, CI files")
+    init.add_argument("dir", nargs="?", default=".", metavar="DIR",
+                      help="folder to create or fill (default: here)")
+    init.add_argument("--domains", metavar="LIST",
+                      help="example features to write, comma-separated (default: all of "
+                           "smoke, healing, scaling, discovery, load-balancing, rollout)")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(func=_init)
 
     steps = sub.add_parser("steps", help="print every step with its description and example")
     steps.add_argument("--domain", help="only this domain (cluster, workloads, healing, scaling)")

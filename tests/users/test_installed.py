@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -30,6 +32,8 @@ def test_the_wheel_carries_the_step_library_and_the_environments(installed: Inst
     for env in ("sim", "sim-ha", "sim-api", "kubeconfig"):
         assert f"kclusterkit/environments/{env}.yaml" in names
     assert "kclusterkit/runner.py" in names
+    assert "kclusterkit/scaffold/templates/features/healing.feature" in names
+    assert "kclusterkit/scaffold/templates/team_steps.py.tmpl" in names
 
 
 def test_run_a_folder_holding_only_a_feature_file(installed: Installed, tmp_path: Path) -> None:
@@ -84,3 +88,44 @@ def test_an_unknown_environment_names_the_builtins(installed: Installed, tmp_pat
     assert run.returncode == 2
     assert "no such environment file (did you mean 'sim-ha'?)" in run.stderr
 
+
+def test_init_makes_a_spec_repo_that_passes_out_of_the_box(installed: Installed,
+                                                           tmp_path: Path) -> None:
+    made = installed.kclusterkit("init", "myspecs", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    repo = tmp_path / "myspecs"
+    for path in ("features/healing.feature", "features/smoke.feature", "steps/library.py",
+                 "steps/team_steps.py", "environment.py", "environments/sim.yaml",
+                 "environments/kind.yaml", "pyproject.toml", ".gitignore",
+                 ".github/workflows/kclusterkit.yml", ".gitlab-ci.yml"):
+        assert (repo / path).is_file(), path
+    assert 'dependencies = ["kclusterkit>=' in (repo / "pyproject.toml").read_text()
+    assert "reports/" in (repo / ".gitignore").read_text().splitlines()
+    run = installed.kclusterkit("run", cwd=repo)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 failed" in run.stdout and " passed" in run.stdout
+    assert "the cluster has at least 2 worker nodes" in run.stdout  # the project's own step
+    assert list((repo / "reports" / "junit").glob("TESTS-*.xml"))
+    # plain behave works in it too
+    plain = subprocess.run([sys.executable, "-m", "behave", "features/smoke.feature"],
+                           cwd=repo, env=installed.env, capture_output=True, text=True,
+                           timeout=120)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+
+
+def test_init_picks_domains_and_never_overwrites_unless_told(installed: Installed,
+                                                             tmp_path: Path) -> None:
+    made = installed.kclusterkit("init", "--domains", "scaling,discovery", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in (tmp_path / "features").iterdir()) == [
+        "discovery.feature", "scaling.feature"]
+    (tmp_path / "steps" / "team_steps.py").write_text("# ours\n")
+    again = installed.kclusterkit("init", "--domains", "scaling", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "would overwrite" in again.stderr and "--force" in again.stderr
+    assert (tmp_path / "steps" / "team_steps.py").read_text() == "# ours\n"
+    forced = installed.kclusterkit("init", "--domains", "scaling", "--force", cwd=tmp_path)
+    assert forced.returncode == 0
+    assert (tmp_path / "steps" / "team_steps.py").read_text() != "# ours\n"
+    bad = installed.kclusterkit("init", "--domains", "storage", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown domain 'storage'" in bad.stderr
