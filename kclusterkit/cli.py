@@ -124,6 +124,7 @@ def _delegate(module: str, what: str) -> int | None:
 DELEGATED = (
     (("sim", "serve"), "kclusterkit.sim.server.cli", "'kclusterkit sim serve'"),
     (("cleanup",), "kclusterkit.driver.cleanup", "'kclusterkit cleanup'"),
+    (("accept",), "kclusterkit.accept", "'kclusterkit accept'"),
 )
 
 
@@ -186,6 +187,8 @@ def parser() -> argparse.ArgumentParser:
     # parsed by their own main(argv) (see DELEGATED); listed here for --help
     sim_sub.add_parser("serve", help="serve a simulated cluster's API over HTTP")
     sub.add_parser("cleanup", help="delete what earlier runs left on a real cluster")
+    sub.add_parser("accept", help="check that a freshly provisioned cluster is fit for use "
+                                  "(kclusterkit accept --help)")
     return top
 
 

@@ -36,12 +36,24 @@ class Runner(BehaveRunner):
     """behave's runner that brings kclusterkit's steps and hooks along."""
 
     def setup_paths(self) -> None:
+        if self._inside_the_package():
+            # behave would walk up to kclusterkit/steps and load the library twice
+            self._setup_paths_without_steps()
+            return
         try:
             super().setup_paths()
         except ConfigError as exc:
             if not str(exc).startswith("No "):
                 raise
             self._setup_paths_without_steps()
+
+    def _inside_the_package(self) -> bool:
+        """Features shipped in kclusterkit (the acceptance pack)."""
+        if not self.config.paths:
+            return False
+        first = str(getattr(self.config.paths[0], "filename", self.config.paths[0]))
+        package = os.path.dirname(os.path.abspath(__file__))
+        return os.path.abspath(first).startswith(package + os.sep)
 
     def _setup_paths_without_steps(self) -> None:
         paths = [str(getattr(p, "filename", p)) for p in self.config.paths] or ["features"]
