@@ -38,7 +38,27 @@ def _behave_command(args: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
-    return supervise(_behave_command(args, extra))
+    if args.jobs is None and args.shard is None:
+        return supervise(_behave_command(args, extra))
+    from kclusterkit import parallel
+
+    try:
+        if args.jobs is not None and args.jobs < 1:
+            raise parallel.SplitError(f"--jobs {args.jobs}: expected a whole number >= 1")
+        locations = parallel.scenarios(args.paths)
+        paths = list(args.paths)
+        if args.shard is not None:
+            index, total = parallel.parse_shard(args.shard)
+            locations = parallel.buckets(locations, total)[index - 1]
+            if not locations:
+                print(f"kclusterkit: shard {args.shard} has no scenarios")
+                return 0
+        behave_args = _behave_command(argparse.Namespace(**{**vars(args), "paths": []}),
+                                      extra)[3:]
+        return parallel.run_jobs(behave_args, paths, args.jobs or 1, locations)
+    except parallel.SplitError as exc:
+        print(f"kclusterkit: {exc}", file=sys.stderr)
+        return 2
 
 
 def _init(args: argparse.Namespace, _extra: list[str]) -> int:
@@ -166,6 +186,11 @@ def parser() -> argparse.ArgumentParser:
                      help="output of the matching -f (by position)")
     run.add_argument("--junit-directory", metavar="DIR",
                      help="where JUnit XML goes (default reports/junit)")
+    run.add_argument("-j", "--jobs", type=int, metavar="N",
+                     help="run the scenarios in N processes, reports merged as one run's")
+    run.add_argument("--shard", metavar="I/N",
+                     help="run only the I-th of N deterministic shares of the scenarios "
+                          "(for a CI matrix)")
     run.set_defaults(func=_run)
 
     init = sub.add_parser("init", help="start a spec repository: features, steps, "

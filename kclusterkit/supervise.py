@@ -28,22 +28,36 @@ def exit_code(returncode: int) -> int:
 
 def supervise(command: Sequence[str], **popen: Any) -> int:
     """Run ``command``, forwarding signals to it, and return its exit code."""
+    return supervise_all([command], [popen])[0]
+
+
+def supervise_all(commands: Sequence[Sequence[str]],
+                  popens: Sequence[dict[str, Any]] | None = None) -> list[int]:
+    """Run ``commands`` side by side, forwarding every signal to each of them, and return
+    their exit codes once all have finished."""
+    popens = list(popens or [{} for _ in commands])
     children: list[subprocess.Popen[bytes]] = []
     pending: list[int] = []
+    started = False
 
     def forward(signum: int, _frame: Any) -> None:
-        if not children:
-            pending.append(signum)  # arrived before the child existed: pass it on at once
+        if not started:
+            pending.append(signum)  # arrived while starting: passed on once all exist
             return
-        if children[0].poll() is None:
-            children[0].send_signal(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
     try:
-        children.append(subprocess.Popen(list(command), process_group=0, **popen))
+        for command, popen in zip(commands, popens, strict=True):
+            children.append(subprocess.Popen(list(command), process_group=0, **popen))
+        started = True
         for signum in pending:
-            children[0].send_signal(signum)
-        return exit_code(children[0].wait())
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signum)
+        return [exit_code(child.wait()) for child in children]
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -28,6 +28,10 @@ Feature: Slow
   Scenario: Waits far longer than the test lets it
     Given a deployment "web" running "nginx:1.25" with 2 replicas
     Then deployment "web" has 5 ready pods within 10 minutes
+
+  Scenario: Waits as long
+    Given a deployment "web" running "nginx:1.25" with 2 replicas
+    Then deployment "web" has 5 ready pods within 10 minutes
 """
 
 
@@ -50,9 +54,10 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGINT, 1), (signal.SIGTERM, 1),
+                                           (signal.SIGINT, 2), (signal.SIGTERM, 2)])
 def test_the_command_passes_the_signal_on_and_waits_for_the_cleanup(
-        tmp_path: Path, sig: signal.Signals) -> None:
+        tmp_path: Path, sig: signal.Signals, jobs: int) -> None:
     handle = serve_in_thread(seed=1, speed=1.0, kubeconfig_path=tmp_path / "kubeconfig")
     try:
         api = client.CoreV1Api(config.new_client_from_config(str(handle.kubeconfig_path)))
@@ -61,23 +66,24 @@ def test_the_command_passes_the_signal_on_and_waits_for_the_cleanup(
             f"target: kubeconfig\nkubeconfig: {handle.kubeconfig_path}\n")
         (tmp_path / "slow.feature").write_text(SLOW)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kclusterkit.cli", "run", "slow.feature", "-e", "lab"],
+            [sys.executable, "-m", "kclusterkit.cli", "run", "slow.feature", "-e", "lab",
+             *(["--jobs", str(jobs)] if jobs > 1 else [])],
             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.monotonic() + 30
-            while not _live(api) and time.monotonic() < deadline:
+            while len(_live(api)) < jobs and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert _live(api), "the run never created its namespace"
+            assert len(_live(api)) == jobs, "the run never created its namespaces"
             behave = _children(proc.pid)
-            assert len(behave) == 1, behave
+            assert len(behave) == jobs, behave
             time.sleep(0.3)
             proc.send_signal(sig)
             out, _ = proc.communicate(timeout=30)
         finally:
             proc.kill()
         assert proc.returncode != 0, out
-        assert not _alive(behave[0]), f"behave outlived the command\n{out}"
+        assert not any(_alive(pid) for pid in behave), f"behave outlived the command\n{out}"
         assert _live(api) == [], f"namespaces left behind\n{out}"
     finally:
         handle.stop()
