@@ -25,7 +25,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_the_wheel_carries_the_step_library_and_the_environments(installed: Installed) -> None:
+def test_the_wheel_carries_the_library_environments_pack_and_templates(
+        installed: Installed) -> None:
     names = installed.names()
     for domain in ("cluster", "workloads", "healing", "scaling", "services", "rollout"):
         assert f"kclusterkit/steps/{domain}.py" in names
@@ -34,6 +35,7 @@ def test_the_wheel_carries_the_step_library_and_the_environments(installed: Inst
     assert "kclusterkit/runner.py" in names
     assert "kclusterkit/scaffold/templates/features/healing.feature" in names
     assert "kclusterkit/scaffold/templates/team_steps.py.tmpl" in names
+    assert "kclusterkit/accept/features/acceptance.feature" in names
 
 
 def test_run_a_folder_holding_only_a_feature_file(installed: Installed, tmp_path: Path) -> None:
