@@ -150,6 +150,10 @@ DELEGATED = (
 
 def _delegated(argv: list[str]) -> int | None:
     """Run a delegated subcommand with every argument after its words, or None."""
+    if argv[:1] == ["merge"]:
+        from kclusterkit.parallel import merge_main
+
+        return merge_main(argv[1:])
     for words, module, what in DELEGATED:
         if tuple(argv[:len(words)]) == words:
             main = _delegate(module, what)
@@ -212,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
     # parsed by their own main(argv) (see DELEGATED); listed here for --help
     sim_sub.add_parser("serve", help="serve a simulated cluster's API over HTTP")
     sub.add_parser("cleanup", help="delete what earlier runs left on a real cluster")
+    sub.add_parser("merge", help="merge the reports of a run's shards into one "
+                                 "(kclusterkit merge --help)")
     sub.add_parser("accept", help="check that a freshly provisioned cluster is fit for use "
                                   "(kclusterkit accept --help)")
     return top

@@ -360,3 +360,39 @@ def run_jobs(behave_args: Sequence[str], paths: Sequence[str], jobs: int,
     print(f"kclusterkit: {len(locations)} scenarios in {len(groups)} jobs; reports merged "
           f"into {results}" + (f" and {junit}" if junit is not None else ""))
     return next((c for c in codes if c), 0)
+
+
+def merge_main(argv: Sequence[str] | None = None) -> int:
+    """``kclusterkit merge DIR… --into reports``: the shards' reports as one run's."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="kclusterkit merge",
+        description="Merge the reports folders of the shards of a run (each holding "
+                    "allure-results/ and junit/) into one, as a single run writes them.")
+    parser.add_argument("folders", nargs="+", metavar="DIR", help="a shard's reports folder")
+    parser.add_argument("--into", default="reports", metavar="DIR",
+                        help="where the merged allure-results/ and junit/ go (default: "
+                             "%(default)s)")
+    parser.add_argument("--features", nargs="*", default=None, metavar="PATH",
+                        help="the run's feature paths, to put scenarios in file order")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    folders = [Path(f) for f in args.folders]
+    missing = [f for f in folders if not (f / "junit").is_dir() and not
+               (f / "allure-results").is_dir()]
+    if missing:
+        print(f"kclusterkit merge: {missing[0]}: no junit/ or allure-results/ in it",
+              file=sys.stderr)
+        return 2
+    into = Path(args.into)
+    order = scenario_names(scenarios(args.features)) if args.features is not None else []
+    merge_allure([f / "allure-results" for f in folders], into / "allure-results")
+    junit = into / "junit"
+    if junit.is_dir():
+        for old in junit.glob("TESTS-*.xml"):
+            old.unlink()
+    merge_junit([f / "junit" for f in folders], junit, order)
+    cases = sum(1 for file in junit.glob("*.xml") for _ in ET.parse(file).getroot()
+                .iter("testcase"))
+    print(f"kclusterkit merge: {cases} scenarios from {len(folders)} folders into {into}")
+    return 0

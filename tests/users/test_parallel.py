@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kclusterkit.parallel import SplitError, buckets, merge_junit, parse_shard, scenarios
+from kclusterkit.parallel import SplitError, buckets, parse_shard, scenarios
 from kclusterkit.report.agree import read_results
 from tests.users.conftest import REPO
 
@@ -58,15 +58,24 @@ def test_jobs_merge_into_one_runs_report(project: Path, single: dict) -> None:
 
 def test_shards_together_are_the_whole_run(project: Path, single: dict) -> None:
     parts = []
-    for i in (1, 2):
-        done = run(project, "--shard", f"{i}/2", "--junit-directory", f"shard{i}")
+    for i in (1, 2):  # as two CI jobs would, each keeping its reports/ as an artifact
+        shutil.rmtree(project / "reports", ignore_errors=True)
+        done = run(project, "--shard", f"{i}/2")
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+        shutil.copytree(project / "reports", project / f"shard{i}")
         parts.append(project / f"shard{i}")
-    one, two = read_results(parts[0]), read_results(parts[1])
+    one, two = read_results(parts[0] / "junit"), read_results(parts[1] / "junit")
     assert not set(one) & set(two)
     assert len(one) + len(two) == 30
-    merge_junit(parts, project / "merged")
-    assert read_results(project / "merged") == single
+    merged = subprocess.run([sys.executable, "-m", "kclusterkit.cli", "merge", "shard1",
+                             "shard2", "--into", "merged", "--features", "features"],
+                            cwd=project, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            capture_output=True, text=True, timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    assert "30 scenarios from 2 folders" in merged.stdout
+    assert read_results(project / "merged" / "junit") == single
+    assert allure_names(project / "merged" / "allure-results") == \
+        allure_names(project / "single" / "allure-results")
 
 
 def test_the_split_is_deterministic_and_complete() -> None:
