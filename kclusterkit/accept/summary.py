@@ -36,7 +36,7 @@ def _detail(scenario: Any) -> str:
             return first.removeprefix("ASSERT FAILED: ")
     if getattr(scenario, "error_message", None):
         return scenario.error_message.strip().splitlines()[0]
-    return ""
+    return str(getattr(scenario, "kk_detail", ""))  # what a passed check found
 
 
 class SummaryFormatter(Formatter):

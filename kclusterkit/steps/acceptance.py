@@ -33,6 +33,11 @@ def _probes(context: Any, prefix: str) -> list[Obj]:
     return sorted(pods, key=_name)
 
 
+def _note(context: Any, detail: str) -> None:
+    """What a passed check found, for the summary table of `kclusterkit accept`."""
+    context.scenario.kk_detail = detail
+
+
 def _phase_table(pods: list[Obj]) -> str:
     return "\n".join(f"{_name(p)}  {(p.get('spec') or {}).get('nodeName', '-')}  "
                      f"{(p.get('status') or {}).get('phase', '-')}" for p in pods)
@@ -53,7 +58,10 @@ def kubelet_versions(context: Any) -> None:
         seen = "\n".join(f"{name}  kubelet {v or '(none)'}" for name, v in versions.items())
         return Observation(bool(nodes) and all(versions.values()), seen or "no nodes", nodes)
 
-    check_now(context, "every node to report its kubelet version", check)
+    seen = check_now(context, "every node to report its kubelet version", check)
+    versions = sorted({((n.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
+                       for n in seen.objects})
+    _note(context, f"{len(seen.objects)} nodes Ready, kubelet {', '.join(versions)}")
 
 
 @step("then", "every system pod is running within {d:Duration}")
@@ -65,8 +73,8 @@ def system_pods_running(context: Any, d: float) -> None:
     """
     driver = kk(context).driver
     if not driver.list("pods", SYSTEM_NAMESPACE):
-        raise NotSupported(f"no pods in {SYSTEM_NAMESPACE}: this cluster does not run its "
-                           "control plane and DNS as pods")
+        raise NotSupported(f"no pods in {SYSTEM_NAMESPACE}: control plane and DNS do not "
+                           "run as pods here")
 
     def check() -> Observation:
         pods = driver.list("pods", SYSTEM_NAMESPACE)
@@ -75,8 +83,9 @@ def system_pods_running(context: Any, d: float) -> None:
         return Observation(not bad, f"{len(pods) - len(bad)} of {len(pods)} system pods "
                            f"running\n{_phase_table(bad)}", pods)
 
-    wait_for(context, f"every pod in {SYSTEM_NAMESPACE} to be running", check, d,
-             kinds=("pods",))
+    seen = wait_for(context, f"every pod in {SYSTEM_NAMESPACE} to be running", check, d,
+                    kinds=("pods",))
+    _note(context, f"{len(seen.objects)} pods running in {SYSTEM_NAMESPACE}")
 
 
 @step("given", 'a probe pod "{prefix:Q}" running "{image:Q}" on every node')
@@ -145,7 +154,8 @@ def every_pair_talks(context: Any, client: str, server: str, port: int) -> None:
                            f"{pairs - failed} of {pairs} node pairs answered\n" + "\n".join(lines),
                            clients + servers)
 
-    check_now(context, "an answer between pods on every pair of nodes", check)
+    seen = check_now(context, "an answer between pods on every pair of nodes", check)
+    _note(context, seen.seen.splitlines()[0])
 
 
 @step("then", 'in pod "{pod:Q}" the DNS name of every probe pod "{prefix:Q}" resolves to its IP')
@@ -169,6 +179,7 @@ def pod_dns(context: Any, pod: str, prefix: str) -> None:
         return Observation(bool(targets) and not failed, "\n".join(lines), targets)
 
     check_now(context, "every pod's DNS name to resolve to its IP", check)
+    _note(context, f"{len(targets)} pod names resolved")
 
 
 def _internal_ip(node: Obj) -> str:
@@ -205,7 +216,8 @@ def node_port_from_pod(context: Any, pod: str, service: str, text: str) -> None:
             lines.append(f"{_name(node)}: GET {url} {'ok' if ok else 'FAILED'}{why}")
         return Observation(bool(nodes) and not failed, "\n".join(lines), nodes)
 
-    check_now(context, f'"{text}" from the NodePort on every node', check)
+    seen = check_now(context, f'"{text}" from the NodePort on every node', check)
+    _note(context, f"NodePort {ports[0]} answered on {len(seen.objects)} nodes")
 
 
 @step("given", "the cluster has a default StorageClass")
@@ -218,8 +230,7 @@ def default_storage_class(context: Any) -> None:
     default = [c for c in classes
                if (c["metadata"].get("annotations") or {}).get(DEFAULT_CLASS) == "true"]
     if not default:
-        raise NotSupported("no default StorageClass (none annotated "
-                           f"{DEFAULT_CLASS}=true) to provision a claim")
+        raise NotSupported(f"no default StorageClass (no {DEFAULT_CLASS})")
 
 
 @step("when", 'I claim {size} of storage as "{name:Q}" for pod "{pod:Q}"')
@@ -258,6 +269,7 @@ def claim_bound(context: Any, name: str, d: float) -> None:
 
     wait_for(context, f'claim "{name}" to be Bound', check, d,
              kinds=("persistentvolumeclaims",))
+    _note(context, f'claim "{name}" Bound')
 
 
 @step("when", "I make {n:d} API requests in a burst")
@@ -292,4 +304,5 @@ def api_p99(context: Any, ms: int) -> None:
         return Observation(p99 <= ms, f"p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms "
                            f"over {len(latencies)} requests")
 
-    check_now(context, f"p99 latency at most {ms} ms", check)
+    seen = check_now(context, f"p99 latency at most {ms} ms", check)
+    _note(context, seen.seen)

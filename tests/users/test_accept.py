@@ -39,6 +39,8 @@ def test_accept_on_the_simulator(installed: Installed, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert table(run.stdout) == expected_on_the_simulator()
     assert "no default StorageClass" in run.stdout
+    assert "9 of 9 node pairs answered" in run.stdout  # 3 nodes, each with each
+    assert "3 nodes Ready, kubelet v1.34.1" in run.stdout
     junit = list((tmp_path / "reports" / "junit").glob("TESTS-*.xml"))
     assert len(junit) == 1 and 'tests="7"' in junit[0].read_text()
     assert len(list((tmp_path / "reports" / "allure-results").glob("*-result.json"))) == 7
@@ -86,6 +88,7 @@ def test_accept_against_a_served_simulator_through_its_kubeconfig(
     run = installed.kclusterkit("accept", "--kubeconfig", str(served), cwd=work, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert table(run.stdout) == expected_on_the_simulator()
+    assert "9 of 9 node pairs answered" in run.stdout
     assert list((work / "reports" / "junit").glob("TESTS-*.xml"))
     assert len(list((work / "reports" / "allure-results").glob("*-result.json"))) == 7
     api = client.CoreV1Api(config.new_client_from_config(str(served)))
