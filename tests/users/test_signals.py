@@ -87,3 +87,28 @@ def test_the_command_passes_the_signal_on_and_waits_for_the_cleanup(
         assert _live(api) == [], f"namespaces left behind\n{out}"
     finally:
         handle.stop()
+
+
+def test_ctrl_c_during_accept_leaves_no_namespace(tmp_path: Path) -> None:
+    handle = serve_in_thread(seed=1, speed=1.0, kubeconfig_path=tmp_path / "kubeconfig")
+    try:
+        api = client.CoreV1Api(config.new_client_from_config(str(handle.kubeconfig_path)))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kclusterkit.cli", "accept", "--kubeconfig",
+             str(handle.kubeconfig_path), "--tags", "@network"],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not _live(api) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _live(api), "the check never created its namespace"
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode != 0, out
+        assert _live(api) == [], f"namespaces left behind\n{out}"
+    finally:
+        handle.stop()
