@@ -16,7 +16,7 @@ HTML := reports/allure-report
 HAVE_NPX := $(shell command -v npx >/dev/null 2>&1 && echo yes)
 BEHAVE_ARGS ?=
 
-.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean
+.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean dist
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -82,11 +82,11 @@ features-api: $(STAMP)
 	rm -rf $(API_JUNIT)
 	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=sim-api --junit-directory $(API_JUNIT) $(BEHAVE_ARGS))
 
-## features-kubeconfig: every feature on the kubeconfig target (environments/sim-served.yaml:
+## features-kubeconfig: every feature on the kubeconfig target (kclusterkit/environments/sim-served.yaml:
 ## hook commands, no simulator settings) against a `kclusterkit sim serve` started here.
 features-kubeconfig: $(STAMP)
 	rm -rf $(KC_JUNIT) $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
-	$(BIN)/kclusterkit sim serve --env environments/sim-api.yaml --seed 1 --speed 100 \
+	$(BIN)/kclusterkit sim serve --env kclusterkit/environments/sim-api.yaml --seed 1 --speed 100 \
 	  --kubeconfig $(SERVED)/kubeconfig --print-kubeconfig > $(SERVED)/serve.log 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $(SERVED)' EXIT; \
 	for i in $$(seq 300); do [ -s $(SERVED)/serve.log ] && break; sleep 0.1; done; \
@@ -100,6 +100,11 @@ _features-kubeconfig:
 agree: $(STAMP)
 	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT) $(KC_JUNIT) \
 	  --names in-process,sim-api,kubeconfig
+
+## dist: the wheel and sdist a user installs (step library, environments, acceptance pack)
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

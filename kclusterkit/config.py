@@ -1,5 +1,8 @@
 """Loading and validating ``environments/*.yaml``: where a run points, and how.
 
+A name is looked up in the project's ``environments/`` first, then among the files shipped
+in the package (``kclusterkit/environments``), so an installed kclusterkit runs anywhere.
+
 An environment file is the only thing that changes between running a feature on the
 simulator and on a real cluster, so a mistake in it must stop the run before any scenario
 with one line that names the file and the field. Validation is strict (unknown keys are
@@ -189,6 +192,8 @@ TOP_FIELDS: dict[str, Checker | None] = {
 
 
 def _display(path: Path) -> str:
+    if path.parent == BUILTIN_DIR:
+        return f"kclusterkit:{ENVIRONMENTS_DIR}/{path.name}"  # where the user can find it
     try:
         return os.path.relpath(path)
     except ValueError:
@@ -251,13 +256,30 @@ def parse_environment(data: Any, name: str, path: Path | None) -> Environment:
     return env
 
 
+#: The environments shipped with the package (sim, sim-ha, sim-api, kubeconfig): a project
+#: that has no ``environments/`` folder, or not this name in it, still runs on them.
+BUILTIN_DIR = Path(__file__).resolve().parent / ENVIRONMENTS_DIR
+
+
+def _is_path(name: str) -> bool:
+    return "/" in name or os.sep in name or name.endswith((".yaml", ".yml"))
+
+
 def environment_path(name: str, root: Path | None = None) -> Path:
-    """``sim`` → ``<root>/environments/sim.yaml``; a path (with / or .yaml) is used as is."""
+    """``sim`` → ``<root>/environments/sim.yaml`` if the project has it, else the built-in
+    file of that name (if any); a path (with / or .yaml) is used as is."""
     root = root or Path.cwd()
-    if "/" in name or os.sep in name or name.endswith((".yaml", ".yml")):
+    if _is_path(name):
         path = Path(name)
         return path if path.is_absolute() else root / path
-    return root / ENVIRONMENTS_DIR / f"{name}.yaml"
+    own = root / ENVIRONMENTS_DIR / f"{name}.yaml"
+    builtin = BUILTIN_DIR / f"{name}.yaml"
+    return builtin if not own.is_file() and builtin.is_file() else own
+
+
+def builtin() -> list[str]:
+    """Names of the environments shipped with kclusterkit."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
 def replay_name(env: Environment, root: Path | None = None) -> str:
@@ -274,15 +296,19 @@ def replay_name(env: Environment, root: Path | None = None) -> str:
 
 
 def available(root: Path | None = None) -> list[str]:
+    """Names a run can use: the project's own environments, then the built-in ones."""
     folder = (root or Path.cwd()) / ENVIRONMENTS_DIR
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    own = {p.stem for p in folder.glob("*.yaml")} if folder.is_dir() else set()
+    return sorted(own | set(builtin()))
 
 
 def load_environment(name: str = DEFAULT_ENVIRONMENT, root: Path | None = None) -> Environment:
-    """Read and validate an environment by name or path; raises EnvironmentFileError."""
+    """Read and validate an environment by name or path; raises EnvironmentFileError.
+
+    A name resolves from the project's ``environments/`` first, then the built-ins."""
     path = environment_path(name, root)
     if not path.is_file() and name == DEFAULT_ENVIRONMENT:
-        # a project without environments/ runs on the simulator with its defaults
+        # no sim.yaml anywhere (cannot happen with an intact installation): the defaults
         return Environment(name=name, path=None)
     if not path.is_file():
         known = available(root)

@@ -30,13 +30,37 @@ def test_steps_unknown_domain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_run_calls_behave_with_environment_seed_tags_and_extra(
         monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(cli, "supervise", lambda cmd: calls.append(cmd) or 3)
     code = cli.main(["run", "features/scaling.feature", "-e", "sim-ha", "--seed", "9",
-                     "--tags", "not @disruptive", "--", "-f", "plain", "--stop"])
+                     "--tags", "not @disruptive", "-f", "allure", "-o", "out",
+                     "--junit-directory", "j", "--", "-f", "plain", "--stop"])
     assert code == 3
-    assert calls == [[sys.executable, "-m", "behave", "features/scaling.feature",
+    assert calls == [[sys.executable, "-m", "kclusterkit.runner", "features/scaling.feature",
                       "-D", "env=sim-ha", "-D", "seed=9", "--tags", "not @disruptive",
+                      "-f", "allure", "-o", "out", "--junit-directory", "j",
                       "-f", "plain", "--stop"]]
+
+
+def test_version_names_what_it_runs_on(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from kclusterkit import __version__
+    from kclusterkit.sim.cluster import KUBERNETES_VERSION
+
+    assert cli.main(["--version"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"kclusterkit {__version__}"
+    assert f"behave {version('behave')}" in lines
+    assert f"kubernetes client {version('kubernetes')}" in lines
+    assert f"simulated Kubernetes {KUBERNETES_VERSION}" in lines
+
+
+def test_the_version_comes_from_one_place() -> None:
+    from importlib.metadata import version
+
+    from kclusterkit import __version__
+
+    assert version("kclusterkit") == __version__
 
 
 def test_cleanup_delegates_to_the_driver(monkeypatch: pytest.MonkeyPatch) -> None:

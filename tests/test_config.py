@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from kclusterkit.config import (
+    BUILTIN_DIR,
     DEFAULT_SEED,
     EnvironmentFileError,
+    available,
+    builtin,
     load_environment,
     parse_environment,
     resolve_seed,
@@ -128,11 +131,27 @@ def test_seed_precedence() -> None:
         resolve_seed("abc", without)
 
 
-def test_without_environments_folder_sim_means_the_defaults(tmp_path: Path) -> None:
+def test_without_environments_folder_the_builtins_resolve(tmp_path: Path) -> None:
     env = load_environment("sim", tmp_path)
-    assert (env.target, env.path, env.seed, env.cluster.worker_nodes) == ("sim", None, None, 2)
-    with pytest.raises(EnvironmentFileError, match="no such environment file"):
-        load_environment("sim-ha", tmp_path)
+    assert (env.target, env.seed, env.cluster.worker_nodes) == ("sim", 1, 2)
+    assert env.path is not None and env.path.parent == BUILTIN_DIR
+    assert env.display == "kclusterkit:environments/sim.yaml"
+    assert load_environment("sim-api", tmp_path).target == "sim-api"
+    assert load_environment("kubeconfig", tmp_path).target == "kubeconfig"
+    with pytest.raises(EnvironmentFileError, match=r"no such environment file \(did you mean "
+                                                   r"'sim-ha'\?\)"):
+        load_environment("sim-hq", tmp_path)
+
+
+def test_the_projects_own_environment_wins_over_the_builtin(tmp_path: Path) -> None:
+    write(tmp_path, "target: sim\nseed: 9\n", name="sim")
+    assert load_environment("sim", tmp_path).seed == 9
+    assert load_environment("sim-ha", tmp_path).cluster.control_plane_nodes == 3
+    assert {"sim", "sim-ha", "sim-api", "kubeconfig"} <= set(available(tmp_path))
+
+
+def test_the_package_ships_the_four_environments() -> None:
+    assert {"sim", "sim-ha", "sim-api", "kubeconfig"} <= set(builtin())
 
 
 def test_an_alias_bomb_in_an_environment_file_is_refused_with_its_line(

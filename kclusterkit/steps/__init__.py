@@ -8,6 +8,7 @@ behaviour domain; ``_support`` holds what they share (catalog, waits, failure me
 from __future__ import annotations
 
 from kclusterkit.steps import (  # noqa: F401
+    acceptance,
     cluster,
     discovery,
     healing,
@@ -30,7 +31,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 )
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
-           "pods_exec", "rollout")
+           "pods_exec", "rollout", "acceptance")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []
