@@ -20,7 +20,7 @@ def test_generated_types_are_current() -> None:
 def refused(obj: dict[str, Any], cluster: Any = None) -> StatusError:
     cluster = cluster or FakeCluster()
     with pytest.raises(StatusError) as info:
-        cluster.api.create(obj, "default")
+        cluster.api.create(obj, "default", decode=True)
     return info.value
 
 
@@ -75,7 +75,7 @@ def test_quantities_and_int_or_strings_may_be_numbers() -> None:
            "spec": {"containers": [{"name": "c", "image": "nginx",
                                     "resources": {"limits": {"cpu": 1, "memory": "64Mi"}},
                                     "readinessProbe": {"httpGet": {"port": 80}}}]}}
-    assert cluster.api.create(pod, "default")["metadata"]["name"] == "p"
+    assert cluster.api.create(pod, "default", decode=True)["metadata"]["name"] == "p"
 
 
 def test_configmap_keys_are_validated_as_upstream() -> None:

@@ -222,7 +222,8 @@ class Rest:
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = self._object_body(await self._body(request), target.res)
         headers = self._validation_headers(request, target.res, body)
-        created = self.api.create(body, target.namespace or None, dry_run=dry_run(request))
+        created = self.api.create(body, target.namespace or None, dry_run=dry_run(request),
+                                  decode=True)
         self.server.kick()
         return json_response(created, 201, headers)
 
@@ -241,7 +242,7 @@ class Rest:
                                      f'strconv.ParseUint: parsing "{rv}": invalid syntax')
         headers = self._validation_headers(request, target.res, body)
         updated = self.api.update(body, target.namespace or None, subresource=sub,
-                                  dry_run=dry_run(request))
+                                  dry_run=dry_run(request), decode=True)
         self.server.kick()
         return json_response(updated, 200, headers)
 
@@ -266,7 +267,7 @@ class Rest:
             if self.store.get(res, ns, name) is None and sub is None:
                 obj = self._object_body(clone(body), res)
                 obj.setdefault("metadata", {})["name"] = name
-                created = self.api.create(obj, ns or None, dry_run=dry)
+                created = self.api.create(obj, ns or None, dry_run=dry, decode=True)
                 self.server.kick()
                 return json_response(created, 201, headers)
             if isinstance(body, dict):
