@@ -31,6 +31,9 @@ def parser() -> argparse.ArgumentParser:
                    help="control-plane nodes (default 1)")
     p.add_argument("--env", type=Path, default=None,
                    help="environment YAML whose `cluster:` section shapes the cluster")
+    p.add_argument("--watch-history-mib", type=float, default=None,
+                   help="memory budget of past events kept for watches, in MiB of JSON "
+                        "(default 64); older watches get 410 Expired")
     p.add_argument("--print-kubeconfig", action="store_true",
                    help="print only the kubeconfig path (for scripts)")
     return p
@@ -76,6 +79,8 @@ async def serve(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else int(env.get("seed", 0))
     speed = args.speed if args.speed is not None else float(env.get("speed", 1.0))
     cluster = default_factory(cluster_spec(args, env), seed)()
+    if args.watch_history_mib is not None:
+        cluster.store.history_bytes = int(args.watch_history_mib * 2**20)
     # Signals first: a script that reads the kubeconfig line may stop us right away.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
