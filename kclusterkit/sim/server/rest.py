@@ -217,7 +217,10 @@ class Rest:
         if mode == "Strict":
             text = ", ".join(f'unknown field "{f}"' for f in unknown)
             raise errors.bad_request(f"strict decoding error: {text}")
-        return {"Warning": ", ".join(f'299 - "unknown field \\"{f}\\""' for f in unknown)}
+        # Field names come from the body: no control character may reach a header (Go's
+        # net/http writes a header's newlines as spaces; aiohttp refuses the response).
+        return {"Warning": _header_safe(", ".join(f'299 - "unknown field \\"{f}\\""'
+                                                 for f in unknown))}
 
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = self._object_body(await self._body(request), target.res)
@@ -331,6 +334,10 @@ class Rest:
         return json_response({"kind": f"{res.kind}List", "apiVersion": res.api_version,
                               "metadata": {"resourceVersion": str(self.store.revision)},
                               "items": [clone(o) for o in out]})
+
+
+def _header_safe(text: str) -> str:
+    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
 
 
 def _check_name(body: Any, name: str, namespace: str) -> None:
