@@ -33,6 +33,10 @@ from kclusterkit.sim.store import Store
 Cause = tuple[str, str, str]  # (reason, field path, message)
 
 
+# plugin/pkg/admission/namespace/lifecycle: namespaces no one may delete.
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
 class Strategy:
     """Per-kind admission rules, as upstream's registry strategies hold them."""
 
@@ -306,6 +310,7 @@ class Api:
     def update_scale(self, res: Resource, namespace: str, name: str, replicas: int) -> Obj:
         self._check_available()
         old = self.store.must_get(res, namespace, name)
+        decoding.check_scale({"spec": {"replicas": replicas}})  # int32, as the decoder
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise errors.invalid(
                 "Scale",
@@ -339,6 +344,10 @@ class Api:
         self._check_available()
         ns = namespace if res.namespaced else ""
         old = self.store.must_get(res, ns, name)
+        if res is NAMESPACES and name in IMMORTAL_NAMESPACES:
+            # The NamespaceLifecycle admission plugin refuses these deletions.
+            raise errors.forbidden(f'namespaces "{name}" is forbidden: this namespace may not '
+                                   "be deleted")
         meta = old["metadata"]
         if preconditions:
             if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:

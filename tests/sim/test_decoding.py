@@ -95,3 +95,17 @@ def test_a_refused_numeric_name_leaves_the_namespace_listable() -> None:
     names = [o["metadata"]["name"] for o in cluster.api.list(
         cluster.api.resource_of(configmap()), None)["items"]]
     assert "ok" in names
+
+
+def test_scaling_beyond_int32_is_refused_in_process_too() -> None:
+    cluster = FakeCluster()
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                  "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                      "metadata": {"labels": {"a": "b"}},
+                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    cluster.api.create(deployment, "default")
+    res = cluster.api.resource_of(deployment)
+    with pytest.raises(StatusError) as info:
+        cluster.api.update_scale(res, "default", "d", 10**12)
+    assert info.value.code == 400
+    assert "ScaleSpec.spec.replicas of type int32" in info.value.message
