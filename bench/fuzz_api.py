@@ -61,7 +61,7 @@ def main() -> int:
          "--tls-verify", "false", "--max-examples", str(args.examples), "--seed",
          str(args.seed), "--phases", args.phases, "--checks", "not_a_server_error",
          "--request-timeout", "20", "--no-color"],
-        capture_output=True, text=True)
+        capture_output=True, text=True, cwd=work)  # its caches stay out of the checkout
     took = time.monotonic() - started
     server.send_signal(signal.SIGTERM)
     server.wait(30)
