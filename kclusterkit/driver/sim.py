@@ -118,7 +118,7 @@ class SimDriver(Driver):
     def create(self, obj: Obj) -> Obj:
         with _api_errors():
             created = self.cluster.api.create(obj, namespace=None if obj.get("metadata", {}).get(
-                "namespace") else self.namespace)
+                "namespace") else self.namespace, decode=True)
         self._created = True
         return created
 
@@ -141,7 +141,7 @@ class SimDriver(Driver):
     def update(self, obj: Obj) -> Obj:
         with _api_errors():
             return self.cluster.api.update(obj, namespace=None if obj.get("metadata", {}).get(
-                "namespace") else self.namespace)
+                "namespace") else self.namespace, decode=True)
 
     def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
               namespace: str | None = None) -> Obj:

@@ -86,6 +86,23 @@ class Clock:
             timer.fn(*timer.args)
         return True
 
+    def run_one(self) -> bool:
+        """Run the single earliest event; False if none is left.
+
+        ``run_next`` runs everything due at an instant, including what those events schedule
+        for the same instant (a ReplicaSet re-queued after each burst of 500 pods), which
+        may be unbounded; a caller that must hand control back between events (the served
+        cluster's event loop) runs them one at a time.
+        """
+        when = self.next_time()
+        if when is None:
+            return False
+        self.now = max(self.now, when)
+        timer = heapq.heappop(self._queue)
+        self.events_run += 1
+        timer.fn(*timer.args)
+        return True
+
     def run_until(self, deadline: float) -> None:
         """Run every event up to and including ``deadline``, then stand at ``deadline``."""
         while True:

@@ -169,6 +169,9 @@ class _Queued:
 
 
 class Scheduler:
+    # Pods one scheduling event may schedule before it yields (see _cycle).
+    CYCLE_PODS = 100
+
     def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.api = cluster.api
@@ -376,6 +379,7 @@ class Scheduler:
             self._cycle_timer = self.clock.call_later(1.0, self._cycle)
             return
         started = time.perf_counter()
+        done = 0
         while True:
             # PrioritySort: higher priority first, then first come.
             batch = sorted(self.active.values(), key=lambda e: (-e.priority, e.seq))
@@ -384,12 +388,23 @@ class Scheduler:
                 batch = self._pop_backoff()
                 if not batch:
                     break
-            for entry in batch:
+            for i, entry in enumerate(batch):
+                if done >= self.CYCLE_PODS:
+                    # Upstream pops one pod per cycle; the rest wait in the active queue
+                    # (and are re-sorted with newcomers) for a cycle at the same instant,
+                    # so one event never schedules an unbounded number of pods.
+                    for left in batch[i:]:
+                        self.active.setdefault(left.key, left)
+                    if self._cycle_timer is None:
+                        self._cycle_timer = self.clock.call_soon(self._cycle)
+                    self.busy_seconds += time.perf_counter() - started
+                    return
                 pod = self.store.get(PODS, *entry.key)
                 if pod is None or pod["metadata"]["uid"] != entry.uid or \
                         pod["spec"].get("nodeName"):
                     continue
                 self._schedule_one(entry, pod)
+                done += 1
         self.busy_seconds += time.perf_counter() - started
 
     def _static_filter(self, pod: Obj) -> tuple[list[int], Counter[str], set[int]]:

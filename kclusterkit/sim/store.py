@@ -8,6 +8,7 @@ copies at its boundary for anything that leaves the simulator.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -20,15 +21,23 @@ ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 # (event type, resource key, object after, object before)
 Listener = Callable[[str, Obj, Obj | None], None]
 WatchEvent = tuple[int, str, str, Obj]  # (revision, type, resource key, object)
+# Serialized bytes of past events the store keeps for watches from an older revision.
+DEFAULT_HISTORY_BYTES = 64 * 2**20
 
 
 class Store:
-    def __init__(self, history: int = 100_000) -> None:
+    def __init__(self, history_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
         self.revision = 0
         self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
         self._listeners: dict[str, list[Listener]] = {}
         self._any_listeners: list[Callable[[WatchEvent], None]] = []
-        self._history: deque[WatchEvent] = deque(maxlen=history)
+        # Past events for watches, compacted as etcd is (and the API server's watch cache
+        # bounded): by a memory budget, counted in JSON bytes, not by a number of
+        # revisions, so ten 2 MiB updates cannot hold more than ten thousand small ones.
+        self.history_bytes = history_bytes
+        self.compacted = 0  # the newest revision no longer in the history
+        self._history: deque[tuple[WatchEvent, int]] = deque()
+        self._history_size = 0
         self._by_owner: dict[str, set[tuple[str, str, str]]] = {}
 
     # -- reads ------------------------------------------------------------------------
@@ -141,15 +150,29 @@ class Store:
 
     def events_since(self, revision: int, res: Resource | None = None) -> Iterable[WatchEvent]:
         """Changes after ``revision``; 410 Expired once history no longer reaches back."""
-        if self._history and revision < self._history[0][0] - 1:
-            raise errors.gone(f"too old resource version: {revision} ({self._history[0][0] - 1})")
-        for event in self._history:
+        if revision < self.compacted:
+            raise errors.gone(f"too old resource version: {revision} ({self.compacted})")
+        for event, _ in self._history:
             if event[0] > revision and (res is None or event[2] == res.key):
                 yield event
 
+    @property
+    def history_size(self) -> int:
+        """JSON bytes of the events kept for watches (at most ``history_bytes``)."""
+        return self._history_size
+
+    def _remember(self, event: WatchEvent) -> None:
+        size = len(json.dumps(event[3], separators=(",", ":")))
+        self._history.append((event, size))
+        self._history_size += size
+        while self._history_size > self.history_bytes and self._history:
+            (old, old_size) = self._history.popleft()
+            self._history_size -= old_size
+            self.compacted = old[0]
+
     def _emit(self, etype: str, res: Resource, obj: Obj, old: Obj | None) -> None:
         event = (self.revision, etype, res.key, obj)
-        self._history.append(event)
+        self._remember(event)
         for listener in list(self._listeners.get(res.key, ())):
             listener(etype, obj, old)
         for any_listener in list(self._any_listeners):

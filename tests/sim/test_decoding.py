@@ -20,7 +20,7 @@ def test_generated_types_are_current() -> None:
 def refused(obj: dict[str, Any], cluster: Any = None) -> StatusError:
     cluster = cluster or FakeCluster()
     with pytest.raises(StatusError) as info:
-        cluster.api.create(obj, "default")
+        cluster.api.create(obj, "default", decode=True)
     return info.value
 
 
@@ -75,7 +75,7 @@ def test_quantities_and_int_or_strings_may_be_numbers() -> None:
            "spec": {"containers": [{"name": "c", "image": "nginx",
                                     "resources": {"limits": {"cpu": 1, "memory": "64Mi"}},
                                     "readinessProbe": {"httpGet": {"port": 80}}}]}}
-    assert cluster.api.create(pod, "default")["metadata"]["name"] == "p"
+    assert cluster.api.create(pod, "default", decode=True)["metadata"]["name"] == "p"
 
 
 def test_configmap_keys_are_validated_as_upstream() -> None:
@@ -95,3 +95,17 @@ def test_a_refused_numeric_name_leaves_the_namespace_listable() -> None:
     names = [o["metadata"]["name"] for o in cluster.api.list(
         cluster.api.resource_of(configmap()), None)["items"]]
     assert "ok" in names
+
+
+def test_scaling_beyond_int32_is_refused_in_process_too() -> None:
+    cluster = FakeCluster()
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                  "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                      "metadata": {"labels": {"a": "b"}},
+                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    cluster.api.create(deployment, "default")
+    res = cluster.api.resource_of(deployment)
+    with pytest.raises(StatusError) as info:
+        cluster.api.update_scale(res, "default", "d", 10**12)
+    assert info.value.code == 400
+    assert "ScaleSpec.spec.replicas of type int32" in info.value.message

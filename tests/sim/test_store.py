@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kclusterkit.kube.meta import parse_label_selector
@@ -63,13 +65,16 @@ def test_list_filters_by_namespace_and_labels() -> None:
 
 
 def test_watch_history_replays_from_a_revision_and_expires() -> None:
-    store = Store(history=3)
+    size = len(json.dumps(cm("a"), separators=(",", ":"))) + 30  # + metadata the store sets
+    store = Store(history_bytes=3 * size)
     start = store.revision
     for name in "abcde":
         store.create(CM, cm(name))
+    assert store.history_size <= 3 * size
     with pytest.raises(errors.StatusError) as exc:
         list(store.events_since(start, CM))
     assert exc.value.code == 410
+    assert exc.value.message == f"too old resource version: {start} ({store.compacted})"
     recent = list(store.events_since(store.revision - 2, CM))
     assert [e[3]["metadata"]["name"] for e in recent] == ["d", "e"]
 
@@ -102,3 +107,16 @@ def test_owner_index_follows_owner_references() -> None:
     }
     store.update(CM, orphan)
     assert store.owned_by("u1") == []
+
+
+def test_history_is_bounded_by_bytes_not_revisions() -> None:
+    store = Store(history_bytes=3 * 2**20)
+    big = {**cm("big"), "data": {"blob": "x" * 2**20}}
+    store.create(CM, big)
+    for i in range(20):  # 20 MiB of updates to one object
+        store.update(CM, {**big, "data": {"blob": str(i) * 2**20}}, check_version=False)
+    assert store.history_size <= 3 * 2**20
+    assert store.compacted >= store.revision - 3
+    for i in range(1000):  # many small changes fit where a few big ones did not
+        store.create(CM, cm(f"small-{i}"))
+    assert len(list(store.events_since(store.revision - 1000, CM))) == 1000

@@ -74,7 +74,12 @@ class SimServer:
         self._kick.set()
 
     def step(self, target: float) -> None:
-        """Run due events up to ``target`` for at most one slice of wall time."""
+        """Run due events up to ``target`` for at most one slice of wall time.
+
+        One event at a time, so requests get their turn between any two events; each event
+        is bounded by its component (a ReplicaSet sync creates at most burstReplicas pods, a
+        scheduling cycle schedules at most Scheduler.CYCLE_PODS), never by the cluster's size.
+        """
         clock = self.cluster.clock
         budget = time.perf_counter() + SLICE_SECONDS
         while True:
@@ -82,7 +87,7 @@ class SimServer:
             if when is None or when > target:
                 clock.now = max(clock.now, target)
                 return
-            clock.run_next()
+            clock.run_one()
             if time.perf_counter() > budget:
                 return
 

@@ -38,10 +38,11 @@ class ServedFiles:
         path.write_bytes(ca_pem)
         return path
 
-    def write_kubeconfig(self, path: Path, url: str, token: str,
-                         ca_pem: bytes | None) -> Path:
+    def write_kubeconfig(self, path: Path, url: str, token: str, ca_pem: bytes | None, *,
+                         default_path: bool = False) -> Path:
+        """Write it 0600; ours to remove when it is the default path or did not exist."""
         if self.kubeconfig is None:
-            self._owns_kubeconfig = not path.exists()
+            self._owns_kubeconfig = default_path or not path.exists()
         self.kubeconfig = write_kubeconfig(path, url, token, ca_pem=ca_pem)
         return self.kubeconfig
 

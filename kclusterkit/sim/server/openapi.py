@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from kclusterkit.sim.resources import RESOURCES, Resource
+from kclusterkit.sim.server import openapi_bodies
 
 _QUERY = {
     "dryRun": "When present, indicates that modifications should not be persisted.",
@@ -101,6 +102,8 @@ def index() -> dict[str, Any]:
 def document_for(path: str) -> dict[str, Any] | None:
     """The document for ``/openapi/v3/api/v1`` or ``/openapi/v3/apis/{group}/{version}``."""
     parts = [p for p in path.split("/") if p][2:]
+    if parts == [openapi_bodies.PATH]:
+        return openapi_bodies.document()
     if len(parts) == 2 and parts[0] == "api":
         return gv_document("", parts[1])
     if len(parts) == 3 and parts[0] == "apis":

@@ -197,12 +197,16 @@ class Rest:
         if mode == "Strict":
             text = ", ".join(f'unknown field "{f}"' for f in unknown)
             raise errors.bad_request(f"strict decoding error: {text}")
-        return {"Warning": ", ".join(f'299 - "unknown field \\"{f}\\""' for f in unknown)}
+        # Field names come from the body: no control character may reach a header (Go's
+        # net/http writes a header's newlines as spaces; aiohttp refuses the response).
+        return {"Warning": _header_safe(", ".join(f'299 - "unknown field \\"{f}\\""'
+                                                 for f in unknown))}
 
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = self._object_body(await self._body(request), target.res)
         headers = self._validation_headers(request, target.res, body)
-        created = self.api.create(body, target.namespace or None, dry_run=dry_run(request))
+        created = self.api.create(body, target.namespace or None, dry_run=dry_run(request),
+                                  decode=True)
         self.server.kick()
         return json_response(created, 201, headers)
 
@@ -221,7 +225,7 @@ class Rest:
                                      f'strconv.ParseUint: parsing "{rv}": invalid syntax')
         headers = self._validation_headers(request, target.res, body)
         updated = self.api.update(body, target.namespace or None, subresource=sub,
-                                  dry_run=dry_run(request))
+                                  dry_run=dry_run(request), decode=True)
         self.server.kick()
         return json_response(updated, 200, headers)
 
@@ -246,7 +250,7 @@ class Rest:
             if self.store.get(res, ns, name) is None and sub is None:
                 obj = self._object_body(clone(body), res)
                 obj.setdefault("metadata", {})["name"] = name
-                created = self.api.create(obj, ns or None, dry_run=dry)
+                created = self.api.create(obj, ns or None, dry_run=dry, decode=True)
                 self.server.kick()
                 return json_response(created, 201, headers)
             if isinstance(body, dict):
@@ -310,6 +314,10 @@ class Rest:
         return json_response({"kind": f"{res.kind}List", "apiVersion": res.api_version,
                               "metadata": {"resourceVersion": str(self.store.revision)},
                               "items": [clone(o) for o in out]})
+
+
+def _header_safe(text: str) -> str:
+    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
 
 
 def _check_name(body: Any, name: str, namespace: str) -> None:

@@ -56,7 +56,8 @@ class Started:
 
     def write_kubeconfig(self, path: str | Path | None) -> Path:
         return self.files.write_kubeconfig(Path(path or default_kubeconfig_path(self.port)),
-                                           self.url, self.server.token, self.ca_pem)
+                                           self.url, self.server.token, self.ca_pem,
+                                           default_path=path is None)
 
     async def stop(self) -> None:
         """Stop serving and remove what the server wrote to disk (CA folder, kubeconfig)."""

@@ -44,3 +44,17 @@ def test_node_taint_effects(api: Api) -> None:
         'supported values: "NoSchedule", "PreferNoSchedule", "NoExecute", '
         "spec.taints[1].effect: Required value]"
     )
+
+
+def test_immortal_namespaces_may_not_be_deleted(api: Api) -> None:
+    # Found by schemathesis: a deleted kube-system or default left the cluster broken.
+    from kclusterkit.sim.resources import NAMESPACES
+
+    for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    for name in ("default", "kube-system", "kube-public"):
+        with pytest.raises(errors.StatusError) as info:
+            api.delete(NAMESPACES, "", name)
+        assert (info.value.code, info.value.message) == (
+            403, f'namespaces "{name}" is forbidden: this namespace may not be deleted')
+    api.delete(NAMESPACES, "", "kube-node-lease")  # upstream recreates it instead

@@ -61,6 +61,25 @@ def test_an_existing_kubeconfig_is_narrowed_to_0600_before_the_token_goes_in(
     assert "secret-token" in path.read_text()
 
 
+def test_a_stale_default_kubeconfig_is_still_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kclusterkit.sim.server import runner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = runner.default_kubeconfig_path
+    stale: list[Path] = []
+
+    def leftover(port: int) -> Path:  # a previous run on this port left its file behind
+        path = real(port)
+        path.write_text("stale")
+        stale.append(path)
+        return path
+
+    monkeypatch.setattr(runner, "default_kubeconfig_path", leftover)
+    serve_in_thread(cluster_factory=FakeCluster).stop()
+    assert stale and not stale[0].exists()
+
+
 def test_an_existing_kubeconfig_path_is_the_users_and_stays(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text("old")

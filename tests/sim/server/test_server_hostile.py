@@ -149,3 +149,13 @@ def test_a_numeric_name_is_refused_and_lists_keep_working(served: ServerHandle) 
     body = status(raw(served, "PUT", "/apis/apps/v1/namespaces/default/deployments/d/scale",
                       json={"metadata": {"name": "d"}, "spec": {"replicas": 10**12}}), 400)
     assert body["message"].startswith("Scale in version")
+
+
+def test_an_unknown_field_named_with_control_characters_still_gets_an_answer(
+        served: ServerHandle) -> None:
+    # Found by schemathesis: the Warning header echoed the field name and the server
+    # dropped the connection instead of answering.
+    r = raw(served, "POST", f"{NS}/configmaps",
+            json={"metadata": {"name": "warned"}, "bad\nfield\x00": 1})
+    assert r.status_code == 201, r.text
+    assert r.headers["Warning"] == '299 - "unknown field \\"bad field \\""'

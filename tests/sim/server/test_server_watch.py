@@ -121,9 +121,7 @@ def test_bookmarks(served: ServerHandle, monkeypatch: pytest.MonkeyPatch) -> Non
 def short_history() -> Iterator[ServerHandle]:
     def factory() -> FakeCluster:
         cluster = FakeCluster()
-        from collections import deque
-
-        cluster.store._history = deque(cluster.store._history, maxlen=3)
+        cluster.store.history_bytes = 1000  # a few ConfigMaps' worth
         return cluster
 
     handle = serve_in_thread(cluster_factory=factory)
