@@ -13,7 +13,12 @@ After the started process has exited, and again once every process of its group 
 is a leak. An orphan still running 60 s later (a wrapper that did not pass SIGTERM on) is
 SIGKILLed — no cleanup survives that — and its leaks are counted apart.
 
+With ``--latency S`` the run reaches the cluster through a relay that delays every answer
+by S seconds (a slow link): requests are then on their way for longer, and more moments
+fall inside one — a namespace created but not yet answered, a delete not yet through.
+
     PYTHONPATH=. python bench/cleanup_interrupts.py [--runs 20] [--seed 1] [--latest 6]
+        [--latency 0.2]
 
 The last line is ``key=value`` pairs (runs, leaked_runs, leaked_namespaces, orphans …);
 figures only, no assertions.
@@ -46,6 +51,21 @@ def _project(root: Path, kubeconfig: Path) -> None:
         f"target: kubeconfig\nkubeconfig: {kubeconfig}\n")
 
 
+def _slow_link(kubeconfig: Path, path: Path, latency: float) -> tuple[object, Path]:
+    """A relay (the tests' own) delaying every answer, and a kubeconfig pointing at it."""
+    import yaml
+
+    sys.path.insert(0, str(REPO))
+    from tests.dsl.relay import Relay
+
+    data = yaml.safe_load(kubeconfig.read_text())
+    server = data["clusters"][0]["cluster"]["server"]
+    relay = Relay(int(server.rsplit(":", 1)[1].rstrip("/")), latency=latency)
+    data["clusters"][0]["cluster"]["server"] = server.rsplit(":", 1)[0] + f":{relay.port}"
+    path.write_text(yaml.safe_dump(data))
+    return relay, path
+
+
 def _left(api: object) -> list[str]:
     items = api.list_namespace(label_selector="kclusterkit.io/managed=true").items  # type: ignore[attr-defined]
     return sorted(ns.metadata.name for ns in items if ns.metadata.deletion_timestamp is None)
@@ -73,10 +93,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="earliest interrupt, seconds after the start")
     parser.add_argument("--latest", type=float, default=6.0,
                         help="latest interrupt, seconds after the start")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds each answer of the cluster is delayed (a slow link)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="kk-bench-cleanup-"))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    relays: list = []
     leaked_runs = leaked_namespaces = orphans = late_leaks = killed = killed_leaks = 0
     try:
         for i in range(args.runs):
@@ -87,7 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             root = work / f"p{i}"
             try:
                 api = client.CoreV1Api(config.new_client_from_config(str(handle.kubeconfig_path)))
-                _project(root, handle.kubeconfig_path)
+                kubeconfig = handle.kubeconfig_path
+                if args.latency:
+                    relay, kubeconfig = _slow_link(handle.kubeconfig_path, work / f"r{i}",
+                                                   args.latency)
+                    relays.append(relay)
+                _project(root, kubeconfig)
                 command = ([sys.executable, "-m", "kclusterkit.cli", "run", "-e", "lab", "--",
                             "--no-color", "-f", "plain"] if via == "kclusterkit run" else
                            [sys.executable, "-m", "behave", "--no-color", "-f", "plain",
@@ -131,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 handle.stop()
     finally:
+        for relay in relays:
+            relay.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"runs={args.runs} seed={args.seed} leaked_runs={leaked_runs} "
+    print(f"runs={args.runs} seed={args.seed} latency={args.latency:g} leaked_runs={leaked_runs} "
           f"leaked_namespaces={leaked_namespaces} orphans={orphans} "
           f"orphans_killed_after_60s={killed} runs_leaked_by_that_kill={killed_leaks} "
           f"leaks_only_after_orphans={late_leaks}")
