@@ -97,6 +97,18 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < inf:
+        raise _Bad("a number > 0")
+    return float(value)
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise _Bad("a port number from 0 (any free port) to 65535")
+    return value
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Bad("true or false")
@@ -143,18 +155,6 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _positive(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < inf:
-        raise _Bad("a number > 0")
-    return float(value)
-
-
-def _port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise _Bad("a port number from 0 (any free port) to 65535")
-    return value
-
-
 #: ``serve:`` of target sim-api (how the served simulator runs)
 SERVE_FIELDS: dict[str, Checker] = {
     "speed": _positive,
@@ -180,7 +180,7 @@ TARGET_OPTIONS: dict[str, Checker] = {
     "allow_disruptive": _boolean,
     "hooks": _mapping,
     "serve": _mapping,
-    "request_timeout": _seconds,  # per API request (the driver has read it all along)
+    "request_timeout": _positive,  # per API request (the driver has read it all along)
 }
 TOP_FIELDS: dict[str, Checker | None] = {
     "target": _one_of(*TARGETS),

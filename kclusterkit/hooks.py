@@ -196,15 +196,15 @@ def _lost(context: Any) -> str | None:
 def after_step(context: Any, step: Any) -> None:
     if not step.status.has_failed():
         return
-    lost = _unreachable(step.exception)
-    if lost is not None:
-        _stop_run(context, lost)
-        return
     if isinstance(step.exception, AssertionError) and \
             type(step.exception).__module__.startswith("kclusterkit."):
         # Our failures say everything in their message; the Python stack through behave
         # and the step library is noise in the report (allure reads it after this hook).
         step.exc_traceback = []
+    lost = _unreachable(step.exception)
+    if lost is not None:
+        _stop_run(context, lost)
+        return  # no events to attach from a cluster that does not answer
     if getattr(context, "kk_allure", None) is None:
         return
     import allure

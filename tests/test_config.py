@@ -96,7 +96,8 @@ def test_yaml_syntax_error_gives_file_and_line(tmp_path: Path,
      "serve.port: expected a port number from 0 (any free port) to 65535, got 70000"),
     ("serve:\n  sped: 10\n", "serve.sped: unknown key (did you mean 'speed'?)"),
     ("request_timeout: never\n",
-     "request_timeout: expected a number of seconds >= 0, got 'never'"),
+     "request_timeout: expected a number > 0, got 'never'"),
+    ("request_timeout: 0\n", "request_timeout: expected a number > 0, got 0"),
 ])
 def test_invalid_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
                         expected: str) -> None:

@@ -7,9 +7,10 @@ of a plain-HTTP served simulator can make those moments happen on cue:
 - ``hold(b"POST /api/v1/namespaces ", seconds)``: the server handles the matching request
   at once, but its answer is held back; ``held`` is set while it is.
 - ``freeze()``: from now on nothing is forwarded either way and new connections are
-  accepted but never answered — what a SIGSTOPped API server looks like from outside.
+  accepted but never answered — what a SIGSTOPped API server looks like from outside;
 - ``freeze_after(b"POST /apis/apps/v1/", nth=2)``: freeze once the nth matching request has
-  been forwarded (the server does it; its answer never comes back).
+  been forwarded (the server does it; its answer never comes back);
+- ``latency``: every answer waits that long (a slow link; works through TLS too).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 
 class Relay:
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, latency: float = 0.0) -> None:
+        self.latency = latency
         self.upstream = ("127.0.0.1", upstream_port)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,7 +111,9 @@ class Relay:
                             self._hold = None
                             delay[0] = hold[1]
                             gate.clear()  # the next answer on this connection waits
-                elif not gate.is_set():
+                elif self.latency:
+                    time.sleep(self.latency)
+                if not upward and not gate.is_set():
                     self.held.set()
                     time.sleep(delay[0])
                     self.held.clear()
