@@ -105,6 +105,19 @@ def _term_matches(node: Obj, term: dict[str, Any]) -> bool:
     return True
 
 
+def node_matches(node: Obj, spec: dict[str, Any]) -> bool:
+    """The pod spec's nodeSelector and required node affinity accept the node
+    (nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)); the DaemonSet controller's
+    predicates use it too."""
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution")
+    return affinity is None or any(_term_matches(node, term)
+                                   for term in affinity.get("nodeSelectorTerms") or [])
+
+
 def _version_tuple(version: str) -> tuple[int, ...]:
     parts = version.lstrip("v").split("-", 1)[0].split(".")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.namespace import NamespaceController
@@ -45,3 +46,4 @@ class ControllerManager:
         self.deployment = DeploymentController(api)
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
+        self.daemonset = DaemonSetController(api)
