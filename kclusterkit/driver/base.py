@@ -230,6 +230,46 @@ class Driver(ABC):
         """Bring a node failed by ``fail_node`` back (capability node-failure)."""
         self._unsupported("node-failure", "recovering a node")
 
+    # -- the control plane ----------------------------------------------------------------
+    def stop_component(self, component: str, node: str | None = None) -> None:
+        """Stop a control-plane component (etcd, kube-apiserver, kube-controller-manager,
+        kube-scheduler) on ``node``, or on every control-plane node (capability
+        control-plane-fault; disruptive on a real cluster)."""
+        self._unsupported("control-plane-fault", f"stopping {component}")
+
+    def start_component(self, component: str, node: str | None = None) -> None:
+        """Start a component stopped by ``stop_component`` again."""
+        self._unsupported("control-plane-fault", f"starting {component}")
+
+    def stop_cluster_dns(self) -> None:
+        """Scale CoreDNS to 0 (capability cluster-dns-fault; disruptive on a real
+        cluster)."""
+        self._unsupported("cluster-dns-fault", "stopping cluster DNS")
+
+    def start_cluster_dns(self) -> None:
+        """Give CoreDNS back the replicas it had before ``stop_cluster_dns``."""
+        self._unsupported("cluster-dns-fault", "starting cluster DNS")
+
+    def api_answers(self) -> Observation:
+        """Whether the cluster's API server answers right now (its readiness, asked with a
+        short timeout), and what it said."""
+        self._unsupported("api-probe", "asking whether the API server answers")
+
+    def poll(self, check: Check, duration: float, until: bool, every: float = 1.0
+             ) -> WaitResult:
+        """Ask ``check`` every ``every`` cluster seconds for ``duration``, without watches
+        (for what watches cannot see, like the API server itself): with ``until`` stop at
+        the first ok, else at the first not-ok."""
+        start = self.now()
+        while True:
+            seen = check()
+            waited = self.now() - start
+            if seen.ok == until:
+                return WaitResult(seen.ok, waited, seen, None if seen.ok else self.now())
+            if waited >= duration:
+                return WaitResult(seen.ok, waited, seen, None if seen.ok else self.now())
+            self.sleep(min(every, max(duration - waited, 0.0)))
+
     def _unsupported(self, capability: str, what: str) -> NoReturn:
         from kclusterkit.driver.errors import NotSupported
 

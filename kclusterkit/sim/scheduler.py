@@ -384,8 +384,9 @@ class Scheduler:
     # -- scheduling cycles ------------------------------------------------------------
     def _cycle(self) -> None:
         self._cycle_timer = None
-        if self.api.unavailable_reason:
-            # The scheduler cannot reach the API server: try again in a second.
+        if self.api.unavailable_reason or not self._leading():
+            # The scheduler cannot reach the API server, or no kube-scheduler instance
+            # holds the lease: try again in a second.
             self._cycle_timer = self.clock.call_later(1.0, self._cycle)
             return
         started = time.perf_counter()
@@ -404,6 +405,12 @@ class Scheduler:
                     continue
                 self._schedule_one(entry, pod)
         self.busy_seconds += time.perf_counter() - started
+
+    def _leading(self) -> bool:
+        """Whether an elected kube-scheduler runs (sim.controlplane); a cluster without a
+        control-plane model (unit tests' fakes) always has one."""
+        control_plane = getattr(self.cluster, "control_plane", None)
+        return control_plane is None or control_plane.scheduler_leading()
 
     def _static_filter(self, pod: Obj) -> tuple[list[int], Counter[str], set[int]]:
         """NodeUnschedulable, TaintToleration and NodeAffinity, cached per signature."""
