@@ -255,19 +255,16 @@ class Driver(ABC):
         short timeout), and what it said."""
         self._unsupported("api-probe", "asking whether the API server answers")
 
-    def poll(self, check: Check, duration: float, until: bool, every: float = 1.0
-             ) -> WaitResult:
-        """Ask ``check`` every ``every`` cluster seconds for ``duration``, without watches
-        (for what watches cannot see, like the API server itself): with ``until`` stop at
-        the first ok, else at the first not-ok."""
+    def poll(self, check: Check, duration: float, every: float = 1.0) -> WaitResult:
+        """Ask ``check`` every ``every`` cluster seconds until it holds or ``duration``
+        passes, without watches (for what watches cannot see, like the API server itself).
+        A hold ("does not answer for …") polls its opposite: ``ok`` is when it broke."""
         start = self.now()
         while True:
             seen = check()
             waited = self.now() - start
-            if seen.ok == until:
-                return WaitResult(seen.ok, waited, seen, None if seen.ok else self.now())
-            if waited >= duration:
-                return WaitResult(seen.ok, waited, seen, None if seen.ok else self.now())
+            if seen.ok or waited >= duration:
+                return WaitResult(seen.ok, waited, seen, self.now() if seen.ok else None)
             self.sleep(min(every, max(duration - waited, 0.0)))
 
     def _unsupported(self, capability: str, what: str) -> NoReturn:

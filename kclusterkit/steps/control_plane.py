@@ -82,7 +82,7 @@ def _poll(context: Any, expected: str, check: Any, duration: float, until: bool)
     started = state.driver.now()
     record = WaitRecord(state.step_text, expected, "within" if until else "for", started)
     state.waits.append(record)
-    result = state.driver.poll(check, duration, until, POLL_EVERY)
+    result = state.driver.poll(check, duration, POLL_EVERY)
     record.result = result
     seed = f" (seed={state.seed})" if state.seed is not None else ""
     if until and not result.ok:
@@ -199,6 +199,15 @@ def named_control_plane_node_fails(context: Any, node: str) -> None:
     state.driver.require("node-failure", "failing a control-plane node")
     state.driver.fail_node(control_plane_node(context, node))
     state.that_node = Ref("node", node)
+
+
+@step("when", 'control-plane node "{node:Q}" recovers')
+def named_control_plane_node_recovers(context: Any, node: str) -> None:
+    """A failed control-plane node comes back, and its components with it.
+
+    Example: When control-plane node "control-plane-2" recovers
+    """
+    kk(context).driver.recover_node(node)
 
 
 # -- the API server ----------------------------------------------------------------------------
