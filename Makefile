@@ -15,8 +15,15 @@ SERVED := reports/served
 HTML := reports/allure-report
 HAVE_NPX := $(shell command -v npx >/dev/null 2>&1 && echo yes)
 BEHAVE_ARGS ?=
+# Scenarios tagged @ha need 3 control-plane nodes. A served cluster has one shape per run, so
+# the default runs (1 control-plane node) leave them out and `features-ha` runs them on all
+# three targets against clusters of that shape (environments/sim-ha*.yaml).
+TAGS ?= --tags="not @ha"
+SERVE_ENV ?= kclusterkit/environments/sim-api.yaml
+API_ENV ?= sim-api
 
-.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean dist
+.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean dist \
+	features-ha _features-ha-inprocess agree-ha
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -58,12 +65,13 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory features-api || status=$$?; \
 	$(MAKE) --no-print-directory features-kubeconfig || status=$$?; \
 	$(MAKE) --no-print-directory agree || status=$$?; \
+	$(MAKE) --no-print-directory features-ha || status=$$?; \
 	exit $$status
 
 ## features: every feature on the simulator, in-process
 features: $(STAMP)
 	rm -rf $(RESULTS) $(JUNIT)
-	$(BIN)/behave $(BEHAVE_ARGS)
+	$(BIN)/behave $(TAGS) $(BEHAVE_ARGS)
 
 # behave's config always writes Allure results to $(RESULTS): a run other than the in-process
 # one parks those meanwhile and moves its own to $(1) afterwards. $(2) is the behave command.
@@ -80,13 +88,13 @@ endef
 ## drives it through the kubernetes client exactly as the kubeconfig target drives a cluster.
 features-api: $(STAMP)
 	rm -rf $(API_JUNIT)
-	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=sim-api --junit-directory $(API_JUNIT) $(BEHAVE_ARGS))
+	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=$(API_ENV) --junit-directory $(API_JUNIT) $(TAGS) $(BEHAVE_ARGS))
 
 ## features-kubeconfig: every feature on the kubeconfig target (kclusterkit/environments/sim-served.yaml:
 ## hook commands, no simulator settings) against a `kclusterkit sim serve` started here.
 features-kubeconfig: $(STAMP)
 	rm -rf $(KC_JUNIT) $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
-	$(BIN)/kclusterkit sim serve --env kclusterkit/environments/sim-api.yaml --seed 1 --speed 100 \
+	$(BIN)/kclusterkit sim serve --env $(SERVE_ENV) --seed 1 --speed 100 \
 	  --kubeconfig $(SERVED)/kubeconfig --print-kubeconfig > $(SERVED)/serve.log 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $(SERVED)' EXIT; \
 	for i in $$(seq 300); do [ -s $(SERVED)/serve.log ] && break; sleep 0.1; done; \
@@ -94,12 +102,33 @@ features-kubeconfig: $(STAMP)
 	$(MAKE) --no-print-directory _features-kubeconfig KUBECONFIG=$(CURDIR)/$(SERVED)/kubeconfig
 
 _features-kubeconfig:
-	$(call parked_run,$(KC_RESULTS),KUBECONFIG=$(KUBECONFIG) $(BIN)/behave -D env=sim-served --junit-directory $(KC_JUNIT) $(BEHAVE_ARGS))
+	$(call parked_run,$(KC_RESULTS),KUBECONFIG=$(KUBECONFIG) $(BIN)/behave -D env=sim-served --junit-directory $(KC_JUNIT) $(TAGS) $(BEHAVE_ARGS))
 
 ## agree: the three runs agree scenario by scenario
 agree: $(STAMP)
 	$(BIN)/python -m kclusterkit.report.agree $(JUNIT) $(API_JUNIT) $(KC_JUNIT) \
 	  --names in-process,sim-api,kubeconfig
+
+## features-ha: the @ha scenarios (3 control-plane nodes) on the three targets, each against a
+## cluster of that shape (sim-ha.yaml in-process, sim-ha-api.yaml served), and their agreement
+features-ha: $(STAMP)
+	status=0; \
+	$(MAKE) --no-print-directory _features-ha-inprocess || status=$$?; \
+	$(MAKE) --no-print-directory features-api TAGS=--tags=@ha API_ENV=sim-ha-api \
+	  API_JUNIT=reports/junit-ha-api API_RESULTS=reports/allure-results-ha-api || status=$$?; \
+	$(MAKE) --no-print-directory features-kubeconfig TAGS=--tags=@ha \
+	  SERVE_ENV=kclusterkit/environments/sim-ha-api.yaml KC_JUNIT=reports/junit-ha-kubeconfig \
+	  KC_RESULTS=reports/allure-results-ha-kubeconfig || status=$$?; \
+	$(MAKE) --no-print-directory agree-ha || status=$$?; \
+	exit $$status
+
+_features-ha-inprocess:
+	rm -rf reports/junit-ha
+	$(call parked_run,reports/allure-results-ha,$(BIN)/behave -D env=sim-ha --junit-directory reports/junit-ha --tags=@ha $(BEHAVE_ARGS))
+
+agree-ha: $(STAMP)
+	$(BIN)/python -m kclusterkit.report.agree reports/junit-ha reports/junit-ha-api \
+	  reports/junit-ha-kubeconfig --names in-process,sim-api,kubeconfig
 
 ## dist: the wheel and sdist a user installs (step library, environments, acceptance pack)
 dist: $(STAMP)

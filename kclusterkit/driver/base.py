@@ -230,6 +230,43 @@ class Driver(ABC):
         """Bring a node failed by ``fail_node`` back (capability node-failure)."""
         self._unsupported("node-failure", "recovering a node")
 
+    # -- the control plane ----------------------------------------------------------------
+    def stop_component(self, component: str, node: str | None = None) -> None:
+        """Stop a control-plane component (etcd, kube-apiserver, kube-controller-manager,
+        kube-scheduler) on ``node``, or on every control-plane node (capability
+        control-plane-fault; disruptive on a real cluster)."""
+        self._unsupported("control-plane-fault", f"stopping {component}")
+
+    def start_component(self, component: str, node: str | None = None) -> None:
+        """Start a component stopped by ``stop_component`` again."""
+        self._unsupported("control-plane-fault", f"starting {component}")
+
+    def stop_cluster_dns(self) -> None:
+        """Scale CoreDNS to 0 (capability cluster-dns-fault; disruptive on a real
+        cluster)."""
+        self._unsupported("cluster-dns-fault", "stopping cluster DNS")
+
+    def start_cluster_dns(self) -> None:
+        """Give CoreDNS back the replicas it had before ``stop_cluster_dns``."""
+        self._unsupported("cluster-dns-fault", "starting cluster DNS")
+
+    def api_answers(self) -> Observation:
+        """Whether the cluster's API server answers right now (its readiness, asked with a
+        short timeout), and what it said."""
+        self._unsupported("api-probe", "asking whether the API server answers")
+
+    def poll(self, check: Check, duration: float, every: float = 1.0) -> WaitResult:
+        """Ask ``check`` every ``every`` cluster seconds until it holds or ``duration``
+        passes, without watches (for what watches cannot see, like the API server itself).
+        A hold ("does not answer for …") polls its opposite: ``ok`` is when it broke."""
+        start = self.now()
+        while True:
+            seen = check()
+            waited = self.now() - start
+            if seen.ok or waited >= duration:
+                return WaitResult(seen.ok, waited, seen, self.now() if seen.ok else None)
+            self.sleep(min(every, max(duration - waited, 0.0)))
+
     def _unsupported(self, capability: str, what: str) -> NoReturn:
         from kclusterkit.driver.errors import NotSupported
 

@@ -32,6 +32,10 @@ KNOWN_HOOKS: dict[str, tuple[str, ...]] = {
     "recover_node": ("node",),
     "crash_container": ("namespace", "pod", "container", "exit_code"),
     "make_unready": ("namespace", "pod"),
+    "stop_component": ("component", "node"),
+    "start_component": ("component", "node"),
+    "stop_cluster_dns": (),
+    "start_cluster_dns": (),
 }
 #: Fields every hook may use.
 COMMON = ("kubeconfig", "context")

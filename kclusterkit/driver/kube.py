@@ -22,7 +22,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kclusterkit.driver.base import Check, Driver, ExecResult, Load, Obj, Request, WaitResult
+from kclusterkit.driver.base import (
+    Check,
+    Driver,
+    ExecResult,
+    Load,
+    Obj,
+    Observation,
+    Request,
+    WaitResult,
+)
 from kclusterkit.driver.errors import (
     ApiError,
     ClusterError,
@@ -330,6 +339,15 @@ class KubeDriver(Driver):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
             caps.add("readiness-fault")
+        if allow_disruptive and self.hooks.get("stop_component") \
+                and self.hooks.get("start_component"):
+            caps.add("control-plane-fault")
+        if allow_disruptive and self.hooks.get("stop_cluster_dns") \
+                and self.hooks.get("start_cluster_dns"):
+            caps.add("cluster-dns-fault")
+        caps.add("api-probe")
+        self._dns_stopped = False
+        self._stopped_components: list[tuple[str, str | None]] = []
         if allow_disruptive:
             caps.add("disruptive")
         self.capabilities = frozenset(caps)
@@ -414,6 +432,7 @@ class KubeDriver(Driver):
         ns = self.namespace
         self._stop_traffic()
         if not self.lost:
+            self._restart_stopped_components()
             self._recover_failed_nodes()
         with self._lock:
             if ns not in self._owned:
@@ -825,6 +844,62 @@ class KubeDriver(Driver):
         self._hook("recover_node", node=name)
         if name in self._failed_nodes:
             self._failed_nodes.remove(name)
+
+    # -- the control plane ----------------------------------------------------------------
+    def stop_component(self, component: str, node: str | None = None) -> None:
+        self.require("control-plane-fault", f"stopping {component}")
+        self._hook("stop_component", component=component, node=node)
+        self._stopped_components.append((component, node))
+
+    def start_component(self, component: str, node: str | None = None) -> None:
+        self.require("control-plane-fault", f"starting {component}")
+        self._hook("start_component", component=component, node=node)
+        for stopped in [s for s in self._stopped_components
+                        if s[0] == component and (node is None or s[1] in (node, None))]:
+            self._stopped_components.remove(stopped)
+
+    def stop_cluster_dns(self) -> None:
+        self.require("cluster-dns-fault", "stopping cluster DNS")
+        self._hook("stop_cluster_dns")
+        self._dns_stopped = True
+
+    def start_cluster_dns(self) -> None:
+        self.require("cluster-dns-fault", "starting cluster DNS")
+        self._hook("start_cluster_dns")
+        self._dns_stopped = False
+
+    #: wall seconds "the API server answers" waits for an answer
+    API_PROBE_TIMEOUT = 2.0
+
+    def api_answers(self) -> Observation:
+        """GET /readyz on the kubeconfig's endpoint, once, with a short timeout: a refused
+        connection, a timeout or an error status is "does not answer"."""
+        timeout = (self.API_PROBE_TIMEOUT, self.API_PROBE_TIMEOUT)
+        try:
+            said = self.rest.call("GET", "/readyz", policy=NO_RETRY, timeout=timeout,
+                                  accept="text/plain, application/json", counted=False)
+        except ApiError as exc:
+            return Observation(False, f"{exc.code} {exc.reason}: {exc.message}".strip())
+        except Unreachable as exc:
+            return Observation(False, str(exc))
+        return Observation(True, f"/readyz: {str(said).strip()[:200]}")
+
+    def _restart_stopped_components(self) -> None:
+        """A scenario that stopped a component starts it again, as it recovers nodes."""
+        if self._dns_stopped:
+            try:
+                self.start_cluster_dns()
+            except (ClusterError, NotSupported) as exc:
+                self._dns_stopped = False
+                print(f"kclusterkit: cluster DNS was stopped by the scenario and could not "
+                      f"be started again: {exc}", file=sys.stderr)
+        for component, node in reversed(list(self._stopped_components)):
+            try:
+                self.start_component(component, node)
+            except (ClusterError, NotSupported) as exc:
+                self._stopped_components.remove((component, node))
+                print(f"kclusterkit: {component} was stopped by the scenario and could not "
+                      f"be started again: {exc}", file=sys.stderr)
 
     def _recover_failed_nodes(self) -> None:
         """A scenario that failed a node gives it back: the next scenario, and whoever owns

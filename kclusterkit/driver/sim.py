@@ -25,6 +25,7 @@ from kclusterkit.driver.base import (
 )
 from kclusterkit.driver.errors import ApiError, ClusterError
 from kclusterkit.driver.simtraffic import SimLoad, SimTraffic
+from kclusterkit.sim import faults
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import Resource, UnknownResource, lookup
@@ -49,7 +50,7 @@ class SimDriver(Driver):
     target = "sim"
     capabilities = frozenset({
         "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
-        "traffic", "readiness-fault",
+        "traffic", "readiness-fault", "control-plane-fault", "api-probe", "cluster-dns-fault",
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
@@ -221,6 +222,30 @@ class SimDriver(Driver):
     def recover_node(self, name: str) -> None:
         with _api_errors():
             self.cluster.nodes.recover_node(name)
+
+    def stop_component(self, component: str, node: str | None = None) -> None:
+        with _api_errors():
+            faults.apply(self.cluster, "stop-component",
+                         {"component": component, "node": node})
+
+    def start_component(self, component: str, node: str | None = None) -> None:
+        with _api_errors():
+            faults.apply(self.cluster, "start-component",
+                         {"component": component, "node": node})
+
+    def stop_cluster_dns(self) -> None:
+        with _api_errors():
+            faults.apply(self.cluster, "stop-cluster-dns", {})
+
+    def start_cluster_dns(self) -> None:
+        with _api_errors():
+            faults.apply(self.cluster, "start-cluster-dns", {})
+
+    def api_answers(self) -> Observation:
+        api = self.cluster.api
+        if api.unavailable_reason:
+            return Observation(False, f"{api.unavailable_code}: {api.unavailable_reason}")
+        return Observation(True, "/readyz: ok")
 
     # -- time -------------------------------------------------------------------------
     def now(self) -> float:

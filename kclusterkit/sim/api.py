@@ -52,6 +52,8 @@ class Api:
         self.store = store
         # Set by the cluster when the control plane cannot serve (quorum lost, all down).
         self.unavailable_reason: str | None = None
+        # 503 when no API server runs, 500 when they run without etcd quorum.
+        self.unavailable_code = 503
         # Hooks the rest of the cluster hangs on object life cycle (e.g. pod deletion).
         self._delete_hooks: list[Callable[[Resource, Obj], None]] = []
         # Event folding key -> (namespace, event name): keeps record_event O(1) when a
@@ -65,7 +67,10 @@ class Api:
     def check_available(self) -> None:
         """Refuse with 503 while the control plane cannot serve."""
         if self.unavailable_reason:
-            raise errors.unavailable(self.unavailable_reason)
+            if self.unavailable_code == 503:
+                raise errors.unavailable(self.unavailable_reason)
+            raise errors.StatusError(self.unavailable_code, "InternalError",
+                                     self.unavailable_reason)
 
     @staticmethod
     def resource_of(obj: Obj) -> Resource:

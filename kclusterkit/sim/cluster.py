@@ -14,6 +14,7 @@ from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
 from kclusterkit.sim.controllers.manager import ControllerManager
+from kclusterkit.sim.controlplane.components import ControlPlane
 from kclusterkit.sim.network import Network
 from kclusterkit.sim.nodes import Nodes, start_nodes
 from kclusterkit.sim.scheduler import Scheduler
@@ -55,6 +56,7 @@ class Cluster:
     controller_manager: ControllerManager
     network: Network  # services, endpoints, kube-proxy, DNS
     storage: Storage  # persistent volumes' files
+    control_plane: ControlPlane  # which etcd/apiserver/scheduler/controller-manager runs
 
     def __init__(
         self, spec: ClusterSpec | None = None, seed: int = 0, epoch: datetime = DEFAULT_EPOCH
@@ -76,6 +78,10 @@ class Cluster:
         self.controller_manager = ControllerManager(self)
         self.scheduler = Scheduler(self)
         self.network = Network(self)
+        self.control_plane = ControlPlane(self)
+        self.control_plane.govern(self.controller_manager,
+                                  [self.network.endpoints_controller,
+                                   self.network.endpointslice_controller])
         # Let the nodes register and report Ready before anyone uses the cluster.
         self.clock.run_until(self.clock.now)
 

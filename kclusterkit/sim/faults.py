@@ -33,11 +33,21 @@ class Fault:
 
 
 def _fail_node(cluster: Cluster, args: Mapping[str, Any]) -> None:
-    cluster.nodes.kubelet_for(args["node"]).fail()
+    cluster.nodes.fail_node(args["node"])  # a control-plane node takes its components along
 
 
 def _recover_node(cluster: Cluster, args: Mapping[str, Any]) -> None:
-    cluster.nodes.kubelet_for(args["node"]).recover()
+    cluster.nodes.recover_node(args["node"])
+
+
+def _component(start: bool) -> Callable[[Cluster, Mapping[str, Any]], None]:
+    def run(cluster: Cluster, args: Mapping[str, Any]) -> None:
+        node = args.get("node") or None
+        if start:
+            cluster.control_plane.start(str(args["component"]), node)
+        else:
+            cluster.control_plane.stop(str(args["component"]), node)
+    return run
 
 
 def _crash_container(cluster: Cluster, args: Mapping[str, Any]) -> None:
@@ -79,6 +89,22 @@ FAULTS: dict[str, Fault] = {
     "make-unready": Fault(
         ("namespace", "pod"), (), "the pod's readiness starts failing",
         _readiness(False)),
+    "stop-component": Fault(
+        ("component",), ("node",),
+        "a control-plane component (etcd, kube-apiserver, kube-controller-manager, "
+        "kube-scheduler) stops on the node, or on every control-plane node: its static pod "
+        "manifest leaves /etc/kubernetes/manifests",
+        _component(False)),
+    "start-component": Fault(
+        ("component",), ("node",),
+        "a stopped control-plane component starts again (its manifest is back)",
+        _component(True)),
+    "stop-cluster-dns": Fault(
+        (), (), "CoreDNS is scaled to 0 replicas: names stop resolving",
+        lambda cluster, _args: cluster.control_plane.stop_cluster_dns()),
+    "start-cluster-dns": Fault(
+        (), (), "CoreDNS gets back the replicas it had",
+        lambda cluster, _args: cluster.control_plane.start_cluster_dns()),
     "make-ready": Fault(
         ("namespace", "pod"), (), "the pod's readiness recovers",
         _readiness(True)),

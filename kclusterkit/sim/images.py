@@ -319,6 +319,9 @@ def plan_for(container: dict[str, Any]) -> Plan:
     base = binary.rsplit("/", 1)[-1]
     if fam == "agnhost" and base == "agnhost":
         return _agnhost_plan(argv[1:], plan)
+    if fam == "coredns":  # serves DNS on 53, /health on 8080, /ready on 8181, metrics 9153
+        plan.serves = "coredns"
+        return plan
     if base == "docker-entrypoint.sh" or (fam in _SERVERS and base == fam):
         return _server_plan(fam, env, plan)
     if fam == "nginx" and base == "nginx":
@@ -464,7 +467,7 @@ _HTTP_DEFAULT = {"nginx": {80}, "httpd": {80}, "agnhost-serve-hostname": {9376},
                  "agnhost-liveness": {8080}, "agnhost-test-webserver": {80},
                  "agnhost-porter": set(), "agnhost-resource-consumer": {8080},
                  "agnhost-fake-gitserver": {8000}, "agnhost-guestbook": {3000},
-                 "agnhost-webhook": {443}}
+                 "agnhost-webhook": {443}, "coredns": {53, 8080, 8181, 9153}}
 
 
 def nginx_version(image: str) -> str:

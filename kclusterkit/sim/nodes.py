@@ -123,11 +123,19 @@ class Nodes:
         return kubelet is not None and not kubelet.alive
 
     def fail_node(self, name: str) -> None:
-        """The node stops reporting: no heartbeats, no status; its containers keep running."""
+        """The node stops reporting: no heartbeats, no status; its containers keep running.
+        A control-plane node's etcd, API server, scheduler and controller manager stop."""
         self.kubelet_for(name).fail()
+        self._control_plane_changed()
 
     def recover_node(self, name: str) -> None:
         self.kubelet_for(name).recover()
+        self._control_plane_changed()
+
+    def _control_plane_changed(self) -> None:
+        control_plane = getattr(self.cluster, "control_plane", None)
+        if control_plane is not None:
+            control_plane.refresh()
 
     def crash_container(self, namespace: str, pod: str, container: str | None = None,
                         exit_code: int = 1) -> None:

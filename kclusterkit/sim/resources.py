@@ -83,6 +83,8 @@ RESOURCES: tuple[Resource, ...] = (
         categories=("all",),
     ),
     Resource("apps", "v1", "ControllerRevision", "controllerrevisions", True),
+    Resource("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), ("status",),
+             categories=("all",)),
     Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
     Resource("coordination.k8s.io", "v1", "Lease", "leases", True),
     Resource("events.k8s.io", "v1", "Event", "events", True, ("ev",)),
@@ -158,3 +160,4 @@ ENDPOINTSLICES = _BY_PLURAL[("discovery.k8s.io", "endpointslices")]
 HPAS = _BY_PLURAL[("autoscaling", "horizontalpodautoscalers")]
 PVS = _BY_PLURAL[("", "persistentvolumes")]
 PVCS = _BY_PLURAL[("", "persistentvolumeclaims")]
+DAEMONSETS = _BY_PLURAL[("apps", "daemonsets")]

@@ -105,6 +105,19 @@ def _term_matches(node: Obj, term: dict[str, Any]) -> bool:
     return True
 
 
+def node_matches(node: Obj, spec: dict[str, Any]) -> bool:
+    """The pod spec's nodeSelector and required node affinity accept the node
+    (nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)); the DaemonSet controller's
+    predicates use it too."""
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution")
+    return affinity is None or any(_term_matches(node, term)
+                                   for term in affinity.get("nodeSelectorTerms") or [])
+
+
 def _version_tuple(version: str) -> tuple[int, ...]:
     parts = version.lstrip("v").split("-", 1)[0].split(".")
     try:
@@ -374,8 +387,9 @@ class Scheduler:
     # -- scheduling cycles ------------------------------------------------------------
     def _cycle(self) -> None:
         self._cycle_timer = None
-        if self.api.unavailable_reason:
-            # The scheduler cannot reach the API server: try again in a second.
+        if self.api.unavailable_reason or not self._leading():
+            # The scheduler cannot reach the API server, or no kube-scheduler instance
+            # holds the lease: try again in a second.
             self._cycle_timer = self.clock.call_later(1.0, self._cycle)
             return
         started = time.perf_counter()
@@ -406,6 +420,12 @@ class Scheduler:
                 self._schedule_one(entry, pod)
                 done += 1
         self.busy_seconds += time.perf_counter() - started
+
+    def _leading(self) -> bool:
+        """Whether an elected kube-scheduler runs (sim.controlplane); a cluster without a
+        control-plane model (unit tests' fakes) always has one."""
+        control_plane = getattr(self.cluster, "control_plane", None)
+        return control_plane is None or control_plane.scheduler_leading()
 
     def _static_filter(self, pod: Obj) -> tuple[list[int], Counter[str], set[int]]:
         """NodeUnschedulable, TaintToleration and NodeAffinity, cached per signature."""

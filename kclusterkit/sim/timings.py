@@ -35,6 +35,12 @@ class Timings:
     scheduler_backoff_max: float = 10.0
     scheduler_unschedulable_flush: float = 300.0  # podMaxInUnschedulablePodsDuration
     gc_delay: float = 0.0
+    # Leader election of kube-scheduler and kube-controller-manager
+    # (k8s.io/component-base/config/v1alpha1/defaults.go
+    # RecommendedDefaultLeaderElectionConfiguration).
+    leader_elect_lease_duration: float = 15.0
+    leader_elect_renew_deadline: float = 10.0
+    leader_elect_retry_period: float = 2.0
 
     @classmethod
     def names(cls) -> list[str]:

@@ -18,6 +18,11 @@ class WorkQueue:
         self.handler = handler
         self.delay = delay  # reconcile this long after the first event of a burst
         self._pending: dict[Hashable, Timer] = {}
+        # While ``gate()`` is false (the process owning this queue is not the elected leader,
+        # or is stopped) due keys are held, not handled; ``release`` hands them back, as a
+        # newly elected controller's informers resync everything.
+        self.gate: Callable[[], bool] | None = None
+        self._held: set[Hashable] = set()
 
     def add(self, key: Hashable) -> None:
         if key not in self._pending:
@@ -35,7 +40,16 @@ class WorkQueue:
 
     def _run(self, key: Hashable) -> None:
         self._pending.pop(key, None)
+        if self.gate is not None and not self.gate():
+            self._held.add(key)
+            return
         self.handler(key)
+
+    def release(self) -> None:
+        """Queue every key held while the gate was shut."""
+        held, self._held = self._held, set()
+        for key in sorted(held, key=repr):
+            self.add_after(key, 0.0)
 
     def __len__(self) -> int:
         return len(self._pending)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.namespace import NamespaceController
@@ -17,6 +18,8 @@ from kclusterkit.sim.controllers.nodelifecycle import (
     TaintEvictionController,
 )
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
+from kclusterkit.sim.controllers.util import RetryingQueue
+from kclusterkit.sim.workqueue import WorkQueue
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
@@ -45,3 +48,23 @@ class ControllerManager:
         self.deployment = DeploymentController(api)
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
+        self.daemonset = DaemonSetController(api)
+
+    def work_queues(self) -> list[WorkQueue]:
+        """Every controller's work queue (found on the controllers' attributes), so that
+        leader election can hold their work while this process does not lead."""
+        found: list[WorkQueue] = []
+        for controller in vars(self).values():
+            found += queues_of(controller)
+        return found
+
+
+def queues_of(controller: object) -> list[WorkQueue]:
+    """The work queues one controller object holds as attributes."""
+    out: list[WorkQueue] = []
+    for value in vars(controller).values():
+        if isinstance(value, RetryingQueue):
+            out.append(value.queue)
+        elif isinstance(value, WorkQueue):
+            out.append(value)
+    return out

@@ -10,6 +10,7 @@ runs out. The wording of conditions, taints and events is upstream's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kclusterkit.kube.meta import Obj, clone, condition
@@ -49,6 +50,8 @@ class NodeLifecycleController:
         self._pods_by_node: dict[str, set[tuple[str, str]]] = {}
         self.queue = WorkQueue(self.clock, self._taint_no_schedule)
         self._paused = False
+        # Whether kube-controller-manager runs and holds its lease (sim.controlplane sets it).
+        self.leading: Callable[[], bool] = lambda: True
         for node in self.store.iter(NODES):
             self._on_node("ADDED", node, None)
         for pod in self.store.iter(PODS):
@@ -115,7 +118,7 @@ class NodeLifecycleController:
     # -- monitorNodeHealth ------------------------------------------------------------
     def _monitor(self) -> None:
         self.clock.call_later(self.timings.node_monitor_period, self._monitor)
-        if self.api.unavailable_reason:
+        if self.api.unavailable_reason or not self.leading():
             self._paused = True
             return
         if self._paused:
@@ -356,7 +359,7 @@ class TaintEvictionController:
     def _evict(self, key: tuple[str, str]) -> None:
         """deletePodHandler: DisruptionTarget condition, then delete."""
         self.scheduled.pop(key, None)
-        if self.api.unavailable_reason:
+        if self.api.unavailable_reason or not self.lifecycle.leading():
             self.clock.call_later(1.0, self._evict, key)
             return
         self._event(key, "Marking for deletion Pod")

@@ -288,7 +288,8 @@ class Kubelet:
         if pr.done or pr.terminating or not self.alive:
             return
         pr.sandbox = "ready"
-        pr.ip = self._allocate_ip()
+        # A hostNetwork pod shares the node's network namespace: its IP is the node's.
+        pr.ip = self.host_ip if pr.spec.get("hostNetwork") else self._allocate_ip()
         self.status.mark_dirty(pr)
         self.sync(pr)
 
@@ -734,7 +735,7 @@ class Kubelet:
         self._release(pr)
 
     def _release(self, pr: PodRun) -> None:
-        if pr.ip:
+        if pr.ip and pr.ip != self.host_ip:
             self._ips_in_use.discard(pr.ip)
 
     def _forget(self, pr: PodRun) -> None:

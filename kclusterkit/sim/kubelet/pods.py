@@ -150,6 +150,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name)
     if network is not None and pod is not None:
         ctx.resolve = lambda name: network.resolve(pod, name)
+        ctx.dns_answers = lambda: network.dns.answers(pod)
         ctx.http = lambda url: _http(network, pod, url)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
         conf = getattr(network, "resolv_conf", None)

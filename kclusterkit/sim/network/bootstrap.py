@@ -97,6 +97,10 @@ class MasterServices:
                 continue
             if node_failed(nodes, node["metadata"]["name"]):
                 continue
+            control_plane = getattr(self.cluster, "control_plane", None)
+            if control_plane is not None and \
+                    not control_plane.running("kube-apiserver", node["metadata"]["name"]):
+                continue
             ip = internal_ip(node)
             if ip:
                 ips.append(ip)

@@ -114,6 +114,7 @@ def candidates(name: str, config: DnsConfig) -> list[str]:
 
 class ClusterDns:
     def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
         self.store = cluster.store
 
     # -- the pod's resolver -----------------------------------------------------------
@@ -135,11 +136,25 @@ class ClusterDns:
         config = pod_dns_config(from_pod)
         if DNS_SERVICE_IP not in config.nameservers:
             return None  # only the node's resolver, which knows nothing of the cluster
+        if not self.coredns_ready():
+            return None  # kube-dns has no ready CoreDNS pod behind it: no answer at all
         for fqdn in candidates(name, config):
             answer = self.lookup(fqdn)
             if answer:
                 return answer
         return None
+
+    def answers(self, pod: Obj) -> bool:
+        """Whether the pod's nameserver answers: the node's resolver always does; the
+        cluster's (kube-dns) only while a ready CoreDNS pod is behind it."""
+        return DNS_SERVICE_IP not in pod_dns_config(pod).nameservers or self.coredns_ready()
+
+    def coredns_ready(self) -> bool:
+        """kube-proxy sends the kube-dns ClusterIP to ready endpoints only. A cluster built
+        without the control plane's pods (tests' fakes) has no CoreDNS pods to ask."""
+        if getattr(self.cluster, "control_plane", None) is None:
+            return True
+        return bool(self._ready_endpoints("kube-system", "kube-dns"))
 
     # -- CoreDNS ----------------------------------------------------------------------
     def lookup(self, fqdn: str) -> list[str] | None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from aiohttp import web
 
-from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import admin, discovery, openapi, paths
 from kclusterkit.sim.server.encoding import (
@@ -171,7 +170,7 @@ class SimServer:
         if admin.handles(path):
             return await admin.handle(self, request, path)
         if unavailable:
-            raise errors.unavailable(unavailable)
+            self.cluster.api.check_available()
         if path == "/version":
             return json_response(self.version())
         if path == "/api":

@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--container", default=None, help="crash-container: the container")
     p.add_argument("--exit-code", default=None,
                    help="crash-container: the exit code (default 1)")
+    p.add_argument("--node", default=None,
+                   help="stop-component/start-component: only on this control-plane node "
+                        "(default: every one)")
     p.add_argument("--kubeconfig", default=None,
                    help="the served simulator's kubeconfig (default: $KUBECONFIG)")
     p.add_argument("--context", default=None, help="kubeconfig context (default: current)")
@@ -165,7 +168,8 @@ def arguments(args: argparse.Namespace) -> dict[str, Any]:
                             f"{' '.join(n.upper() for n in fault.required)}; got "
                             f"{len(args.args)}", 2)
     out: dict[str, Any] = dict(zip(fault.required, args.args, strict=True))
-    for name, value in (("container", args.container), ("exit_code", args.exit_code)):
+    for name, value in (("container", args.container), ("exit_code", args.exit_code),
+                        ("node", args.node)):
         if value is None or value == "":
             continue  # a hook template fills an unset field with ''
         if name not in fault.optional:

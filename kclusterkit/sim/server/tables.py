@@ -253,6 +253,19 @@ def print_replicaset(obj: Obj, now: datetime) -> list[Any]:
             selector_text(spec.get("selector"))]
 
 
+def print_daemonset(obj: Obj, now: datetime) -> list[Any]:
+    """printDaemonSet (pkg/printers/internalversion/printers.go)."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    template = dig(spec, "template", "spec", default={})
+    node_selector = ",".join(f"{k}={v}" for k, v in
+                             sorted((template.get("nodeSelector") or {}).items())) or "<none>"
+    return [obj["metadata"]["name"], status.get("desiredNumberScheduled", 0),
+            status.get("currentNumberScheduled", 0), status.get("numberReady", 0),
+            status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0),
+            node_selector, age(obj, now), *containers_cells(template),
+            selector_text(spec.get("selector"))]
+
+
 def _port_string(ports: list[dict[str, Any]]) -> str:
     out = []
     for port in ports:
@@ -364,6 +377,10 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "replicasets.apps": ([(N, S, 0), ("Desired", INT, 0), ("Current", INT, 0), ("Ready", INT, 0),
                           ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1),
                           ("Selector", S, 1)], print_replicaset),
+    "daemonsets.apps": ([(N, S, 0), ("Desired", INT, 0), ("Current", INT, 0), ("Ready", INT, 0),
+                         ("Up-to-date", INT, 0), ("Available", INT, 0), ("Node Selector", S, 0),
+                         ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1),
+                         ("Selector", S, 1)], print_daemonset),
     "services": ([(N, S, 0), ("Type", S, 0), ("Cluster-IP", S, 0), ("External-IP", S, 0),
                   ("Port(s)", S, 0), ("Age", S, 0), ("Selector", S, 1)], print_service),
     "events": ([("Last Seen", S, 0), ("Type", S, 0), ("Reason", S, 0), ("Object", S, 0),

@@ -300,7 +300,8 @@ def nslookup(sh: Shell, args: list[str], stdin: str, out: list[str]) -> int:
     if not names:
         return 1
     name = names[0]
-    if sh.ctx.resolve is None:
+    if sh.ctx.resolve is None or (sh.ctx.dns_answers is not None
+                                  and not sh.ctx.dns_answers()):
         sh.err(";; connection timed out; no servers could be reached")
         return 1
     server = sh.ctx.nameserver

@@ -33,7 +33,7 @@ def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -
     nodes = cluster.nodes
     cluster.api.create(deployment())
     cluster.advance(10)
-    on_one = [p for p in cluster.store.iter(PODS) if p["spec"]["nodeName"] == "worker-1"]
+    on_one = [p for p in cluster.store.iter(PODS, "default") if p["spec"]["nodeName"] == "worker-1"]
     assert on_one
     victim = on_one[0]["metadata"]["name"]
     nodes.fail_node("worker-1")
@@ -70,7 +70,7 @@ def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -
     [evicted] = node_events(cluster, victim, "TaintManagerEviction")
     assert evicted["message"] == f"Marking for deletion Pod default/{victim}"
     cluster.advance(15)
-    running = [p for p in cluster.store.iter(PODS)
+    running = [p for p in cluster.store.iter(PODS, "default")
                if not p["metadata"].get("deletionTimestamp")
                and p["status"].get("phase") == "Running"]
     assert len(running) == 3
@@ -89,7 +89,7 @@ def test_a_brief_failure_cancels_the_pending_eviction() -> None:
     nodes = cluster.nodes
     cluster.api.create(deployment(1))
     cluster.advance(10)
-    [pod] = list(cluster.store.iter(PODS))
+    [pod] = list(cluster.store.iter(PODS, "default"))
     name = pod["metadata"]["name"]
     nodes.fail_node("worker-1")
     cluster.advance(70)

@@ -48,7 +48,7 @@ def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
     assert "deployment.apps/web created" in applied and "service/web created" in applied
     assert "successfully rolled out" in kubectl(kube, "rollout", "status", "deployment/web",
                                                 "--timeout=60s")
-    pods = kubectl(kube, "get", "pods", "-A", "-o", "wide")
+    pods = kubectl(kube, "get", "pods", "-n", "default", "-o", "wide")
     assert pods.count("Running") == 3 and "10.244." in pods
 
     described = kubectl(kube, "describe", "deployment", "web")
