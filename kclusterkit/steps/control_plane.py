@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import parse
-from behave import register_type
 
 from kclusterkit.driver import Observation
 from kclusterkit.steps._support import (
@@ -28,7 +27,7 @@ from kclusterkit.steps._support import (
     kk,
     step,
 )
-from kclusterkit.steps.types import format_duration
+from kclusterkit.steps.types import add_type, format_duration
 
 #: how a feature file names each component → its name on the node (kubeadm's)
 COMPONENT_WORDS = {
@@ -50,7 +49,7 @@ def parse_component(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
 
 
-register_type(Component=parse_component)
+add_type("Component", parse_component)
 
 
 def component_name(word: str) -> str:

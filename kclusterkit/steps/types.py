@@ -10,6 +10,7 @@ which the step's guard turns into a failure naming the value and what is accepte
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import parse
 from behave import register_type
@@ -107,6 +108,13 @@ TYPES = {
     "N": parse_count,
 }
 register_type(**TYPES)
+
+
+def add_type(name: str, parser: Any) -> None:
+    """A step domain's own value type (``{x:Name}`` in its patterns): registered with
+    behave and known to the catalog's checks, like the types above."""
+    TYPES[name] = parser
+    register_type(**{name: parser})
 
 
 def format_duration(seconds: float) -> str:
