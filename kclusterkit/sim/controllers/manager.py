@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.cronjob import CronJobController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
+from kclusterkit.sim.controllers.job import JobController
 from kclusterkit.sim.controllers.namespace import NamespaceController
 from kclusterkit.sim.controllers.nodelifecycle import (
     NodeLifecycleController,
     TaintEvictionController,
 )
+from kclusterkit.sim.controllers.persistentvolume import PersistentVolumeController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
+from kclusterkit.sim.controllers.statefulset import StatefulSetController
+from kclusterkit.sim.controllers.ttlafterfinished import TTLAfterFinishedController
+from kclusterkit.sim.controllers.volumeprotection import (
+    PVCProtectionController,
+    PVProtectionController,
+)
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
@@ -45,3 +54,10 @@ class ControllerManager:
         self.deployment = DeploymentController(api)
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
+        self.persistent_volume = PersistentVolumeController(api)
+        self.pvc_protection = PVCProtectionController(api)
+        self.pv_protection = PVProtectionController(api)
+        self.statefulset = StatefulSetController(api)
+        self.job = JobController(api)
+        self.cronjob = CronJobController(api)
+        self.ttl_after_finished = TTLAfterFinishedController(api)
