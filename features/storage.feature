@@ -45,3 +45,21 @@ Feature: Data outlives pods
     Then claim "data" is still Terminating for 30 seconds
     When I scale deployment "db" to 0 replicas
     Then claim "data" no longer exists within 2 minutes
+
+  Scenario: A database keeps its rows when its pod is replaced
+    Given a persistent volume claim "data" of 1Gi
+    And a deployment "db" running "mysql:8.0" with 1 replica, mounting claim "data" at "/var/lib/mysql"
+    Then in the pod of deployment "db" the command "mysql -uroot -pkclusterkit -e 'CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.orders (id INT); SELECT COUNT(*) FROM shop.orders'" prints "0" within 3 minutes
+    When I run "mysql -uroot -pkclusterkit -e 'INSERT INTO shop.orders VALUES (1), (2)'" in the pod of deployment "db"
+    Then it succeeds
+    When I delete a pod of deployment "db"
+    Then in the pod of deployment "db" the command "mysql -uroot -pkclusterkit -N -e 'SELECT COUNT(*) FROM shop.orders'" prints "2" within 3 minutes
+
+  Scenario: A postgres database keeps its rows when its pod is replaced
+    Given a persistent volume claim "data" of 1Gi
+    And a deployment "db" running "postgres:16" with 1 replica, mounting claim "data" at "/var/lib/postgresql/data"
+    Then in the pod of deployment "db" the command "psql -U postgres -c 'CREATE TABLE IF NOT EXISTS orders (id int)'" prints "CREATE TABLE" within 3 minutes
+    When I run "psql -U postgres -c 'INSERT INTO orders VALUES (1), (2), (3)'" in the pod of deployment "db"
+    Then it prints "INSERT 0 3"
+    When I delete a pod of deployment "db"
+    Then in the pod of deployment "db" the command "psql -U postgres -tAc 'SELECT count(*) FROM orders'" prints "3" within 3 minutes

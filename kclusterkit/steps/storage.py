@@ -27,7 +27,7 @@ from kclusterkit.steps._support import (
     wait_for,
 )
 from kclusterkit.steps.discovery import in_namespace, nslookup_addresses
-from kclusterkit.steps.pods_exec import is_running, the_pod_of
+from kclusterkit.steps.pods_exec import ExecRecord, argv_of, is_running, the_pod_of
 from kclusterkit.steps.workloads import workload
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
@@ -317,6 +317,31 @@ def volume_on_pods_node(context: Any, name: str, deployment: str) -> None:
                            [volume, pod])
 
     check_now(context, f'the volume of claim "{name}" to be where the pod runs', check)
+
+
+# -- Then: data inside the pods ---------------------------------------------------------------
+@step("then", 'in the pod of deployment "{name:Q}" the command "{command:Q}" prints "{text:Q}" within {d:Duration}', any_keyword=True)
+def command_prints_within(context: Any, name: str, command: str, text: str, d: float) -> None:
+    """Eventually the command, run in the deployment's running pod, exits 0 and prints the
+    text (a database that is still starting is asked again).
+
+    Example: Then in the pod of deployment "db" the command "mysql -uroot -pkclusterkit -N -e 'SELECT COUNT(*) FROM shop.orders'" prints "2" within 3 minutes
+    """
+    driver = kk(context).driver
+    driver.require("exec", "running a command in a pod")
+    argv = argv_of(command)
+
+    def check() -> Observation:
+        pod = the_pod_of(driver, name)
+        if pod is None:
+            return Observation(False, f'deployment "{name}" has no running pod')
+        pod_name = pod["metadata"]["name"]
+        record = ExecRecord(pod_name, command, driver.exec(pod_name, argv))
+        return Observation(record.result.exit_code == 0 and text in record.result.stdout,
+                           record.describe(), [pod])
+
+    wait_for(context, f'"{command}" in the pod of deployment "{name}" to print "{text}"',
+             check, d, kinds=("pods",))
 
 
 # -- Then: pods that wait for their storage ----------------------------------------------------

@@ -259,3 +259,31 @@ def test_tables_show_upstreams_columns(cluster: Cluster) -> None:
     sc = table(cluster, lookup("sc"), [cluster.store.get(STORAGECLASSES, "", "standard")])
     assert sc["rows"][0]["cells"][:5] == ["standard (default)", "rancher.io/local-path",
                                           "Delete", "WaitForFirstConsumer", False]
+
+
+def test_a_databases_rows_outlive_its_pod(cluster: Cluster) -> None:
+    def db(name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"containers": [{
+                    "name": "db", "image": "mysql:8.0",
+                    "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "pw"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"}]}],
+                    "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}}
+
+    cluster.api.create(claim("data"))
+    cluster.api.create(db("first"))
+    cluster.advance(60)
+    sql = "CREATE DATABASE shop; CREATE TABLE shop.t (id INT); INSERT INTO shop.t VALUES (1)"
+    assert cluster.nodes.exec("default", "first", ["mysql", "-uroot", "-ppw", "-e", sql])[0] == 0
+    cluster.api.delete(PODS, "default", "first")
+    cluster.advance(60)
+    cluster.api.create(db("second"))
+    cluster.advance(60)
+    assert cluster.nodes.exec("default", "second", [
+        "mysql", "-uroot", "-ppw", "-N", "-e", "SELECT COUNT(*) FROM shop.t"])[:2] == (0, "1\n")
+    # The client belongs to the mysql image, not to busybox.
+    cluster.api.create(pod("client", "data2"))
+    cluster.api.create(claim("data2"))
+    cluster.advance(60)
+    assert cluster.nodes.exec("default", "client", ["mysql", "-e", "SELECT 1"])[0] == 126

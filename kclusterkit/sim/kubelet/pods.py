@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import shell
+from kclusterkit.sim.images import parse_image
 from kclusterkit.sim.resources import PODS, for_plural
+from kclusterkit.sim.shell.sql import APPLETS_BY_IMAGE
 
 if TYPE_CHECKING:
     from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
@@ -136,6 +138,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     c.files.setdefault("/etc/hostname", pr.name + "\n")
     files = shell.MountedFiles(c.files, mounted)
     ctx = shell.Context(env=dict(c.env), files=files, hostname=pr.name)
+    ctx.applets = dict(APPLETS_BY_IMAGE.get(parse_image(c.spec.get("image", "")).family, {}))
     for path, store in mounted:
         path = path.rstrip("/") or "/"
         parts = path.split("/")
