@@ -20,6 +20,7 @@ from kclusterkit.sim.controllers.nodelifecycle import (
 )
 from kclusterkit.sim.controllers.persistentvolume import PersistentVolumeController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
+from kclusterkit.sim.controllers.replicationcontroller import ReplicationManager
 from kclusterkit.sim.controllers.statefulset import StatefulSetController
 from kclusterkit.sim.controllers.ttlafterfinished import TTLAfterFinishedController
 from kclusterkit.sim.controllers.volumeprotection import (
@@ -61,3 +62,4 @@ class ControllerManager:
         self.job = JobController(api)
         self.cronjob = CronJobController(api)
         self.ttl_after_finished = TTLAfterFinishedController(api)
+        self.replication = ReplicationManager(api)

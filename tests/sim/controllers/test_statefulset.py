@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from kclusterkit.sim.cluster import Cluster
-from kclusterkit.sim.resources import EVENTS, PODS, PVCS, STATEFULSETS
+from kclusterkit.sim.resources import (
+    EVENTS,
+    PODS,
+    PVCS,
+    REPLICATIONCONTROLLERS,
+    STATEFULSETS,
+)
 
 
 def web(replicas: int = 3, policy: str = "OrderedReady", **spec: Any) -> dict[str, Any]:
@@ -123,3 +129,24 @@ def test_rolling_update_stops_at_the_partition() -> None:
     status = cluster.store.get(STATEFULSETS, "default", "web")["status"]
     assert status["updatedReplicas"] == 2
     assert status["currentRevision"] != status["updateRevision"]
+
+
+def test_a_replication_controller_keeps_its_pods() -> None:
+    cluster = Cluster(seed=5)
+    created = cluster.api.create({
+        "apiVersion": "v1", "kind": "ReplicationController",
+        "metadata": {"name": "rc", "namespace": "default"},
+        "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "rc"}},
+                                             "spec": {"containers": [{"name": "c",
+                                                                      "image": "nginx:1.25"}]}}}})
+    assert created["spec"]["selector"] == {"app": "rc"}
+    cluster.advance(30)
+    owned = [p for p in pods(cluster).values()
+             if p["metadata"]["ownerReferences"][0]["kind"] == "ReplicationController"]
+    assert len(owned) == 2
+    cluster.api.delete(PODS, "default", owned[0]["metadata"]["name"])
+    cluster.advance(30)
+    status = cluster.store.get(REPLICATIONCONTROLLERS, "default", "rc")["status"]
+    assert status["replicas"] == 2 and status["readyReplicas"] == 2
+    assert any(e["source"]["component"] == "replication-controller"
+               for e in cluster.store.iter(EVENTS, "default"))
