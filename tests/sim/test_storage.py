@@ -287,3 +287,39 @@ def test_a_databases_rows_outlive_its_pod(cluster: Cluster) -> None:
     cluster.api.create(claim("data2"))
     cluster.advance(60)
     assert cluster.nodes.exec("default", "client", ["mysql", "-e", "SELECT 1"])[0] == 126
+
+
+def test_empty_dir_dies_with_its_pod_and_config_maps_follow_updates(cluster: Cluster) -> None:
+    cluster.api.create({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "cfg", "namespace": "default"},
+                        "data": {"mode": "fast", "level": "3"}})
+
+    def scratch_pod() -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "a", "namespace": "default"},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                         "command": ["sleep", "3600"], "volumeMounts": [
+                                             {"name": "scratch", "mountPath": "/scratch"},
+                                             {"name": "cfg", "mountPath": "/etc/cfg"},
+                                             {"name": "one", "mountPath": "/etc/one"}]}],
+                         "volumes": [{"name": "scratch", "emptyDir": {}},
+                                     {"name": "cfg", "configMap": {"name": "cfg"}},
+                                     {"name": "one", "configMap": {"name": "cfg", "items": [
+                                         {"key": "mode", "path": "the-mode"}]}}]}}
+
+    cluster.api.create(scratch_pod())
+    cluster.advance(20)
+    exec_ = cluster.nodes.exec
+    assert exec_("default", "a", ["sh", "-c", "echo x > /scratch/f"])[0] == 0
+    assert exec_("default", "a", ["cat", "/etc/cfg/mode"])[1] == "fast"
+    assert exec_("default", "a", ["ls", "/etc/one"])[1] == "the-mode\n"
+    cm = cluster.store.get(lookup("configmaps"), "default", "cfg")
+    cluster.api.update({**cm, "data": {"mode": "slow", "level": "3"}})
+    cluster.advance(60)
+    assert exec_("default", "a", ["cat", "/etc/cfg/mode"])[1] == "slow"
+    assert exec_("default", "a", ["cat", "/etc/one/the-mode"])[1] == "slow"
+    cluster.api.delete(PODS, "default", "a", grace_period=0)
+    cluster.advance(5)
+    cluster.api.create(scratch_pod())
+    cluster.advance(20)
+    assert exec_("default", "a", ["cat", "/scratch/f"])[0] == 1
