@@ -323,3 +323,26 @@ def test_empty_dir_dies_with_its_pod_and_config_maps_follow_updates(cluster: Clu
     cluster.api.create(scratch_pod())
     cluster.advance(20)
     assert exec_("default", "a", ["cat", "/scratch/f"])[0] == 1
+
+
+def test_expanding_a_claim_needs_a_class_that_allows_it(cluster: Cluster) -> None:
+    cluster.api.create(claim("data"))
+    cluster.api.create(pod("db", "data"))
+    cluster.advance(30)
+    pvc = cluster.store.get(PVCS, "default", "data")
+    bigger = {**pvc, "spec": {**pvc["spec"], "resources": {"requests": {"storage": "2Gi"}}}}
+    with pytest.raises(errors.StatusError) as exc:
+        cluster.api.update(bigger)
+    assert exc.value.code == 403
+    assert exc.value.message == (
+        'persistentvolumeclaims "data" is forbidden: only dynamically provisioned pvc can be '
+        "resized and the storageclass that provisions the pvc must support resize")
+    smaller = {**pvc, "spec": {**pvc["spec"], "resources": {"requests": {"storage": "1Mi"}}}}
+    with pytest.raises(errors.StatusError) as exc:
+        cluster.api.update(smaller)
+    assert exc.value.code == 422
+    assert "field can not be less than status.capacity" in exc.value.message
+    renamed = {**pvc, "spec": {**pvc["spec"], "accessModes": ["ReadWriteMany"]}}
+    with pytest.raises(errors.StatusError) as exc:
+        cluster.api.update(renamed)
+    assert "spec is immutable after creation" in exc.value.message

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.kube.quantity import parse_quantity
+from kclusterkit.sim import errors
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.resources import PVCS, PVS, STORAGECLASSES
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
@@ -97,20 +98,49 @@ class PersistentVolumeClaimStrategy(Strategy):
         requests = (spec.get("resources") or {}).get("requests") or {}
         out += _validate_storage("spec.resources[storage]", requests.get("storage"))
         if old is not None and old["metadata"].get("deletionTimestamp") is None:
-            # ValidatePersistentVolumeClaimUpdate: only requests (expansion of a bound
-            # claim) and the binder's volumeName may change.
-            old_spec = dict(old.get("spec") or {})
-            new_spec = dict(spec)
-            for s in (old_spec, new_spec):
-                s.pop("resources", None)
-            if not old_spec.get("volumeName"):
-                new_spec.pop("volumeName", None)
-                old_spec.pop("volumeName", None)
-            if old_spec != new_spec:
-                out.append(v.forbidden(
-                    "spec", "spec is immutable after creation except resources.requests and "
-                    "volumeAttributesClassName for bound claims"))
+            out += self._validate_update(api, obj, old)
         return out
+
+    @staticmethod
+    def _validate_update(api: Api, obj: Obj, old: Obj) -> list[Cause]:
+        """ValidatePersistentVolumeClaimUpdate, then the PersistentVolumeClaimResize
+        admission plugin (plugin/pkg/admission/storage/persistentvolume/resize)."""
+        spec, old_spec = obj.get("spec") or {}, dict(old.get("spec") or {})
+        new_spec = dict(spec)
+        bound = bool(old_spec.get("volumeName"))
+        for s in (old_spec, new_spec):
+            if bound:
+                s.pop("resources", None)
+            if not bound:
+                s.pop("volumeName", None)
+        immutable = ("spec is immutable after creation except resources.requests and "
+                     "volumeAttributesClassName for bound claims")
+        if old_spec != new_spec:
+            return [v.forbidden("spec", immutable)]
+        want = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+        was = (((old.get("spec") or {}).get("resources") or {}).get("requests") or {}).get(
+            "storage")
+        try:
+            grows = parse_quantity(want) > parse_quantity(was)
+            capacity = ((old.get("status") or {}).get("capacity") or {}).get("storage")
+            shrinks = capacity is not None and parse_quantity(want) < parse_quantity(capacity)
+        except (ValueError, TypeError):
+            return []
+        if shrinks:
+            return [v.forbidden("spec.resources.requests.storage",
+                                "field can not be less than status.capacity")]
+        if grows:
+            if (old.get("status") or {}).get("phase") != "Bound":
+                raise errors.forbidden(f'persistentvolumeclaims "{old["metadata"]["name"]}" '
+                                       "is forbidden: Only bound persistent volume claims "
+                                       "can be expanded")
+            cls = api.store.get(STORAGECLASSES, "", spec.get("storageClassName") or "")
+            if cls is None or not cls.get("allowVolumeExpansion"):
+                raise errors.forbidden(f'persistentvolumeclaims "{old["metadata"]["name"]}" '
+                                       "is forbidden: only dynamically provisioned pvc can be "
+                                       "resized and the storageclass that provisions the pvc "
+                                       "must support resize")
+        return []
 
 
 class PersistentVolumeStrategy(Strategy):
