@@ -41,15 +41,10 @@ def _zone(cj: Obj) -> Any:
 
 
 def most_recent_schedule(schedule: str, earliest: datetime, now: datetime) -> datetime | None:
-    """The latest scheduled time t with earliest < t <= now (mostRecentScheduleTime)."""
-    it = croniter(schedule, earliest)
-    last = None
-    for _ in range(100_000):
-        t = it.get_next(datetime)
-        if t > now:
-            break
-        last = t
-    return last
+    """The latest scheduled time t with earliest < t <= now (mostRecentScheduleTime),
+    found from now backwards so a long-suspended CronJob costs one step, not one per miss."""
+    latest = croniter(schedule, now + timedelta(microseconds=1)).get_prev(datetime)
+    return latest if latest > earliest else None
 
 
 def next_schedule(schedule: str, now: datetime) -> datetime:

@@ -125,3 +125,16 @@ def test_invalid_schedule_is_refused() -> None:
         assert "spec.schedule" in str(exc)
     else:
         raise AssertionError("accepted")
+
+
+def test_a_resumed_cron_job_starts_only_the_latest_missed_run() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(cronjob("* * * * *", suspend=True))
+    cluster.advance(3 * 24 * 3600)  # three days of missed minutes
+    cj = cluster.store.get(CRONJOBS, "default", "tick")
+    cluster.api.update({**cj, "spec": {**cj["spec"], "suspend": False}})
+    cluster.advance(1)
+    jobs = [j["metadata"]["name"] for j in cluster.store.iter(JOBS, "default")]
+    assert len(jobs) == 1
+    minute = int(cluster.clock.datetime().timestamp()) // 60
+    assert jobs == [f"tick-{minute}"]
