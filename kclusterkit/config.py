@@ -53,6 +53,7 @@ class ClusterConfig:
     worker_nodes: int = 2
     node: NodeShapeConfig = field(default_factory=NodeShapeConfig)
     network_plugin: bool = True
+    default_storage_class: bool = True  # kind's "standard" (a real cluster may have none)
 
 
 @dataclass
@@ -170,6 +171,7 @@ CLUSTER_FIELDS: dict[str, Checker] = {
     "worker_nodes": _whole(0),
     "node": _mapping,  # checked field by field below
     "network_plugin": _boolean,
+    "default_storage_class": _boolean,
 }
 #: Options the non-simulator targets read; extend here for a new target.
 TARGET_OPTIONS: dict[str, Checker] = {

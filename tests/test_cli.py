@@ -23,8 +23,8 @@ def test_steps_prints_every_step_grouped_with_examples(capsys: pytest.CaptureFix
 
 
 def test_steps_unknown_domain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["steps", "--domain", "storage"]) == 2
-    assert "no domain 'storage'" in capsys.readouterr().err
+    assert cli.main(["steps", "--domain", "quantum"]) == 2
+    assert "no domain 'quantum'" in capsys.readouterr().err
 
 
 def test_run_calls_behave_with_environment_seed_tags_and_extra(

@@ -41,6 +41,7 @@ def cluster_spec(env: Environment) -> ClusterSpec:
         worker_nodes=shape.worker_nodes,
         node=NodeShape(cpu=shape.node.cpu, memory=shape.node.memory, pods=shape.node.pods),
         network_plugin=shape.network_plugin,
+        default_storage_class=shape.default_storage_class,
         timings=Timings().updated(env.timings),
     )
 

@@ -135,7 +135,7 @@ class Api:
         causes = _validate_meta(res, obj) + strategy.validate(self, obj, None)
         if causes:
             raise errors.invalid(res.kind, res.group, meta.get("name") or "", causes)
-        meta["uid"] = self.new_uid()
+        meta["uid"] = meta.get("uid") or self.new_uid()  # a strategy may need it (Job)
         meta["creationTimestamp"] = self.clock.timestamp()
         if dry_run:
             return obj

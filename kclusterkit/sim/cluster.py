@@ -46,6 +46,8 @@ class ClusterSpec:
     timings: Timings = field(default_factory=Timings)
     # Images the cluster's registry does not have, beyond the simulator's own rule.
     missing_images: tuple[str, ...] = ()
+    # kind's default StorageClass "standard" (local-path, WaitForFirstConsumer).
+    default_storage_class: bool = True
 
 
 class Cluster:
@@ -73,7 +75,7 @@ class Cluster:
         """The system namespaces, then each component in the order kubeadm brings them up."""
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        self.storage = Storage()
+        self.storage = Storage(self.api, self.spec.default_storage_class)
         self.nodes = start_nodes(self)
         self.controller_manager = ControllerManager(self)
         self.scheduler = Scheduler(self)

@@ -103,6 +103,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    Resource("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), ("status", "scale"),
+             categories=("all",)),
+    Resource("batch", "v1", "Job", "jobs", True, (), ("status",), categories=("all",)),
+    Resource("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ("status",),
+             categories=("all",)),
+    Resource("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",),
+             ("status", "scale"), categories=("all",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -161,3 +168,9 @@ HPAS = _BY_PLURAL[("autoscaling", "horizontalpodautoscalers")]
 PVS = _BY_PLURAL[("", "persistentvolumes")]
 PVCS = _BY_PLURAL[("", "persistentvolumeclaims")]
 DAEMONSETS = _BY_PLURAL[("apps", "daemonsets")]
+STORAGECLASSES = _BY_PLURAL[("storage.k8s.io", "storageclasses")]
+STATEFULSETS = _BY_PLURAL[("apps", "statefulsets")]
+JOBS = _BY_PLURAL[("batch", "jobs")]
+CRONJOBS = _BY_PLURAL[("batch", "cronjobs")]
+REPLICATIONCONTROLLERS = _BY_PLURAL[("", "replicationcontrollers")]
+CONTROLLERREVISIONS = _BY_PLURAL[("apps", "controllerrevisions")]

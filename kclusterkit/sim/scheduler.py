@@ -20,9 +20,9 @@ from typing import Any
 
 from kclusterkit.kube.meta import Obj, clone, controller_of
 from kclusterkit.kube.quantity import cpu_millis, memory_bytes
-from kclusterkit.sim import errors
+from kclusterkit.sim import errors, volumebinding
 from kclusterkit.sim.kinds.pods import pod_requests
-from kclusterkit.sim.resources import NODES, PODS
+from kclusterkit.sim.resources import NODES, PODS, PVCS, PVS
 
 COMPONENT = "default-scheduler"
 # schedutil.DefaultMilliCPURequest / DefaultMemoryRequest: what scoring assumes for a
@@ -211,6 +211,9 @@ class Scheduler:
             self._on_pod("ADDED", pod, None)
         self.store.subscribe(NODES, self._on_node)
         self.store.subscribe(PODS, self._on_pod)
+        # VolumeBinding's cluster events: a claim or volume change may let pods fit.
+        self.store.subscribe(PVCS, lambda *_: self._move_all("PvcChange"))
+        self.store.subscribe(PVS, lambda *_: self._move_all("PvChange"))
         self.clock.call_later(30.0, self._flush_unschedulable)
 
     # -- cache: nodes -----------------------------------------------------------------
@@ -482,6 +485,16 @@ class Scheduler:
         cpu, mem, nz_cpu, nz_mem = self._requests(pod["spec"])
         passing, static_reasons, unresolvable = self._static_filter(pod)
         num_all = sum(1 for o in nodes.objs if o is not None)
+        volumes = volumebinding.pre_filter(self.store, pod)
+        if volumes.error is not None:
+            self._fail_pre_filter(entry, pod, num_all, volumes.error)
+            return
+        if volumes.waiting:
+            self._requeue(entry, "")  # PreBind: wait for the claims to be bound
+            return
+        if volumes.relevant:
+            passing, static_reasons, unresolvable = self._volume_filter(
+                volumes, passing, static_reasons, unresolvable)
         limit = num_feasible_nodes_to_find(num_all)
         n = len(nodes.names)
         alloc_cpu, alloc_mem, alloc_pods = nodes.alloc_cpu, nodes.alloc_mem, nodes.alloc_pods
@@ -509,6 +522,9 @@ class Scheduler:
             self._fail(entry, pod, num_all, cpu, mem, passing, static_reasons, unresolvable)
             return
         chosen = self._select(found, nz_cpu, nz_mem, pod) if len(found) > 1 else found[0]
+        if volumes.delayed:
+            self._select_volume_node(entry, volumes, nodes.names[chosen])
+            return
         self._bind(entry, pod, nodes.names[chosen], chosen, cpu, mem, nz_cpu, nz_mem)
 
     def _select(self, found: list[int], nz_cpu: int, nz_mem: int, pod: Obj) -> int:
@@ -620,6 +636,43 @@ class Scheduler:
         entry.attempts += 1
         self._requeue(entry, message)
         self._report_unschedulable(pod, message)
+
+    def _volume_filter(self, volumes: volumebinding.VolumeCheck, passing: list[int],
+                       reasons: Counter[str], unresolvable: set[int]
+                       ) -> tuple[list[int], Counter[str], set[int]]:
+        """VolumeBinding's Filter over the statically feasible nodes."""
+        kept: list[int] = []
+        reasons, unresolvable = Counter(reasons), set(unresolvable)
+        for idx in passing:
+            reason = volumebinding.node_reason(volumes, self.nodes.objs[idx])
+            if reason is None:
+                kept.append(idx)
+            else:
+                reasons[reason] += 1
+                unresolvable.add(idx)
+        return kept, reasons, unresolvable
+
+    def _select_volume_node(self, entry: _Queued, volumes: volumebinding.VolumeCheck,
+                            node: str) -> None:
+        """Reserve + PreBind for delayed binding: write the chosen node on each claim and
+        hold the pod until the provisioner and the binder have bound them."""
+        for claim in volumes.delayed:
+            updated = clone(claim)
+            updated["metadata"].setdefault("annotations", {})[
+                volumebinding.ANN_SELECTED_NODE] = node
+            try:
+                self.api.update(updated)
+            except errors.StatusError:
+                pass
+        self._requeue(entry, "")
+
+    def _fail_pre_filter(self, entry: _Queued, pod: Obj, num_all: int, message: str) -> None:
+        """A PreFilter rejection: every node gets the same unresolvable status."""
+        text = f"0/{num_all} nodes are available: {message}. " + \
+            self._post_filter_message(pod, num_all, num_all, 0)
+        entry.attempts += 1
+        self._requeue(entry, text)
+        self._report_unschedulable(pod, text)
 
     def _post_filter_message(self, pod: Obj, num_all: int, not_helpful: int,
                              no_victims: int) -> str:

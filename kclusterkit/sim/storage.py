@@ -1,28 +1,178 @@
-"""Where persistent volumes keep their files, apart from any node or pod.
+"""Where persistent volumes keep their files, and the provisioner that makes volumes.
 
-A claim's files outlive the pod that wrote them and follow the claim to whichever node
-mounts it next, as a bound PersistentVolume's would. Until the simulator models
-PersistentVolumes and their binder, each claim is its own volume, kept here per claim.
+A volume's files outlive the pod that wrote them: they belong to the PersistentVolume a
+claim is bound to, so a replacement pod (or a StatefulSet's pod coming back) mounting the
+same claim sees them, and deleting the volume by its reclaim policy is what loses them.
+
+The cluster's default StorageClass is kind's ``standard``: the rancher ``local-path``
+provisioner with ``WaitForFirstConsumer`` binding (kind's
+pkg/cluster/internal/create/actions/installstorage/storage.go manifest). The provisioner
+here follows rancher/local-path-provisioner's provisioner.go and the external-provisioner
+library it uses (sig-storage-lib-external-provisioner controller.go): volumes named
+``pvc-<claim uid>``, a host path under ``/var/local-path-provisioner``, a required node
+affinity to the node the scheduler chose, ReadWriteOnce only, and deletion of what it
+provisioned once the volume is Released under a ``Delete`` policy.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
+from kclusterkit.sim import errors
+from kclusterkit.sim.resources import PVCS, PVS, STORAGECLASSES
+
+if TYPE_CHECKING:
+    from kclusterkit.sim.api import Api
+
+LOCAL_PATH = "rancher.io/local-path"
+LOCAL_PATH_DIR = "/var/local-path-provisioner"
+# How the external-provisioner library names itself in events: <provisioner>_<pod>_<uuid>.
+PROVISIONER_IDENTITY = f"{LOCAL_PATH}_local-path-provisioner-7dc846544d-x2zvb_" \
+                       "c3e6d2a0-4a41-4f0e-9a4c-3f2d9c1b7e55"
+ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
+ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
+ANN_LOCAL_NODE = "local.path.provisioner/selected-node"
+
+STANDARD_CLASS: Obj = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {"name": "standard",
+                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "provisioner": LOCAL_PATH,
+    "reclaimPolicy": "Delete",
+    "volumeBindingMode": "WaitForFirstConsumer",
+}
 
 
 class Storage:
-    """The cluster's persistent volumes: one file tree per (namespace, claim)."""
+    """The cluster's persistent volumes' files (one tree per PersistentVolume) and the
+    local-path provisioner."""
 
-    def __init__(self) -> None:
+    def __init__(self, api: Api | None = None, default_class: bool = True) -> None:
+        self._volumes: dict[str, dict[str, str]] = {}
         self._claims: dict[tuple[str, str], dict[str, str]] = {}
+        self.api = api
+        if api is None:
+            return
+        self.store = api.store
+        if default_class and self.store.get(STORAGECLASSES, "", "standard") is None:
+            api.create(STANDARD_CLASS)
+        self.store.subscribe(PVCS, self._on_claim)
+        self.store.subscribe(PVS, self._on_volume)
 
+    # -- files ----------------------------------------------------------------------------
     def volume_files(self, pod: Obj, volume: dict[str, Any]) -> dict[str, str] | None:
         """The files of the persistent volume ``volume`` names (keyed by path in the
         volume), or None when it is not a claim."""
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        if not claim:
+        claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if not claim_name:
             return None
-        key = (pod["metadata"].get("namespace", ""), claim)
-        return self._claims.setdefault(key, {})
+        ns = pod["metadata"].get("namespace", "")
+        if self.api is not None:
+            claim = self.store.get(PVCS, ns, claim_name)
+            pv_name = ((claim or {}).get("spec") or {}).get("volumeName")
+            if pv_name:
+                return self._volumes.setdefault(pv_name, {})
+        return self._claims.setdefault((ns, claim_name), {})
+
+    def files_of(self, pv_name: str) -> dict[str, str] | None:
+        """A volume's files (None when nothing was ever written to it)."""
+        return self._volumes.get(pv_name)
+
+    # -- the local-path provisioner -------------------------------------------------------
+    def _on_claim(self, etype: str, claim: Obj, old: Obj | None) -> None:
+        if etype == "DELETED" or claim["metadata"].get("deletionTimestamp"):
+            return
+        ann = claim["metadata"].get("annotations") or {}
+        if ann.get(ANN_STORAGE_PROVISIONER) != LOCAL_PATH or \
+                (claim.get("spec") or {}).get("volumeName"):
+            return
+        self.api.clock.call_soon(self._provision, claim["metadata"].get("namespace", ""),
+                                 claim["metadata"]["name"], claim["metadata"]["uid"])
+
+    def _provision(self, ns: str, name: str, uid: str) -> None:
+        claim = self.store.get(PVCS, ns, name)
+        if claim is None or claim["metadata"]["uid"] != uid or \
+                (claim.get("spec") or {}).get("volumeName"):
+            return
+        pv_name = f"pvc-{uid}"
+        if self.store.get(PVS, "", pv_name) is not None:
+            return
+        spec = claim.get("spec") or {}
+        cls = self.store.get(STORAGECLASSES, "", spec.get("storageClassName") or "")
+        if cls is None:
+            return
+        ann = claim["metadata"].get("annotations") or {}
+        node = ann.get(ANN_SELECTED_NODE)
+        modes = list(spec.get("accessModes") or [])
+        failure = None
+        if any(m not in ("ReadWriteOnce", "ReadWriteOncePod") for m in modes):
+            failure = ("NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) "
+                       "access modes")
+        elif not node:
+            failure = "configuration error, no node was specified"
+        if failure is not None:
+            self.api.record_event(claim, "Warning", "ProvisioningFailed",
+                                  f'failed to provision volume with StorageClass '
+                                  f'"{cls["metadata"]["name"]}": {failure}',
+                                  PROVISIONER_IDENTITY)
+            return
+        self.api.record_event(claim, "Normal", "Provisioning",
+                              f'External provisioner is provisioning volume for claim '
+                              f'"{ns}/{name}"', PROVISIONER_IDENTITY)
+        pv = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": pv_name, "annotations": {
+                ANN_LOCAL_NODE: node, ANN_PROVISIONED_BY: LOCAL_PATH}},
+            "spec": {
+                "accessModes": modes,
+                "capacity": {"storage": spec["resources"]["requests"]["storage"]},
+                "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                             "namespace": ns, "name": name, "uid": uid,
+                             "resourceVersion": claim["metadata"]["resourceVersion"]},
+                "hostPath": {"path": f"{LOCAL_PATH_DIR}/{pv_name}_{ns}_{name}",
+                             "type": "DirectoryOrCreate"},
+                "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                    {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}},
+                "persistentVolumeReclaimPolicy": cls.get("reclaimPolicy", "Delete"),
+                "storageClassName": cls["metadata"]["name"],
+                "volumeMode": spec.get("volumeMode", "Filesystem"),
+            },
+        }
+        try:
+            self.api.create(pv)
+        except errors.StatusError as exc:
+            self.api.record_event(claim, "Warning", "ProvisioningFailed",
+                                  f'failed to provision volume with StorageClass '
+                                  f'"{cls["metadata"]["name"]}": {exc.message}',
+                                  PROVISIONER_IDENTITY)
+            return
+        self.api.record_event(claim, "Normal", "ProvisioningSucceeded",
+                              f"Successfully provisioned volume {pv_name}", PROVISIONER_IDENTITY)
+
+    def _on_volume(self, etype: str, pv: Obj, old: Obj | None) -> None:
+        if etype == "DELETED":
+            self._volumes.pop(pv["metadata"]["name"], None)
+            return
+        ann = pv["metadata"].get("annotations") or {}
+        if ann.get(ANN_PROVISIONED_BY) != LOCAL_PATH or \
+                (pv.get("status") or {}).get("phase") != "Released" or \
+                (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") != "Delete" or \
+                pv["metadata"].get("deletionTimestamp"):
+            return
+        self.api.clock.call_soon(self._delete, pv["metadata"]["name"], pv["metadata"]["uid"])
+
+    def _delete(self, name: str, uid: str) -> None:
+        pv = self.store.get(PVS, "", name)
+        if pv is None or pv["metadata"]["uid"] != uid or pv["metadata"].get("deletionTimestamp"):
+            return
+        # The provisioner's helper pod removes the directory, then the volume object goes.
+        self._volumes.pop(name, None)
+        try:
+            self.api.delete(PVS, "", name)
+        except errors.StatusError as exc:
+            if exc.code != 404:
+                raise

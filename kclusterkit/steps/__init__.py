@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kclusterkit.steps import (  # noqa: F401
     acceptance,
+    batch,
     cluster,
     control_plane,
     discovery,
@@ -17,6 +18,7 @@ from kclusterkit.steps import (  # noqa: F401
     rollout,
     scaling,
     services,
+    storage,
     traffic,
     types,  # noqa: F401  (registers parameter types first)
     workloads,
@@ -32,7 +34,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 )
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
-           "pods_exec", "rollout", "acceptance", "control_plane")
+           "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

@@ -522,7 +522,8 @@ def worker_nodes(driver: Driver) -> list[Obj]:
                   key=lambda n: n["metadata"]["name"])
 
 
-KIND_WORDS = {"deployment": "deployment", "replica set": "replicaset"}
+KIND_WORDS = {"deployment": "deployment", "replica set": "replicaset",
+              "stateful set": "statefulset"}
 
 
 def controller_uid(obj: Obj) -> str | None:

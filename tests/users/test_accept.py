@@ -31,15 +31,15 @@ def table(out: str) -> dict[str, str]:
 
 
 def expected_on_the_simulator() -> dict[str, str]:
-    # the simulator runs kubeadm's kube-system pods; it has no default StorageClass: skipped
-    return {c: ("SKIP" if c == "storage" else "PASS") for c in CHECKS}
+    # the simulator runs kubeadm's kube-system pods and has kind's default StorageClass
+    return {c: "PASS" for c in CHECKS}
 
 
 def test_accept_on_the_simulator(installed: Installed, tmp_path: Path) -> None:
     run = installed.kclusterkit("accept", "-e", "sim", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert table(run.stdout) == expected_on_the_simulator()
-    assert "no default StorageClass" in run.stdout
+    assert 'claim "data" Bound' in run.stdout
     assert "9 of 9 node pairs answered" in run.stdout  # 3 nodes, each with each
     assert "3 nodes Ready, kubelet v1.34.1" in run.stdout
     junit = list((tmp_path / "reports" / "junit").glob("TESTS-*.xml"))

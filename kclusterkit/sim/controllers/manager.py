@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.cronjob import CronJobController
 from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
+from kclusterkit.sim.controllers.job import JobController
 from kclusterkit.sim.controllers.namespace import NamespaceController
 from kclusterkit.sim.controllers.nodelifecycle import (
     NodeLifecycleController,
     TaintEvictionController,
 )
+from kclusterkit.sim.controllers.persistentvolume import PersistentVolumeController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
+from kclusterkit.sim.controllers.replicationcontroller import ReplicationManager
+from kclusterkit.sim.controllers.statefulset import StatefulSetController
+from kclusterkit.sim.controllers.ttlafterfinished import TTLAfterFinishedController
 from kclusterkit.sim.controllers.util import RetryingQueue
+from kclusterkit.sim.controllers.volumeprotection import (
+    PVCProtectionController,
+    PVProtectionController,
+)
 from kclusterkit.sim.workqueue import WorkQueue
 
 if TYPE_CHECKING:
@@ -49,6 +59,14 @@ class ControllerManager:
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
         self.daemonset = DaemonSetController(api)
+        self.persistent_volume = PersistentVolumeController(api)
+        self.pvc_protection = PVCProtectionController(api)
+        self.pv_protection = PVProtectionController(api)
+        self.statefulset = StatefulSetController(api)
+        self.job = JobController(api)
+        self.cronjob = CronJobController(api)
+        self.ttl_after_finished = TTLAfterFinishedController(api)
+        self.replication = ReplicationManager(api)
 
     def work_queues(self) -> list[WorkQueue]:
         """Every controller's work queue (found on the controllers' attributes), so that

@@ -42,6 +42,16 @@ Key = tuple[str, str]
 
 
 class ReplicaSetController:
+    # The ReplicationController manager is this controller over another kind, as upstream's
+    # pkg/controller/replication wraps the ReplicaSet controller.
+    resource = REPLICASETS
+    kind = "ReplicaSet"
+    component = COMPONENT
+
+    @staticmethod
+    def selector_of(obj: Obj) -> dict[str, Any] | None:
+        return obj["spec"].get("selector")
+
     def __init__(self, api: Api, burst_replicas: int = BURST_REPLICAS) -> None:
         self.api = api
         self.store = api.store
@@ -52,9 +62,9 @@ class ReplicaSetController:
         self._orphans: dict[str, set[str]] = {}
         for pod in self.store.iter(PODS):
             self._index_orphan(pod, None)
-        for rs in self.store.iter(REPLICASETS):
+        for rs in self.store.iter(self.resource):
             self.queue.add(_key(rs))
-        self.store.subscribe(REPLICASETS, self._on_rs)
+        self.store.subscribe(self.resource, self._on_rs)
         self.store.subscribe(PODS, self._on_pod)
 
     # -- event handlers -----------------------------------------------------------------
@@ -90,14 +100,14 @@ class ReplicaSetController:
         labels = pod["metadata"].get("labels")
         labels_changed = old is None or old["metadata"].get("labels") != labels
         if labels_changed or old_ref is not None:
-            for rs in self.store.iter(REPLICASETS, ns):
-                if selector_matches(rs["spec"].get("selector"), pod["metadata"].get("labels")):
+            for rs in self.store.iter(self.resource, ns):
+                if selector_matches(self.selector_of(rs), pod["metadata"].get("labels")):
                     self.queue.add(_key(rs))
 
     def _enqueue_ref(self, ns: str, ref: dict[str, Any]) -> Obj | None:
-        if ref.get("kind") != "ReplicaSet":
+        if ref.get("kind") != self.kind:
             return None
-        rs = self.store.get(REPLICASETS, ns, ref.get("name", ""))
+        rs = self.store.get(self.resource, ns, ref.get("name", ""))
         if rs is None or rs["metadata"]["uid"] != ref.get("uid"):
             return None
         self.queue.add(_key(rs))
@@ -106,14 +116,14 @@ class ReplicaSetController:
     # -- sync -----------------------------------------------------------------------------
     def sync(self, key: Key) -> None:
         ns, name = key
-        rs = self.store.get(REPLICASETS, ns, name)
+        rs = self.store.get(self.resource, ns, name)
         if rs is None:
             return
         pods = self._claim_pods(rs)
         manage_error: errors.StatusError | None = None
         if not rs["metadata"].get("deletionTimestamp"):
             manage_error = self._manage_replicas(rs, pods)
-        current = self.store.get(REPLICASETS, ns, name)
+        current = self.store.get(self.resource, ns, name)
         if current is None:
             return
         # As upstream, the status describes the pods seen before this sync's creations and
@@ -132,7 +142,7 @@ class ReplicaSetController:
         """ClaimPods over the active pods: keep matching owned ones, adopt, release."""
         meta = rs["metadata"]
         ns, uid = meta.get("namespace", ""), meta["uid"]
-        selector = rs["spec"].get("selector")
+        selector = self.selector_of(rs)
         deleting = bool(meta.get("deletionTimestamp"))
         candidates: dict[str, Obj] = {}
         for pod in self.store.owned_by(uid, PODS):
@@ -150,7 +160,7 @@ class ReplicaSetController:
 
     def _adopt(self, rs: Obj, pod: Obj) -> Obj | None:
         # canAdopt: re-read the owner; a ReplicaSet being deleted adopts nothing.
-        fresh = self.store.get(REPLICASETS, *_key(rs))
+        fresh = self.store.get(self.resource, *_key(rs))
         if fresh is None or fresh["metadata"]["uid"] != rs["metadata"]["uid"] \
                 or fresh["metadata"].get("deletionTimestamp"):
             return None
@@ -214,10 +224,10 @@ class ReplicaSetController:
             if namespace_terminating(exc):
                 return None
             self.api.record_event(rs, "Warning", "FailedCreate", f"Error creating: {exc.message}",
-                                  COMPONENT)
+                                  self.component)
             raise
         self.api.record_event(rs, "Normal", "SuccessfulCreate",
-                              f"Created pod: {created['metadata']['name']}", COMPONENT)
+                              f"Created pod: {created['metadata']['name']}", self.component)
         return None
 
     def _delete_pod(self, rs: Obj, pod: Obj) -> errors.StatusError | None:
@@ -228,9 +238,10 @@ class ReplicaSetController:
             if exc.code == 404:
                 return None
             self.api.record_event(rs, "Warning", "FailedDelete", f"Error deleting: {exc.message}",
-                                  COMPONENT)
+                                  self.component)
             return exc
-        self.api.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name}", COMPONENT)
+        self.api.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name}",
+                              self.component)
         return None
 
     def _related_pods(self, rs: Obj) -> list[Obj]:
@@ -243,7 +254,7 @@ class ReplicaSetController:
         if ref is None:
             return []
         related: dict[str, Obj] = {}
-        for sibling in self.store.owned_by(ref["uid"], REPLICASETS):
+        for sibling in self.store.owned_by(ref["uid"], self.resource):
             if controller_uid(sibling) != ref["uid"]:
                 continue
             for pod in self.store.owned_by(sibling["metadata"]["uid"], PODS):
@@ -260,7 +271,7 @@ class ReplicaSetController:
         updated = clone(rs)
         updated["status"] = _ordered_status(status)
         self.api.update(updated, subresource="status")
-        return self.store.get(REPLICASETS, rs["metadata"].get("namespace", ""),
+        return self.store.get(self.resource, rs["metadata"].get("namespace", ""),
                               rs["metadata"]["name"]) or rs
 
 

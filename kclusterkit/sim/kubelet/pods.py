@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import shell
+from kclusterkit.sim.images import parse_image
 from kclusterkit.sim.resources import PODS, for_plural
+from kclusterkit.sim.shell.sql import APPLETS_BY_IMAGE
 
 if TYPE_CHECKING:
     from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
@@ -115,18 +117,23 @@ def _volume_files(kubelet: Kubelet, pr: PodRun, volume: dict[str, Any]
     if "hostPath" in volume:
         path = (volume.get("hostPath") or {}).get("path", "/")
         return kubelet.host_paths.setdefault(path, {})
-    if name in pr.volumes:
-        return pr.volumes[name]
-    files: dict[str, str] = {}
+    files = pr.volumes.setdefault(name, {})
     for field, plural in (("configMap", "configmaps"), ("secret", "secrets")):
         ref = volume.get(field)
         if ref is None:
             continue
+        # The kubelet projects the object's current keys (it re-syncs configMap and
+        # secret volumes, so an update reaches a running pod); ``items`` picks keys and
+        # names their files.
         obj = kubelet.cluster.store.get(for_plural("", plural), pr.namespace,
-                             ref.get("name") or ref.get("secretName") or "")
-        if obj is not None:
-            files.update({f"/{k}": v for k, v in _data(obj).items()})
-    pr.volumes[name] = files
+                                        ref.get("name") or ref.get("secretName") or "")
+        data = _data(obj) if obj is not None else {}
+        items = ref.get("items")
+        projected = ({f"/{i.get('path', '')}": data[i.get("key", "")] for i in items
+                      if i.get("key") in data} if items
+                     else {f"/{k}": v for k, v in data.items()})
+        files.clear()
+        files.update(projected)
     return files
 
 
@@ -136,6 +143,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     c.files.setdefault("/etc/hostname", pr.name + "\n")
     files = shell.MountedFiles(c.files, mounted)
     ctx = shell.Context(env=dict(c.env), files=files, hostname=pr.name)
+    ctx.applets = dict(APPLETS_BY_IMAGE.get(parse_image(c.spec.get("image", "")).family, {}))
     for path, store in mounted:
         path = path.rstrip("/") or "/"
         parts = path.split("/")

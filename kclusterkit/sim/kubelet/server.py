@@ -40,7 +40,7 @@ def exec_in(kubelet: Kubelet, pr: PodRun, c: Container, argv: list[str],
         script = argv[2]
     elif base in _SHELLS and len(argv) == 1:
         script = stdin or ""
-    elif base in shell.APPLETS:
+    elif base in shell.APPLETS or base in ctx.applets:
         script = shell.join(argv)
     else:
         return 126, "", (

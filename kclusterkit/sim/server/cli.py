@@ -74,6 +74,8 @@ def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
         spec.kubernetes_version = str(env["kubernetes_version"])
     if "network_plugin" in env:
         spec.network_plugin = bool(env["network_plugin"])
+    if "default_storage_class" in env:
+        spec.default_storage_class = bool(env["default_storage_class"])
     if isinstance(env.get("timings"), dict):
         from kclusterkit.sim.timings import Timings
 

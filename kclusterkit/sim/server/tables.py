@@ -363,6 +363,108 @@ def print_generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
 
 
+# -- storage and the other workload kinds (printers.go) ----------------------------------
+_MODE_SHORT = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
+               ("ReadWriteOncePod", "RWOP"))
+
+
+def access_modes(modes: list[str] | None) -> str:
+    """helper.GetAccessModesAsString: short names in a fixed order."""
+    return ",".join(short for mode, short in _MODE_SHORT if mode in (modes or ()))
+
+
+def print_pv(pv: Obj, now: datetime) -> list[Any]:
+    spec, status = pv.get("spec") or {}, pv.get("status") or {}
+    ref = spec.get("claimRef")
+    claim = f"{ref.get('namespace', '')}/{ref.get('name', '')}" if ref else ""
+    phase = "Terminating" if dig(pv, "metadata", "deletionTimestamp") else status.get("phase", "")
+    return [pv["metadata"]["name"], str((spec.get("capacity") or {}).get("storage", "0")),
+            access_modes(spec.get("accessModes")), spec.get("persistentVolumeReclaimPolicy", ""),
+            phase, claim, spec.get("storageClassName", ""),
+            spec.get("volumeAttributesClassName") or "<unset>", status.get("reason", ""),
+            age(pv, now), spec.get("volumeMode") or "<unset>"]
+
+
+def print_pvc(pvc: Obj, now: datetime) -> list[Any]:
+    spec, status = pvc.get("spec") or {}, pvc.get("status") or {}
+    phase = "Terminating" if dig(pvc, "metadata", "deletionTimestamp") else status.get("phase", "")
+    capacity = modes = ""
+    if spec.get("volumeName"):
+        modes = access_modes(status.get("accessModes"))
+        capacity = str((status.get("capacity") or {}).get("storage", "0"))
+    return [pvc["metadata"]["name"], phase, spec.get("volumeName", ""), capacity, modes,
+            spec.get("storageClassName", ""), spec.get("volumeAttributesClassName") or "<unset>",
+            age(pvc, now), spec.get("volumeMode") or "<unset>"]
+
+
+def print_storageclass(sc: Obj, now: datetime) -> list[Any]:
+    ann = dig(sc, "metadata", "annotations") or {}
+    name = sc["metadata"]["name"]
+    if "true" in (ann.get("storageclass.kubernetes.io/is-default-class"),
+                  ann.get("storageclass.beta.kubernetes.io/is-default-class")):
+        name += " (default)"
+    return [name, sc.get("provisioner", ""), sc.get("reclaimPolicy") or "Delete",
+            sc.get("volumeBindingMode") or "Immediate", bool(sc.get("allowVolumeExpansion")),
+            age(sc, now)]
+
+
+def print_statefulset(obj: Obj, now: datetime) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [obj["metadata"]["name"],
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}", age(obj, now),
+            *containers_cells(dig(spec, "template", "spec", default={}))]
+
+
+def print_job(job: Obj, now: datetime) -> list[Any]:
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    succeeded = status.get("succeeded", 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    started, done = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
+    duration = ""
+    if started is not None:
+        duration = human_duration(((done or now) - started).total_seconds())
+    conditions = {c.get("type") for c in status.get("conditions") or ()
+                  if c.get("status") == "True"}
+    if "Complete" in conditions:
+        state = "Complete"
+    elif "Failed" in conditions:
+        state = "Failed"
+    elif dig(job, "metadata", "deletionTimestamp"):
+        state = "Terminating"
+    elif "Suspended" in conditions:
+        state = "Suspended"
+    elif "FailureTarget" in conditions:
+        state = "FailureTarget"
+    else:
+        state = "Running"
+    return [job["metadata"]["name"], state, completions, duration, age(job, now),
+            *containers_cells(dig(spec, "template", "spec", default={})),
+            selector_text(spec.get("selector"))]
+
+
+def print_cronjob(cj: Obj, now: datetime) -> list[Any]:
+    spec, status = cj.get("spec") or {}, cj.get("status") or {}
+    last = since(status["lastScheduleTime"], now) if status.get("lastScheduleTime") else "<none>"
+    job_spec = dig(spec, "jobTemplate", "spec", default={})
+    return [cj["metadata"]["name"], spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+            bool(spec.get("suspend")), len(status.get("active") or ()), last, age(cj, now),
+            *containers_cells(dig(job_spec, "template", "spec", default={})),
+            selector_text(job_spec.get("selector"))]
+
+
+def print_replicationcontroller(obj: Obj, now: datetime) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [obj["metadata"]["name"], spec.get("replicas", 0), status.get("replicas", 0),
+            status.get("readyReplicas", 0), age(obj, now),
+            *containers_cells(dig(spec, "template", "spec", default={})),
+            format_labels(spec.get("selector"))]
+
+
 N, S, INT = "Name", "string", "integer"
 TABLES: dict[str, tuple[list[Column], Printer]] = {
     "pods": ([(N, S, 0), ("Ready", S, 0), ("Status", S, 0), ("Restarts", S, 0), ("Age", S, 0),
@@ -390,6 +492,32 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "namespaces": ([(N, S, 0), ("Status", S, 0), ("Age", S, 0)], print_namespace),
     "configmaps": ([(N, S, 0), ("Data", INT, 0), ("Age", S, 0)], print_configmap),
     "secrets": ([(N, S, 0), ("Type", S, 0), ("Data", S, 0), ("Age", S, 0)], print_secret),
+    "persistentvolumes": ([(N, S, 0), ("Capacity", S, 0), ("Access Modes", S, 0),
+                           ("Reclaim Policy", S, 0), ("Status", S, 0), ("Claim", S, 0),
+                           ("StorageClass", S, 0), ("VolumeAttributesClass", S, 0),
+                           ("Reason", S, 0), ("Age", S, 0), ("VolumeMode", S, 1)], print_pv),
+    "persistentvolumeclaims": ([(N, S, 0), ("Status", S, 0), ("Volume", S, 0), ("Capacity", S, 0),
+                                ("Access Modes", S, 0), ("StorageClass", S, 0),
+                                ("VolumeAttributesClass", S, 0), ("Age", S, 0),
+                                ("VolumeMode", S, 1)], print_pvc),
+    "storageclasses.storage.k8s.io": ([(N, S, 0), ("Provisioner", S, 0), ("ReclaimPolicy", S, 0),
+                                       ("VolumeBindingMode", S, 0),
+                                       ("AllowVolumeExpansion", S, 0), ("Age", S, 0)],
+                                      print_storageclass),
+    "statefulsets.apps": ([(N, S, 0), ("Ready", S, 0), ("Age", S, 0), ("Containers", S, 1),
+                           ("Images", S, 1)], print_statefulset),
+    "jobs.batch": ([(N, S, 0), ("Status", S, 0), ("Completions", S, 0), ("Duration", S, 0),
+                    ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1), ("Selector", S, 1)],
+                   print_job),
+    "cronjobs.batch": ([(N, S, 0), ("Schedule", S, 0), ("Timezone", S, 0),
+                        ("Suspend", "boolean", 0),
+                        ("Active", INT, 0), ("Last Schedule", S, 0), ("Age", S, 0),
+                        ("Containers", S, 1), ("Images", S, 1), ("Selector", S, 1)],
+                       print_cronjob),
+    "replicationcontrollers": ([(N, S, 0), ("Desired", INT, 0), ("Current", INT, 0),
+                                ("Ready", INT, 0), ("Age", S, 0), ("Containers", S, 1),
+                                ("Images", S, 1), ("Selector", S, 1)],
+                               print_replicationcontroller),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)

@@ -61,6 +61,8 @@ class Context:
     steps: int = 0
     max_steps: int = 20000  # commands without time passing before it counts as spinning
     partial: str = ""  # a stdout line not finished yet
+    # Programs the image adds to the shell's applets (mysql in mysql images, psql …).
+    applets: dict[str, Any] = field(default_factory=dict)
 
 
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*|[?$#0-9]))")
@@ -216,7 +218,7 @@ class Shell:
         """Run one applet (or builtin) by name; its waits pass through."""
         name, args = argv[0], argv[1:]
         base = name.rsplit("/", 1)[-1]
-        handler = builtins.APPLETS.get(base)
+        handler = self.ctx.applets.get(base) or builtins.APPLETS.get(base)
         if handler is None:
             self.err(f"sh: {name}: not found")
             return 127

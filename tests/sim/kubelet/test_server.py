@@ -102,7 +102,10 @@ def test_a_claims_files_outlive_the_pod() -> None:
     mount = [{"name": "data", "mountPath": "/var/lib/mysql"}]
     first = pod("db", "busybox:1.36", command=["sleep", "3600"], volumeMounts=mount,
                 spec={"volumes": [volume]})
-    cluster = running_cluster(first)
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+             "spec": {"accessModes": ["ReadWriteOnce"],
+                      "resources": {"requests": {"storage": "1Gi"}}}}
+    cluster = running_cluster(claim, first)
     nodes = cluster.nodes
     assert nodes.exec("default", "db", ["sh", "-c", "echo hello > /var/lib/mysql/probe.txt; "
                                         "echo tmp > /tmp/t"])[0] == 0

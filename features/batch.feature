@@ -1,0 +1,21 @@
+@batch
+Feature: Batch work runs to completion
+  A job runs pods until enough of them succeed, retrying failures with a growing pause
+  until its back-off limit; a cron job starts a job at every scheduled minute.
+
+  Scenario: A job runs its pod to completion
+    Given a job "migrate" running "busybox:1.36 sh -c 'sleep 5'"
+    Then job "migrate" completes within 1 minute
+
+  Scenario: A job runs several pods, a few at a time
+    Given a job "work" running "busybox:1.36 sh -c 'sleep 5'" with 4 completions, 2 at a time
+    Then job "work" completes within 2 minutes
+    And job "work" has run 4 pods to completion, at most 2 at a time
+
+  Scenario: A failing job gives up after its back-off limit
+    Given a job "flaky" running "busybox:1.36 sh -c 'exit 1'" with a back-off limit of 2
+    Then job "flaky" fails after 3 attempts within 3 minutes
+
+  Scenario: A cron job starts a job every minute
+    Given a cron job "tick" running "busybox:1.36 sh -c 'date'" on schedule "*/1 * * * *"
+    Then cron job "tick" has run 2 times within 3 minutes

@@ -1,0 +1,140 @@
+"""The Job, CronJob and TTL-after-finished controllers on a whole simulated cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kclusterkit.sim.cluster import Cluster
+from kclusterkit.sim.resources import CRONJOBS, EVENTS, JOBS, PODS
+
+
+def job(name: str, command: str, restart: str = "Never", **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {**spec, "template": {"spec": {
+                "restartPolicy": restart,
+                "containers": [{"name": "c", "image": "busybox:1.36",
+                                "command": ["sh", "-c", command]}]}}}}
+
+
+def conditions(cluster: Cluster, name: str) -> dict[str, str]:
+    got = cluster.store.get(JOBS, "default", name)
+    return {c["type"]: c["reason"] for c in got["status"].get("conditions") or ()}
+
+
+def job_pods(cluster: Cluster, name: str) -> list[Any]:
+    return [p for p in cluster.store.iter(PODS, "default")
+            if p["metadata"]["labels"].get("batch.kubernetes.io/job-name") == name]
+
+
+def test_defaults_and_generated_selector() -> None:
+    cluster = Cluster(seed=2)
+    created = cluster.api.create(job("j", "true"))
+    spec = created["spec"]
+    uid = created["metadata"]["uid"]
+    assert (spec["completions"], spec["parallelism"], spec["backoffLimit"]) == (1, 1, 6)
+    assert spec["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert spec["template"]["metadata"]["labels"]["job-name"] == "j"
+
+
+def test_completions_with_parallelism() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(job("j", "sleep 5", completions=5, parallelism=2))
+    cluster.advance(3)
+    assert len(job_pods(cluster, "j")) == 2
+    cluster.advance(60)
+    status = cluster.store.get(JOBS, "default", "j")["status"]
+    assert status["succeeded"] == 5 and "active" not in status
+    assert conditions(cluster, "j") == {"SuccessCriteriaMet": "CompletionsReached",
+                                        "Complete": "CompletionsReached"}
+    assert all("finalizers" not in p["metadata"] for p in job_pods(cluster, "j"))
+
+
+def test_backoff_limit_with_exponential_back_off() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(job("j", "exit 1", backoffLimit=3))
+    cluster.advance(300)
+    assert conditions(cluster, "j")["Failed"] == "BackoffLimitExceeded"
+    runs = sorted(job_pods(cluster, "j"), key=lambda p: p["metadata"]["creationTimestamp"])
+    assert len(runs) == 4
+    created = [cluster.clock.seconds_of(p["metadata"]["creationTimestamp"]) for p in runs]
+    finished = [cluster.clock.seconds_of(
+        p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]) for p in runs]
+    # Each replacement waits 10 s, 20 s, 40 s after the previous pod failed.
+    waits = [c - f for f, c in zip(finished, created[1:], strict=False)]
+    assert waits == [10.0, 20.0, 40.0], waits
+    assert cluster.store.get(JOBS, "default", "j")["status"]["failed"] == 4
+
+
+def test_restarts_count_under_on_failure() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(job("j", "exit 1", restart="OnFailure", backoffLimit=2))
+    cluster.advance(300)
+    assert conditions(cluster, "j")["Failed"] == "BackoffLimitExceeded"
+    assert len(job_pods(cluster, "j")) <= 1
+
+
+def test_active_deadline_and_ttl() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(job("j", "sleep 600", activeDeadlineSeconds=30,
+                           ttlSecondsAfterFinished=60))
+    cluster.advance(40)
+    assert conditions(cluster, "j")["Failed"] == "DeadlineExceeded"
+    assert ("DeadlineExceeded", "Job was active longer than specified deadline") in [
+        (e["reason"], e["message"]) for e in cluster.store.iter(EVENTS, "default")]
+    cluster.advance(70)
+    assert cluster.store.get(JOBS, "default", "j") is None
+
+
+def cronjob(schedule: str, command: str = "true", **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "tick", "namespace": "default"},
+            "spec": {"schedule": schedule, **spec, "jobTemplate": {"spec": {"template": {
+                "spec": {"restartPolicy": "Never", "containers": [
+                    {"name": "c", "image": "busybox:1.36",
+                     "command": ["sh", "-c", command]}]}}}}}}
+
+
+def test_cronjob_runs_each_minute_and_keeps_three() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(cronjob("* * * * *"))
+    cluster.advance(5 * 60 + 30)
+    jobs = sorted(j["metadata"]["name"] for j in cluster.store.iter(JOBS, "default"))
+    assert len(jobs) == 3
+    minutes = [int(n.rsplit("-", 1)[1]) for n in jobs]
+    assert minutes == [minutes[0], minutes[0] + 1, minutes[0] + 2]
+    status = cluster.store.get(CRONJOBS, "default", "tick")["status"]
+    assert status["lastScheduleTime"].endswith(":05:00Z")
+
+
+def test_forbid_skips_while_one_runs() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(cronjob("*/1 * * * *", "sleep 150", concurrencyPolicy="Forbid"))
+    cluster.advance(4 * 60 + 30)
+    reasons = [e["reason"] for e in cluster.store.iter(EVENTS, "default")
+               if e["involvedObject"]["kind"] == "CronJob"]
+    assert "JobAlreadyActive" in reasons
+    assert len(list(cluster.store.iter(JOBS, "default"))) == 2
+
+
+def test_invalid_schedule_is_refused() -> None:
+    cluster = Cluster(seed=2)
+    try:
+        cluster.api.create(cronjob("every minute"))
+    except Exception as exc:  # noqa: BLE001
+        assert "spec.schedule" in str(exc)
+    else:
+        raise AssertionError("accepted")
+
+
+def test_a_resumed_cron_job_starts_only_the_latest_missed_run() -> None:
+    cluster = Cluster(seed=2)
+    cluster.api.create(cronjob("* * * * *", suspend=True))
+    cluster.advance(3 * 24 * 3600)  # three days of missed minutes
+    cj = cluster.store.get(CRONJOBS, "default", "tick")
+    cluster.api.update({**cj, "spec": {**cj["spec"], "suspend": False}})
+    cluster.advance(1)
+    jobs = [j["metadata"]["name"] for j in cluster.store.iter(JOBS, "default")]
+    assert len(jobs) == 1
+    minute = int(cluster.clock.datetime().timestamp()) // 60
+    assert jobs == [f"tick-{minute}"]
