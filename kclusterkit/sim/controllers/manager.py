@@ -16,11 +16,13 @@ from kclusterkit.sim.controllers.nodelifecycle import (
     NodeLifecycleController,
     TaintEvictionController,
 )
+from kclusterkit.sim.controllers.podautoscaler import HorizontalController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
     from kclusterkit.sim.clock import Clock
+    from kclusterkit.sim.metrics_server import MetricsServer
     from kclusterkit.sim.store import Store
     from kclusterkit.sim.timings import Timings
 
@@ -32,6 +34,7 @@ class ControllerHost:
     clock: Clock
     store: Store
     timings: Timings
+    metrics_server: MetricsServer | None  # None: metrics.k8s.io is not served
 
 
 class ControllerManager:
@@ -45,3 +48,5 @@ class ControllerManager:
         self.deployment = DeploymentController(api)
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
+        self.horizontal_pod_autoscaler = HorizontalController(
+            cluster, getattr(cluster, "metrics_server", None))

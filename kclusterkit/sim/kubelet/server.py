@@ -93,6 +93,8 @@ def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
                              uptime=clock.now - c.started_at, client_ip=client_ip,
                              user_agent=user_agent, env=c.env)
     response = images.serve(c.plan, c.spec, request)
+    if not user_agent.startswith("kube-probe/"):  # the kubelet's own probes cost nothing
+        kubelet.charge_request(pr, c)
     c.logs.extend((clock.now, line) for line in response.log)
     if response.exit_code is not None:
         clock.call_soon(kubelet.process_exited, pr, c, c.run, response.exit_code)
