@@ -18,7 +18,7 @@ from aiohttp import web
 
 from kclusterkit.sim import errors
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.server import admin, discovery, openapi, paths
+from kclusterkit.sim.server import admin, discovery, metrics_api, openapi, paths
 from kclusterkit.sim.server.encoding import (
     MAX_BODY_BYTES,
     ObjectCache,
@@ -169,6 +169,9 @@ class SimServer:
             raise errors.unavailable(unavailable)
         if path == "/version":
             return json_response(self.version())
+        if metrics_api.handles(path):  # the aggregated resource metrics API (metrics-server)
+            return json_response(metrics_api.answer(self.cluster, request.method, path,
+                                                    request.query))
         if path == "/api":
             return json_response(discovery.api_versions(self.address))
         if path == "/apis":

@@ -13,6 +13,7 @@ from typing import Any
 
 from kclusterkit.kube.meta import Obj, dig, selector_string
 from kclusterkit.sim.resources import Resource
+from kclusterkit.sim.server import hpa_table
 
 Column = tuple[str, str, int]  # (name, type, priority)
 Printer = Callable[[Obj, datetime], list[Any]]
@@ -350,6 +351,10 @@ def print_generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
 
 
+def print_hpa(obj: Obj, now: datetime) -> list[Any]:
+    return [*hpa_table.cells(obj), age(obj, now)]
+
+
 N, S, INT = "Name", "string", "integer"
 TABLES: dict[str, tuple[list[Column], Printer]] = {
     "pods": ([(N, S, 0), ("Ready", S, 0), ("Status", S, 0), ("Restarts", S, 0), ("Age", S, 0),
@@ -373,6 +378,7 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "namespaces": ([(N, S, 0), ("Status", S, 0), ("Age", S, 0)], print_namespace),
     "configmaps": ([(N, S, 0), ("Data", INT, 0), ("Age", S, 0)], print_configmap),
     "secrets": ([(N, S, 0), ("Type", S, 0), ("Data", S, 0), ("Age", S, 0)], print_secret),
+    "horizontalpodautoscalers.autoscaling": (hpa_table.COLUMNS, print_hpa),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
