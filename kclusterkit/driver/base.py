@@ -210,6 +210,13 @@ class Driver(ABC):
         readiness endpoint can be broken through exec; others raise NotSupported."""
         self._unsupported("readiness-fault", "making a pod unready")
 
+    # -- resource metrics (metrics.k8s.io) ------------------------------------------
+    def resource_metrics(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        """``PodMetrics`` of the scenario's namespace (``kind`` "pods") or ``NodeMetrics``
+        ("nodes"), as metrics.k8s.io/v1beta1 lists them (metrics-server's figures, scraped
+        every 15 s). NotSupported when the cluster does not serve that API."""
+        self._unsupported("metrics", "reading resource metrics (metrics.k8s.io)")
+
     # -- faults -----------------------------------------------------------------------
     def crash_container(
         self,

@@ -208,6 +208,14 @@ class SimDriver(Driver):
             self.cluster.nodes.set_ready(namespace or self.namespace, pod, False)
 
     # -- faults -----------------------------------------------------------------------
+    def resource_metrics(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        server = self.cluster.metrics_server
+        if kind == "nodes":
+            return server.node_metrics()
+        if kind != "pods":
+            raise ValueError(f"resource metrics are of pods or nodes, not {kind!r}")
+        return server.pod_metrics(self.namespace if namespace is None else namespace or None)
+
     def crash_container(self, pod: str, container: str | None = None,
                         namespace: str | None = None, exit_code: int = 1) -> None:
         with _api_errors():

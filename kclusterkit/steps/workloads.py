@@ -16,6 +16,7 @@ import yaml
 
 from kclusterkit import safe_yaml
 from kclusterkit.driver import Observation
+from kclusterkit.steps._autoscaler import autoscaler_note
 from kclusterkit.steps._support import (
     Obj,
     StepUsageError,
@@ -252,7 +253,8 @@ def ready_pods_check(context: Any, kind_word: str, name: str,
             note = (f", {len(on_node)} on node \"{avoid_node}\"" if on_node
                     else f", none on node \"{avoid_node}\"")
         seen = (f'{len(ready)} ready of {plural(len(live), "pod")} of {kind_word} "{name}" '
-                f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}")
+                f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}"
+                f"{autoscaler_note(context, kind_word, name)}")
         return Observation(ok, seen, [owner, *pods])
 
     return check
@@ -298,7 +300,8 @@ def deployment_has_pods(context: Any, name: str, n: int, d: float) -> None:
             return not_found("deployment", name)
         return Observation(len(pods) == n,
                            f'{plural(len(pods), "pod")} of deployment "{name}" '
-                           f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}',
+                           f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}'
+                           f'{autoscaler_note(context, "deployment", name)}',
                            [owner, *pods])
 
     wait_for(context, f'deployment "{name}" to have {plural(n, "pod")}', check, d,

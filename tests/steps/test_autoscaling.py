@@ -1,0 +1,88 @@
+"""Autoscaling steps on the simulator, called without behave: what they skip, judge and say."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from kclusterkit.driver.sim import SimDriver
+from kclusterkit.errors import NotSupported
+from kclusterkit.steps import autoscaling, traffic
+from kclusterkit.steps._support import ScenarioState, StepUsageError, WaitTimedOut
+from kclusterkit.steps.services import a_service
+from kclusterkit.steps.workloads import a_deployment_requesting_cpu, deployment_has_at_least
+
+
+def scenario(seed: int = 1) -> SimpleNamespace:
+    driver = SimDriver(seed=seed)
+    driver.open_scenario("t")
+    context = SimpleNamespace(kk=ScenarioState(driver=driver, seed=seed))
+    a_deployment_requesting_cpu(context, name="api", image="agnhost:2.53 netexec", n=2,
+                                cpu="100m")
+    a_service(context, name="api", port=80, target=8080, deployment="api")
+    driver.sleep(30)
+    return context
+
+
+def test_a_failed_autoscaling_wait_shows_what_the_autoscaler_saw() -> None:
+    context = scenario()
+    autoscaling.request_costs(context, name="api", cpu="18m", d=1.0)
+    autoscaling.autoscaled_cpu(context, name="api", low=2, high=10, cpu=50)
+    traffic.service_receives(context, name="api", rate=10)
+    with pytest.raises(WaitTimedOut) as failed:
+        deployment_has_at_least(context, name="api", n=8, d=120)
+    message = str(failed.value)
+    assert 'autoscaler "api": current 4, desired 4 (min 2, max 10)' in message
+    assert "metric cpu: " in message and "/ target 50%" in message
+    assert "ScalingActive=True ValidMetricFound" in message
+    assert "event Normal SuccessfulRescale: New size: 4; reason: cpu resource utilization " \
+           "(percentage of request) above target" in message
+
+
+def test_the_autoscaler_wants_and_pod_cpu_steps_pass_under_load() -> None:
+    context = scenario()
+    autoscaling.request_costs(context, name="api", cpu="18m", d=1.0)
+    autoscaling.autoscaled_cpu(context, name="api", low=2, high=10, cpu=50)
+    traffic.service_receives(context, name="api", rate=10)
+    autoscaling.pod_cpu_above(context, name="api", cpu="30m", d=60)
+    assert context.kk.that_pod is not None
+    autoscaling.autoscaler_wants(context, name="api", n=4, d=120)
+    traffic.load_stops(context, name="api")
+    autoscaling.pods_cpu_below(context, name="api", cpu="10m", d=60)
+
+
+def _skips(context: SimpleNamespace) -> list[str]:
+    reasons: list[str] = []
+    context.scenario = SimpleNamespace(skip=lambda reason: reasons.append(reason))
+    return reasons
+
+
+def test_steps_that_need_the_simulators_annotations_skip_on_a_real_cluster() -> None:
+    context = scenario()
+    reasons = _skips(context)
+    context.kk.driver.seed = None  # what a real cluster's driver says
+    autoscaling.request_costs(context, name="api", cpu="5m", d=1.0)
+    autoscaling.memory_grows(context, name="api", memory="1Mi")
+    assert len(reasons) == 2 and all("real cluster" in r for r in reasons)
+    annotations = context.kk.driver.get("deployments", "api")["metadata"].get("annotations")
+    assert not any(k.startswith("kclusterkit.io/") for k in annotations or {})
+
+
+def test_no_metrics_api_skips_the_autoscaling_scenario() -> None:
+    context = scenario()
+
+    def unserved(kind: str, namespace: str | None = None) -> list:
+        raise NotSupported("the cluster does not serve the resource metrics API")
+
+    context.kk.driver.resource_metrics = unserved
+    reasons = _skips(context)
+    autoscaling.autoscaled_cpu(context, name="api", low=2, high=4, cpu=50)
+    assert reasons and "autoscaling needs the resource metrics API" in reasons[0]
+    assert context.kk.driver.get("horizontalpodautoscalers", "api") is None
+
+
+def test_bounds_are_checked() -> None:
+    context = scenario()
+    with pytest.raises(StepUsageError, match="1 <= minimum <= maximum"):
+        autoscaling.autoscaled_cpu(context, name="api", low=5, high=2, cpu=50)
