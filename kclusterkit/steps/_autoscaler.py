@@ -13,13 +13,32 @@ from typing import Any
 from kclusterkit.steps._support import Obj, kk
 
 
+def _autoscaled(context: Any, kind_word: str, name: str) -> bool:
+    return kind_word == "deployment" and name in kk(context).memo.get("autoscaled", ())
+
+
 def autoscaler_note(context: Any, kind_word: str, name: str) -> str:
     """For a wait on an autoscaled deployment: what its autoscaler sees ("" otherwise)."""
-    state = kk(context)
-    if kind_word != "deployment" or name not in state.memo.get("autoscaled", ()):
+    if not _autoscaled(context, kind_word, name):
         return ""
-    hpa = state.driver.get("horizontalpodautoscalers", name)
-    return "\n" + describe_hpa(state.driver, hpa, name)
+    driver = kk(context).driver
+    return "\n" + describe_hpa(driver, driver.get("horizontalpodautoscalers", name), name)
+
+
+def autoscaler_objects(context: Any, kind_word: str, name: str) -> list[Obj]:
+    """The autoscaler of an autoscaled deployment, as an observed object (its YAML goes
+    with a failure; the timeline chart draws its desired count and CPU use)."""
+    if not _autoscaled(context, kind_word, name):
+        return []
+    hpa = kk(context).driver.get("horizontalpodautoscalers", name)
+    return [hpa] if hpa else []
+
+
+def autoscaler_kinds(context: Any, name: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """What a wait on the deployment watches: its autoscaler too, when it has one."""
+    if _autoscaled(context, "deployment", name):
+        return (*kinds, "horizontalpodautoscalers")
+    return kinds
 
 
 def describe_hpa(driver: Any, hpa: Obj | None, name: str) -> str:

@@ -16,7 +16,7 @@ import yaml
 
 from kclusterkit import safe_yaml
 from kclusterkit.driver import Observation
-from kclusterkit.steps._autoscaler import autoscaler_note
+from kclusterkit.steps._autoscaler import autoscaler_kinds, autoscaler_note, autoscaler_objects
 from kclusterkit.steps._support import (
     Obj,
     StepUsageError,
@@ -255,7 +255,7 @@ def ready_pods_check(context: Any, kind_word: str, name: str,
         seen = (f'{len(ready)} ready of {plural(len(live), "pod")} of {kind_word} "{name}" '
                 f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}"
                 f"{autoscaler_note(context, kind_word, name)}")
-        return Observation(ok, seen, [owner, *pods])
+        return Observation(ok, seen, [owner, *pods, *autoscaler_objects(context, kind_word, name)])
 
     return check
 
@@ -269,7 +269,7 @@ def deployment_has_ready_pods(context: Any, name: str, n: int, d: float) -> None
     """
     wait_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has at least {n:N} ready pod(s) within {d:Duration}',
@@ -282,7 +282,7 @@ def deployment_has_at_least(context: Any, name: str, n: int, d: float) -> None:
     wait_for(context, f'deployment "{name}" to have at least {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r >= n,
                               f"at least {n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has {n:N} pod(s) within {d:Duration}', any_keyword=True)
@@ -302,10 +302,10 @@ def deployment_has_pods(context: Any, name: str, n: int, d: float) -> None:
                            f'{plural(len(pods), "pod")} of deployment "{name}" '
                            f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}'
                            f'{autoscaler_note(context, "deployment", name)}',
-                           [owner, *pods])
+                           [owner, *pods, *autoscaler_objects(context, "deployment", name)])
 
     wait_for(context, f'deployment "{name}" to have {plural(n, "pod")}', check, d,
-             kinds=("pods", "deployments"))
+             kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has {n:N} ready pod(s) for {d:Duration}',
@@ -317,7 +317,7 @@ def deployment_keeps_ready_pods(context: Any, name: str, n: int, d: float) -> No
     """
     hold_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'replica set "{name:Q}" has {n:N} ready pod(s) within {d:Duration}',
