@@ -19,6 +19,7 @@ Feature: Elastic scaling with the load
     Then a pod of deployment "api" uses more than 30m CPU within 1 minute
     And the autoscaler of deployment "api" wants 4 replicas within 2 minutes
     And deployment "api" has at least 4 ready pods within 3 minutes
+    And deployment "api" has 4 ready pods for 4 minutes
     When the load on service "api" stops
     Then deployment "api" has 4 ready pods for 4 minutes
     And deployment "api" has 2 pods within 3 minutes

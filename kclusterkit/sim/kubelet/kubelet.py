@@ -576,8 +576,7 @@ class Kubelet:
     # -- resource use (cAdvisor's view of the container's cgroup) ------------------------
     def workload_cost(self, pr: PodRun) -> usage.Cost:
         pod = self.cluster.store.get(PODS, pr.namespace, pr.name)
-        cost, _ = usage.cost_from(usage.workload_annotations(self.cluster.store, pod))
-        return cost
+        return usage.cost_of(usage.workload_annotations(self.cluster.store, pod))
 
     def _start_usage(self, pr: PodRun, c: Container) -> None:
         cpu, memory = usage.limits_of(c.spec)

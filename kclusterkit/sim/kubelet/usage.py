@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from kclusterkit.kube.quantity import QuantityError, parse_quantity
@@ -88,6 +89,17 @@ def cost_from(annotations: dict[str, Any]) -> tuple[Cost, list[str]]:
             continue
         values[field_name] = value
     return Cost(**values), problems
+
+
+@lru_cache(maxsize=512)
+def _cost_of(items: tuple[tuple[str, str], ...]) -> Cost:
+    return cost_from(dict(items))[0]
+
+
+def cost_of(annotations: dict[str, Any]) -> Cost:
+    """``cost_from``'s cost, parsed once per distinct set of annotations: a request is
+    charged on every serve, and parsing quantities each time would cost more than it."""
+    return _cost_of(tuple(sorted((k, str(v)) for k, v in annotations.items())))
 
 
 def idle_of(family: str) -> tuple[float, int]:
