@@ -175,3 +175,25 @@ def test_unready_pods_count_as_zero_when_scaling_up() -> None:
     metrics = {n: rc.PodMetric(100, 1000, 15) for n in ("a", "b", "c")}
     replicas, _, _ = rc.resource_replicas(3, 50, "cpu", pods, metrics, 0.1, 300, 30, 1000, float)
     assert replicas == 4  # (100+100+0)/300 = 66% over a 50% target: ceil(1.33 × 3)
+
+
+def test_memory_utilization_of_the_request() -> None:
+    # agnhost idles at 9Mi of a 32Mi request: 28% of an 80% target scales in to the minimum
+    cluster = _cluster(replicas=4, metrics=[{"type": "Resource", "resource": {
+        "name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}}}],
+        behavior={"scaleDown": {"stabilizationWindowSeconds": 0}})
+    cluster.advance(90)
+    current = _status(cluster)["currentMetrics"][0]["resource"]["current"]
+    assert current["averageUtilization"] == 28
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] == 2
+    assert _events(cluster, "SuccessfulRescale") == [
+        "New size: 2; reason: All metrics below target"]
+
+
+def test_a_missing_request_makes_the_metric_invalid() -> None:
+    cluster = _cluster(metrics=[{"type": "Resource", "resource": {
+        "name": "ephemeral-storage", "target": {"type": "Utilization",
+                                                "averageUtilization": 50}}}])
+    cluster.advance(60)
+    active = _condition(cluster, "ScalingActive")
+    assert active["status"] == "False" and active["reason"] == "FailedGetResourceMetric"
