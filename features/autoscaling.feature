@@ -46,3 +46,14 @@ Feature: Elastic scaling with the load
     And the container of a pod of deployment "leaky" is OOMKilled within 2 minutes
     And that pod's container was OOMKilled with exit code 137
     And that pod has restarted 1 time within 1 minute
+
+  Scenario: A resource consumer burns what each request asks, on any cluster
+    Given a deployment "consumer" running "resource-consumer:1.13" with 2 replicas requesting 100m CPU
+    And a service "consumer" on port 80 targeting port 8080 of deployment "consumer"
+    And deployment "consumer" is available within 1 minute
+    And each request to "consumer" costs 18m CPU for 1 second
+    And deployment "consumer" is autoscaled between 2 and 10 replicas at 50% CPU
+    When service "consumer" receives 10 requests per second
+    Then a pod of deployment "consumer" uses more than 30m CPU within 1 minute
+    And the autoscaler of deployment "consumer" wants 4 replicas within 2 minutes
+    And deployment "consumer" has at least 4 ready pods within 3 minutes

@@ -194,9 +194,10 @@ class Driver(ABC):
         probe pod, and say how each went."""
         self._unsupported("traffic", "sending requests from inside the cluster")
 
-    def start_load(self, url: str, rate: float) -> Load:
+    def start_load(self, url: str, rate: float, method: str = "GET") -> Load:
         """Start GETting ``url`` from the probe pod ``rate`` times per second, in the
-        background, until ``Load.stop()`` or the end of the scenario."""
+        background, until ``Load.stop()`` or the end of the scenario. ``method`` "POST" sends
+        an empty body (``wget --post-data=``), as resource-consumer's API wants."""
         self._unsupported("traffic", "sending a steady load from inside the cluster")
 
     def request_from_outside(self, url: str) -> Request:

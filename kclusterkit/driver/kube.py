@@ -762,8 +762,8 @@ class KubeDriver(Driver):
     def send_requests(self, url: str, count: int) -> list[Request]:
         return self.traffic.send(url, count)
 
-    def start_load(self, url: str, rate: float) -> Load:
-        return self.traffic.start_load(url, rate)
+    def start_load(self, url: str, rate: float, method: str = "GET") -> Load:
+        return self.traffic.start_load(url, rate, method)
 
     def request_from_outside(self, url: str) -> Request:
         self._note_uncached()  # a wait re-evaluates such a check on a back-off, too

@@ -197,8 +197,8 @@ class SimDriver(Driver):
     def send_requests(self, url: str, count: int) -> list[Request]:
         return self.traffic.send(url, count)
 
-    def start_load(self, url: str, rate: float) -> SimLoad:
-        return self.traffic.start_load(url, rate)
+    def start_load(self, url: str, rate: float, method: str = "GET") -> SimLoad:
+        return self.traffic.start_load(url, rate, method)
 
     def request_from_outside(self, url: str) -> Request:
         return self.traffic.from_outside(url)

@@ -12,6 +12,21 @@ from typing import Any
 
 from kclusterkit.steps._support import Obj, kk
 
+CONSUMER_COSTS = "consumer-costs"  # memo: service name → (millicores, seconds) per request
+
+
+def load_target(context: Any, service: str, url: str) -> tuple[str, str]:
+    """(URL, method) of a load on the service: resource-consumer's
+    ``POST /ConsumeCPU?millicores=M&durationSec=S`` when a step gave its requests a cost,
+    so the workload itself burns it (on every target); the URL as given otherwise."""
+    cost = kk(context).memo.get(CONSUMER_COSTS, {}).get(service)
+    if cost is None:
+        return url, "GET"
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    millicores, seconds = cost
+    return f"{scheme}://{host}/ConsumeCPU?millicores={millicores}&durationSec={seconds}", "POST"
+
 
 def _autoscaled(context: Any, kind_word: str, name: str) -> bool:
     return kind_word == "deployment" and name in kk(context).memo.get("autoscaled", ())

@@ -3,11 +3,13 @@ and what metrics-server reports (CPU and memory use, OOMKilled containers).
 
 An autoscaler acts on the resource metrics API (metrics.k8s.io, served by metrics-server):
 a cluster without it cannot autoscale, so the steps that need it skip the scenario with
-that reason. A request's cost is the workload's own on a real cluster; the simulator is
-told it with the ``kclusterkit.io/request-cpu`` / ``request-duration`` annotations on the
-Deployment (README, "Resource use in the simulator"), which a real cluster ignores. A
-failed autoscaling wait shows the autoscaler's status, conditions, the metrics it saw and
-its events.
+that reason. A request's cost is the workload's own on a real cluster: upstream's HPA e2e
+tests use resource-consumer, which burns what each ``POST /ConsumeCPU?millicores=M&
+durationSec=S`` asks, so for that image the load asks for the cost and every target
+agrees. Any other image is told its cost with the simulator's ``kclusterkit.io/
+request-cpu`` / ``request-duration`` annotations (README, "Resource use in the simulator"),
+which a real cluster ignores, so those steps skip there. A failed autoscaling wait shows
+the autoscaler's status, conditions, the metrics it saw and its events.
 """
 
 # ruff: noqa: E501  (a step's Example must stay on one line: the catalog prints it as is)
@@ -18,7 +20,7 @@ from typing import Any
 from kclusterkit.driver import Observation
 from kclusterkit.errors import NotSupported
 from kclusterkit.kube.quantity import cpu_millis, memory_bytes
-from kclusterkit.steps._autoscaler import describe_hpa
+from kclusterkit.steps._autoscaler import CONSUMER_COSTS, describe_hpa
 from kclusterkit.steps._support import (
     Obj,
     StepUsageError,
@@ -76,15 +78,39 @@ def _seconds_text(seconds: float) -> str:
 # -- Given: what the workload costs ------------------------------------------------------
 @step("given", 'each request to "{name:Q}" costs {cpu:Cpu} CPU for {d:Duration}')
 def request_costs(context: Any, name: str, cpu: str, d: float) -> None:
-    """Each request the deployment's pods serve keeps this much CPU busy for this long
-    (the simulator's annotation on the Deployment; a real workload's cost is its own).
+    """Each request the deployment's pods serve keeps this much CPU busy for this long.
+    A resource-consumer workload is asked for it by the load (POST /ConsumeCPU), on any
+    cluster; any other image is told with the simulator's annotation (skipped on a real
+    cluster, where a workload's cost is its own).
 
     Example: Given each request to "api" costs 5m CPU for 1 second
     """
     if d <= 0:
         raise StepUsageError("a request's CPU cost needs a duration above zero")
+    if _runs_resource_consumer(context, name):
+        _consumer_cost(context, name, cpu, d)
+        return
     _simulated_only(context, "a request's CPU cost")
     _annotate(context, name, {REQUEST_CPU: cpu, REQUEST_DURATION: _seconds_text(d)})
+
+
+def _runs_resource_consumer(context: Any, name: str) -> bool:
+    deployment = kk(context).driver.get("deployments", name)
+    containers = (((deployment or {}).get("spec") or {}).get("template") or {}).get(
+        "spec", {}).get("containers") or []
+    return any("/resource-consumer:" in (c.get("image") or "") or
+               (c.get("image") or "").startswith("resource-consumer:") for c in containers)
+
+
+def _consumer_cost(context: Any, name: str, cpu: str, d: float) -> None:
+    """resource-consumer burns what each request asks (``POST /ConsumeCPU``), on a real
+    cluster as in the simulator: the load on the service will ask for this cost (whole
+    millicores and seconds, as its handler's Atoi wants)."""
+    millicores = cpu_millis(cpu)
+    if millicores < 1 or d != int(d):
+        raise StepUsageError(f"resource-consumer takes whole millicores and seconds: "
+                             f"{cpu} CPU for {d:g}s cannot be asked of it")
+    kk(context).memo.setdefault(CONSUMER_COSTS, {})[name] = (millicores, int(d))
 
 
 @step("given", 'the memory of deployment "{name:Q}" grows by {memory:Memory} per second')

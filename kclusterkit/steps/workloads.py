@@ -38,7 +38,8 @@ from kclusterkit.steps._support import (
 # Test images that live outside Docker Hub, by the short name specs use. "agnhost:2.53"
 # pulls nothing on a real cluster (there is no docker.io/library/agnhost); the simulator
 # knows both spellings, so expanding here keeps one feature file good for both.
-SHORT_IMAGES = {"agnhost": "registry.k8s.io/e2e-test-images/agnhost"}
+SHORT_IMAGES = {"agnhost": "registry.k8s.io/e2e-test-images/agnhost",
+                "resource-consumer": "registry.k8s.io/e2e-test-images/resource-consumer"}
 
 
 def full_image(image: str) -> str:

@@ -86,3 +86,21 @@ def test_bounds_are_checked() -> None:
     context = scenario()
     with pytest.raises(StepUsageError, match="1 <= minimum <= maximum"):
         autoscaling.autoscaled_cpu(context, name="api", low=5, high=2, cpu=50)
+
+
+def test_a_resource_consumer_is_asked_for_the_cost_on_any_cluster() -> None:
+    from kclusterkit.steps._autoscaler import load_target
+    from kclusterkit.steps.workloads import a_deployment_requesting_cpu as deploy
+
+    context = scenario()
+    reasons = _skips(context)
+    deploy(context, name="rc", image="resource-consumer:1.13", n=1, cpu="100m")
+    context.kk.driver.seed = None  # a real cluster: the workload burns what it is asked
+    autoscaling.request_costs(context, name="rc", cpu="18m", d=1.0)
+    assert reasons == []
+    assert load_target(context, "rc", "http://rc:80/") == (
+        "http://rc:80/ConsumeCPU?millicores=18&durationSec=1", "POST")
+    assert load_target(context, "api", "http://api:80/hostname") == (
+        "http://api:80/hostname", "GET")
+    with pytest.raises(StepUsageError, match="whole millicores and seconds"):
+        autoscaling.request_costs(context, name="rc", cpu="18m", d=0.5)

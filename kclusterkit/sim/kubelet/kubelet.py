@@ -615,12 +615,23 @@ class Kubelet:
             return
         self.container_exited(pr, c, 137, "OOMKilled")
 
-    def charge_request(self, pr: PodRun, c: Container) -> None:
-        """What serving one request costs the container (see usage.py)."""
+    def charge_request(self, pr: PodRun, c: Container,
+                       cpu: tuple[float, float] | None = None,
+                       memory: tuple[int, float] | None = None) -> None:
+        """What serving one request costs the container (see usage.py): what the image
+        says it burns (resource-consumer's ConsumeCPU: cores, seconds; ConsumeMem: bytes,
+        seconds), else the workload's cost annotations."""
         if c.usage is None:
             return
-        cost = self.workload_cost(pr)
         now = self.clock.now
+        if cpu is not None or memory is not None:
+            if cpu is not None:
+                c.usage.charge(now, *cpu)
+            if memory is not None:
+                c.usage.hold(now, memory[0], memory[1])
+                self._arm_oom(pr, c)
+            return
+        cost = self.workload_cost(pr)
         c.usage.charge(now, cost.cpu, cost.duration)
         if cost.memory:
             c.usage.hold(now, cost.memory, None)

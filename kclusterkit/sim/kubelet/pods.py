@@ -150,7 +150,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name)
     if network is not None and pod is not None:
         ctx.resolve = lambda name: network.resolve(pod, name)
-        ctx.http = lambda url: _http(network, pod, url)
+        ctx.http = lambda url, method="GET": _http(network, pod, url, method)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
         conf = getattr(network, "resolv_conf", None)
         if callable(conf):
@@ -204,8 +204,9 @@ def _data(obj: Obj) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
-    result = network.http_request(pod, url)
+def _http(network: Any, pod: Obj, url: str, method: str = "GET") -> tuple[int, str]:
+    result = network.http_request(pod, url, method) if method != "GET" else \
+        network.http_request(pod, url)
     if isinstance(result, tuple):
         return result[0], result[1]
     error = getattr(result, "error", None)

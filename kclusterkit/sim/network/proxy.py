@@ -319,7 +319,7 @@ class Proxy:
         return out
 
     # -- HTTP -------------------------------------------------------------------------
-    def http_request(self, from_pod: Obj | None, url: str) -> HttpResult:
+    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET") -> HttpResult:
         try:
             _scheme, host, port, path = parse_url(url)
         except ValueError:
@@ -330,7 +330,7 @@ class Proxy:
         if conn.api_server:
             status, body = api_server_answer(path, self.cluster)
             return HttpResult(status, body, None, None)
-        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path)
+        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path, method=method)
         if answer is None:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer

@@ -321,10 +321,15 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
     quiet = False
     timeout = WGET_DEFAULT_TIMEOUT
     urls: list[str] = []
+    method = "GET"  # --post-data makes it a POST (what resource-consumer's API wants)
     i = 0
     while i < len(args):
         a = args[i]
         i += 1
+        if a == "--post-data" or a.startswith("--post-data="):
+            method = "POST"
+            i += 1 if a == "--post-data" else 0
+            continue
         if a in ("--output-document", "-T", "--timeout", "-U", "--user-agent"):
             if a == "--output-document" and i < len(args):
                 target = args[i]
@@ -367,7 +372,8 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
         sh.err(f"wget: bad address '{host.split(':')[0]}'")
         return 1
     try:
-        status, body = sh.ctx.http(url)
+        status, body = sh.ctx.http(url) if method == "GET" else \
+            sh.ctx.http(url, method)  # type: ignore[call-arg]
     except NetworkError as exc:
         if exc.timed_out:  # nothing answered: wget gives up when its timeout ends
             yield from sh.wait(timeout)
