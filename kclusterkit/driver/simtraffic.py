@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.driver.base import Load, Obj, Observation, Request
 from kclusterkit.driver.errors import ClusterError
-from kclusterkit.driver.probe import PROBE_IMAGE, PROBE_POD, answerer, probe_manifest
+from kclusterkit.driver.probe import (
+    PROBE_IMAGE,
+    PROBE_POD,
+    WGET_TIMEOUT,
+    answerer,
+    probe_manifest,
+)
 from kclusterkit.sim.resources import PODS
 
 if TYPE_CHECKING:
@@ -120,6 +126,10 @@ class SimTraffic:
             if source is None or source["metadata"].get("deletionTimestamp"):
                 return Request(now, False, None, None, NO_PROBE)
         result = self.network.http_request(source, url, method)
+        if result.ok and getattr(result, "latency", 0.0) >= WGET_TIMEOUT:
+            # a throttled server answers later than the probe's wget waits (as on the
+            # other targets, where the load pod's wget -T gives up)
+            return Request(now, False, None, None, "connection timed out")
         # Which pod answered is read from the answer, as on every other target (agnhost's
         # /hostname says it, nginx's welcome page does not), not from what the network knows.
         pod = answerer(url, result.body) if result.ok else None

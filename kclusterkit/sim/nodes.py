@@ -195,6 +195,16 @@ class Nodes:
                             user_agent or "curl/8.5.0", method)
 
 
+    def queue_delay(self, namespace: str, pod: str, port: int) -> float:
+        """How long a request to the pod's port waits behind its container's throttled
+        CPU queue (sim/kubelet/usage.py); 0 when nothing is queued."""
+        running = self._running(namespace, pod)
+        found = server.listener(running[1], port) if running is not None else None
+        if found is None or found[0].usage is None:
+            return 0.0
+        return found[0].usage.queue_delay(self.clock.now)
+
+
 def start_nodes(cluster: Cluster) -> Nodes:
     """The spec's machines: control-plane nodes first, then workers, all heartbeating."""
     nodes = Nodes(cluster)

@@ -104,3 +104,25 @@ def test_a_resource_consumer_is_asked_for_the_cost_on_any_cluster() -> None:
         "http://api:80/hostname", "GET")
     with pytest.raises(StepUsageError, match="whole millicores and seconds"):
         autoscaling.request_costs(context, name="rc", cpu="18m", d=0.5)
+
+
+def test_an_open_load_on_a_throttled_service_times_out_as_wget_would() -> None:
+    from kclusterkit.steps.workloads import workload
+
+    driver = SimDriver(seed=1)
+    driver.open_scenario("t")
+    context = SimpleNamespace(kk=ScenarioState(driver=driver, seed=1))
+    manifest = workload("Deployment", "slow", "agnhost:2.53 netexec", 1)
+    manifest["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "limits": {"cpu": "50m"}}
+    driver.create(manifest)
+    a_service(context, name="slow", port=80, target=8080, deployment="slow")
+    driver.sleep(30)
+    autoscaling.request_costs(context, name="slow", cpu="100m", d=1.0)
+    load = driver.start_load("http://slow:80/hostname", 5.0)
+    driver.sleep(30)  # 5/s × 100m asked of a 50m container: the queue only grows
+    records = load.stop()
+    assert records[0].ok
+    late = [r for r in records if not r.ok]
+    assert late and all(r.error == "connection timed out" for r in late)
+    assert records[-1].ok is False

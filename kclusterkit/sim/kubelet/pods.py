@@ -204,7 +204,8 @@ def _data(obj: Obj) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def _http(network: Any, pod: Obj, url: str, method: str = "GET") -> tuple[int, str]:
+def _http(network: Any, pod: Obj, url: str, method: str = "GET"
+          ) -> tuple[int, str] | tuple[int, str, float]:
     result = network.http_request(pod, url, method) if method != "GET" else \
         network.http_request(pod, url)
     if isinstance(result, tuple):
@@ -217,6 +218,9 @@ def _http(network: Any, pod: Obj, url: str, method: str = "GET") -> tuple[int, s
         if "timed out" in error:
             raise shell.NetworkError("download timed out", timed_out=True)
         raise shell.NetworkError(f"can't connect to remote host ({host}): Connection refused")
+    latency = getattr(result, "latency", 0.0)
+    if latency > 0:  # the answer comes that much later (a throttled server's queue)
+        return int(result.status or 0), result.body, latency
     return int(result.status or 0), result.body
 
 

@@ -233,6 +233,12 @@ class Usage:
             return want
         return min(want, limit * span)
 
+    def queue_delay(self, now: float) -> float:
+        """How long a request arriving now waits for CPU behind the queued work (0 without
+        a limit: an unthrottled container starts on it at once)."""
+        self._account(now)
+        return self.backlog_seconds()
+
     def backlog_seconds(self) -> float:
         """How long new work waits behind what is queued (the latency throttling adds)."""
         if self.limit_cpu is None or self.limit_cpu <= 0:

@@ -82,3 +82,30 @@ def test_a_container_without_growth_is_never_oom_killed() -> None:
     cluster.advance(600)
     status = cluster.store.must_get(PODS, "default", "leaky")["status"]["containerStatuses"][0]
     assert status["restartCount"] == 0
+
+
+def test_a_throttled_container_answers_late_and_wget_gives_up_at_its_timeout() -> None:
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    cluster.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "web", "labels": {"app": "web"},
+        "annotations": {"kclusterkit.io/request-cpu": "100m"}},
+        "spec": {"containers": [{"name": "web", "image": "registry.k8s.io/e2e-test-images/"
+                                 "agnhost:2.53", "args": ["netexec"],
+                                 "resources": {"limits": {"cpu": "50m"}}}]}})
+    cluster.api.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                        "spec": {"selector": {"app": "web"},
+                                 "ports": [{"port": 80, "targetPort": 8080}]}})
+    # each request needs 2 s of CPU at the 50m limit: work queues up behind the limit
+    loop = "while true; do wget -qO- -T 5 http://web/hostname; echo; sleep 0.2; done"
+    cluster.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "load"},
+                        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                                 "command": ["sh", "-c", loop]}]}})
+    cluster.advance(60)
+    answers = [at for at, line in cluster.nodes.log_lines("default", "load") if line == "web"]
+    gaps = [b - a for a, b in zip(answers[-5:], answers[-4:], strict=False)]
+    assert all(gap > 1.5 for gap in gaps), gaps  # each answer waits in the CPU queue
+    code, out, err = cluster.nodes.exec("default", "load",
+                                        ["sh", "-c", "wget -qO- -T 1 http://web/hostname"])
+    assert code == 1 and "download timed out" in err, (code, out, err)
+    [point] = [p for p in cluster.metrics_server.pod_points("default") if p.name == "web"]
+    assert point.containers[0].cpu == pytest.approx(0.05, abs=0.002)  # at the limit
