@@ -308,6 +308,30 @@ def pod_cpu_above(context: Any, name: str, cpu: str, d: float) -> None:
     _remember_pod(context, found[0])
 
 
+@step("then", 'pod "{name:Q}" uses more than {cpu:Cpu} CPU within {d:Duration}', any_keyword=True)
+def named_pod_cpu_above(context: Any, name: str, cpu: str, d: float) -> None:
+    """Eventually metrics-server reports the pod using more CPU than this (all its
+    containers together).
+
+    Example: Then pod "worker" uses more than 200m CPU within 1 minute
+    """
+    require_metrics(context)
+    driver = kk(context).driver
+    limit = cpu_millis(cpu)
+
+    def check() -> Observation:
+        pod = driver.get("pods", name)
+        if pod is None:
+            return Observation(False, f'pod "{name}" does not exist')
+        metrics = [m for m in driver.resource_metrics("pods") if m["metadata"]["name"] == name]
+        used = sum(cpu_millis(c["usage"].get("cpu", "0")) for m in metrics
+                   for c in m["containers"])
+        return Observation(bool(metrics) and used > limit,
+                           f'CPU use of pod "{name}":\n{_usage_table(metrics)}', [pod])
+
+    wait_for(context, f'pod "{name}" to use more than {cpu} CPU', check, d, kinds=("pods",))
+
+
 @step("then", 'every pod of deployment "{name:Q}" uses less than {cpu:Cpu} CPU within {d:Duration}', any_keyword=True)
 def pods_cpu_below(context: Any, name: str, cpu: str, d: float) -> None:
     """Eventually metrics-server reports every pod of the deployment under this CPU use.

@@ -126,3 +126,14 @@ def test_an_open_load_on_a_throttled_service_times_out_as_wget_would() -> None:
     late = [r for r in records if not r.ok]
     assert late and all(r.error == "connection timed out" for r in late)
     assert records[-1].ok is False
+
+
+def test_a_named_pods_cpu_use() -> None:
+    from kclusterkit.steps.workloads import a_pod
+
+    context = scenario()
+    a_pod(context, name="idle", image="busybox:1.36 sleep 3600")
+    with pytest.raises(WaitTimedOut) as failed:
+        autoscaling.named_pod_cpu_above(context, name="idle", cpu="5m", d=60)
+    assert 'CPU use of pod "idle":' in str(failed.value)
+    assert "idle: c" in str(failed.value) or "idle: busybox" in str(failed.value)
