@@ -1,10 +1,11 @@
 """The scale-out scenario in process: wall time for its cluster time, and where it goes.
 
 Runs features/autoscaling.feature's first scenario through the step functions on the
-in-process simulator (as behave would, without behave's own overhead): two agnhost pods
-requesting 100m CPU, each request costing 18m CPU for 1 s, an autoscaler between 2 and 10
-at 50%, a load of --rate requests per second until it wants 4 replicas, then the load
-stops and the five-minute stabilization window passes until 2 pods are left. Prints the
+in-process simulator (as behave would, without behave's own overhead): a cluster of 1+2
+nodes, two agnhost pods requesting 100m CPU, each request costing 18m CPU for 1 s, an
+autoscaler between 2 and 10 at 50%, a load of --rate requests per second until 4 pods are
+ready and for 4 minutes more, then the load stops, 4 minutes pass within the five-minute
+stabilization window, and the scale-in leaves 2 pods. Prints the
 cluster time covered, the wall time, the requests made and the wall time per request.
 With --rate 200 --cost 1m the load of the issue's example (200 requests per second at a
 lower cost) shows what per-request load events cost. Figures only, no assertions.
@@ -41,7 +42,7 @@ def main() -> int:
     wanted = max(2, min(10, -(-(args.rate * cpu_millis(args.cost)) // 50)))
 
     started = time.perf_counter()
-    driver = SimDriver(seed=args.seed)
+    driver = SimDriver(seed=args.seed)  # the scenario's cluster is part of its cost
     driver.open_scenario("bench")
     context = SimpleNamespace(kk=ScenarioState(driver=driver, seed=args.seed))
     a_cluster(context, cp=1, workers=2)
@@ -51,17 +52,16 @@ def main() -> int:
     deployment_is_available(context, name="api", d=60)
     autoscaling.request_costs(context, name="api", cpu=args.cost, d=1.0)
     autoscaling.autoscaled_cpu(context, name="api", low=2, high=10, cpu=50)
-    cluster0 = driver.now()
     traffic.service_receives(context, name="api", rate=args.rate)
     load = context.kk.memo["loads"]["api"].load
     deployment_has_at_least(context, name="api", n=min(wanted, 4), d=180)
-    autoscaling.stays_between(context, name="api", low=min(wanted, 4), high=10, d=180)
+    autoscaling.stays_between(context, name="api", low=min(wanted, 4), high=10, d=240)
     traffic.load_stops(context, name="api")
     requests = len(load.records)
     autoscaling.stays_between(context, name="api", low=_ready(driver), high=10, d=240)
     deployment_has_pods(context, name="api", n=2, d=180)
     wall = time.perf_counter() - started
-    cluster = driver.now() - cluster0
+    cluster = driver.now()  # the whole scenario, from the cluster's start
     print(f"scale-out scenario: {args.rate} requests/s at {args.cost} CPU for 1 s each, "
           f"seed {args.seed}")
     print(f"cluster time {cluster:.0f} s ({cluster / 60:.1f} min) in {wall:.3f} s of wall time "
