@@ -194,9 +194,10 @@ class Driver(ABC):
         probe pod, and say how each went."""
         self._unsupported("traffic", "sending requests from inside the cluster")
 
-    def start_load(self, url: str, rate: float) -> Load:
+    def start_load(self, url: str, rate: float, method: str = "GET") -> Load:
         """Start GETting ``url`` from the probe pod ``rate`` times per second, in the
-        background, until ``Load.stop()`` or the end of the scenario."""
+        background, until ``Load.stop()`` or the end of the scenario. ``method`` "POST" sends
+        an empty body (``wget --post-data=``), as resource-consumer's API wants."""
         self._unsupported("traffic", "sending a steady load from inside the cluster")
 
     def request_from_outside(self, url: str) -> Request:
@@ -209,6 +210,13 @@ class Driver(ABC):
         (capability readiness-fault). A real cluster can do it only for images whose
         readiness endpoint can be broken through exec; others raise NotSupported."""
         self._unsupported("readiness-fault", "making a pod unready")
+
+    # -- resource metrics (metrics.k8s.io) ------------------------------------------
+    def resource_metrics(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        """``PodMetrics`` of the scenario's namespace (``kind`` "pods") or ``NodeMetrics``
+        ("nodes"), as metrics.k8s.io/v1beta1 lists them (metrics-server's figures, scraped
+        every 15 s). NotSupported when the cluster does not serve that API."""
+        self._unsupported("metrics", "reading resource metrics (metrics.k8s.io)")
 
     # -- faults -----------------------------------------------------------------------
     def crash_container(

@@ -781,12 +781,33 @@ class KubeDriver(Driver):
     def send_requests(self, url: str, count: int) -> list[Request]:
         return self.traffic.send(url, count)
 
-    def start_load(self, url: str, rate: float) -> Load:
-        return self.traffic.start_load(url, rate)
+    def start_load(self, url: str, rate: float, method: str = "GET") -> Load:
+        return self.traffic.start_load(url, rate, method)
 
     def request_from_outside(self, url: str) -> Request:
         self._note_uncached()  # a wait re-evaluates such a check on a back-off, too
         return self.traffic.from_outside(url)
+
+    def resource_metrics(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        """metrics.k8s.io/v1beta1, served by metrics-server through the aggregator; a
+        cluster without it (404, or 503 while its APIService is unavailable) cannot say."""
+        if kind not in ("pods", "nodes"):
+            raise ValueError(f"resource metrics are of pods or nodes, not {kind!r}")
+        self._note_uncached()  # metrics are not watched: a wait re-checks on a back-off
+        base = "/apis/metrics.k8s.io/v1beta1"
+        ns = self.namespace if namespace is None else namespace
+        path = f"{base}/nodes" if kind == "nodes" else (
+            f"{base}/namespaces/{ns}/pods" if ns else f"{base}/pods")
+        try:
+            found = self.rest.call("GET", path)
+        except ApiError as exc:
+            if exc.code in (404, 503):
+                raise NotSupported(
+                    f"the cluster does not serve the resource metrics API metrics.k8s.io "
+                    f"(install metrics-server): GET {path} answered {exc.code} "
+                    f"{exc.reason}") from None
+            raise
+        return list((found or {}).get("items") or [])
 
     def make_unready(self, pod: str, namespace: str | None = None) -> None:
         self.require("readiness-fault", f"making pod {pod} unready (no make_unready hook: "

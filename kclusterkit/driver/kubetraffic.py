@@ -60,7 +60,7 @@ class LoadPod(Load):
     """
 
     def __init__(self, driver: KubeDriver, namespace: str, name: str, url: str,
-                 rate: float) -> None:
+                 rate: float, method: str = "GET") -> None:
         if rate <= 0:
             raise ClusterError(f"a load needs a positive rate, got {rate:g} requests per second")
         self.driver = driver
@@ -68,7 +68,7 @@ class LoadPod(Load):
         self.name = name
         self.url = url
         self.rate = float(rate)
-        manifest = load_manifest(name, url, rate)
+        manifest = load_manifest(name, url, rate, method)
         manifest["metadata"]["namespace"] = namespace
         driver.create(manifest)
         _running(driver, namespace, name, "load pod")
@@ -150,9 +150,9 @@ class KubeTraffic:
             out.extend(done)
         return out
 
-    def start_load(self, url: str, rate: float) -> Load:
+    def start_load(self, url: str, rate: float, method: str = "GET") -> Load:
         name = f"{LOAD_POD_PREFIX}-{len(self.loads) + 1}"
-        load = LoadPod(self.driver, self.namespace, name, url, rate)
+        load = LoadPod(self.driver, self.namespace, name, url, rate, method)
         self.loads.append(load)
         return load
 

@@ -33,8 +33,8 @@ def probe_manifest() -> Obj:
     return _pod(PROBE_POD, ["sleep", "infinity"])
 
 
-def load_manifest(name: str, url: str, rate: float) -> Obj:
-    pod = _pod(name, ["sh", "-c", load_script(url, rate)])
+def load_manifest(name: str, url: str, rate: float, method: str = "GET") -> Obj:
+    pod = _pod(name, ["sh", "-c", load_script(url, rate, method)])
     pod["metadata"]["labels"]["app.kubernetes.io/component"] = "load"
     pod["spec"]["restartPolicy"] = "Never"  # a load that stopped must not start over
     return pod
@@ -51,9 +51,11 @@ def _pod(name: str, command: list[str]) -> Obj:
     }
 
 
-def _request_lines(url: str) -> str:
-    # each answer, then a line with wget's exit status (busybox sh; no seq needed)
-    return (f"wget -qO- -T {WGET_TIMEOUT} {shlex.quote(url)} 2>&1; s=$?; echo; "
+def _request_lines(url: str, method: str = "GET") -> str:
+    # each answer, then a line with wget's exit status (busybox sh; no seq needed); a POST
+    # sends an empty body
+    post = " --post-data=''" if method == "POST" else ""
+    return (f"wget -qO- -T {WGET_TIMEOUT}{post} {shlex.quote(url)} 2>&1; s=$?; echo; "
             f'echo "{MARKER} $s"')
 
 
@@ -63,10 +65,10 @@ def batch_script(url: str, count: int) -> str:
     return f"for i in {numbers}; do {_request_lines(url)}; done"
 
 
-def load_script(url: str, rate: float) -> str:
+def load_script(url: str, rate: float, method: str = "GET") -> str:
     """A GET every 1/rate seconds, for as long as the pod lives."""
     pause = f"{1.0 / rate:.6f}".rstrip("0").rstrip(".")
-    return f"while true; do {_request_lines(url)}; sleep {pause}; done"
+    return f"while true; do {_request_lines(url, method)}; sleep {pause}; done"
 
 
 def parse_batch(output: str, url: str, at: Callable[[int], float]) -> list[Request]:

@@ -198,8 +198,8 @@ class SimDriver(Driver):
     def send_requests(self, url: str, count: int) -> list[Request]:
         return self.traffic.send(url, count)
 
-    def start_load(self, url: str, rate: float) -> SimLoad:
-        return self.traffic.start_load(url, rate)
+    def start_load(self, url: str, rate: float, method: str = "GET") -> SimLoad:
+        return self.traffic.start_load(url, rate, method)
 
     def request_from_outside(self, url: str) -> Request:
         return self.traffic.from_outside(url)
@@ -209,6 +209,14 @@ class SimDriver(Driver):
             self.cluster.nodes.set_ready(namespace or self.namespace, pod, False)
 
     # -- faults -----------------------------------------------------------------------
+    def resource_metrics(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        server = self.cluster.metrics_server
+        if kind == "nodes":
+            return server.node_metrics()
+        if kind != "pods":
+            raise ValueError(f"resource metrics are of pods or nodes, not {kind!r}")
+        return server.pod_metrics(self.namespace if namespace is None else namespace or None)
+
     def crash_container(self, pod: str, container: str | None = None,
                         namespace: str | None = None, exit_code: int = 1) -> None:
         with _api_errors():

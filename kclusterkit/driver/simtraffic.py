@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.driver.base import Load, Obj, Observation, Request
 from kclusterkit.driver.errors import ClusterError
-from kclusterkit.driver.probe import PROBE_IMAGE, PROBE_POD, answerer, probe_manifest
+from kclusterkit.driver.probe import (
+    PROBE_IMAGE,
+    PROBE_POD,
+    WGET_TIMEOUT,
+    answerer,
+    probe_manifest,
+)
 from kclusterkit.sim.resources import PODS
 
 if TYPE_CHECKING:
@@ -34,12 +40,13 @@ def _running(pod: Obj | None) -> bool:
 class SimLoad(Load):
     """A steady load: request k is made at ``started + k / rate`` cluster seconds."""
 
-    def __init__(self, traffic: SimTraffic, url: str, rate: float) -> None:
+    def __init__(self, traffic: SimTraffic, url: str, rate: float, method: str = "GET") -> None:
         if rate <= 0:
             raise ClusterError(f"a load needs a positive rate, got {rate:g} requests per second")
         self.traffic = traffic
         self.url = url
         self.rate = float(rate)
+        self.method = method
         clock = traffic.clock
         self.started = clock.now
         self._records: list[Request] = []
@@ -51,7 +58,8 @@ class SimLoad(Load):
         self._timer = None
         if not self._running:
             return
-        self._records.append(self.traffic.request(self.url, keep_body=False))
+        self._records.append(self.traffic.request(self.url, keep_body=False,
+                                                  method=self.method))
         self._sent += 1
         self._timer = self.traffic.clock.call_at(self.started + self._sent / self.rate,
                                                  self._tick)
@@ -109,14 +117,19 @@ class SimTraffic:
         return pod
 
     # -- requests -------------------------------------------------------------------------
-    def request(self, url: str, keep_body: bool = True, from_pod: bool = True) -> Request:
+    def request(self, url: str, keep_body: bool = True, from_pod: bool = True,
+                method: str = "GET") -> Request:
         now = self.clock.now
         source = None
         if from_pod:
             source = self._stored_probe()
             if source is None or source["metadata"].get("deletionTimestamp"):
                 return Request(now, False, None, None, NO_PROBE)
-        result = self.network.http_request(source, url)
+        result = self.network.http_request(source, url, method)
+        if result.ok and getattr(result, "latency", 0.0) >= WGET_TIMEOUT:
+            # a throttled server answers later than the probe's wget waits (as on the
+            # other targets, where the load pod's wget -T gives up)
+            return Request(now, False, None, None, "connection timed out")
         # Which pod answered is read from the answer, as on every other target (agnhost's
         # /hostname says it, nginx's welcome page does not), not from what the network knows.
         pod = answerer(url, result.body) if result.ok else None
@@ -127,9 +140,9 @@ class SimTraffic:
         self.probe()
         return [self.request(url) for _ in range(count)]
 
-    def start_load(self, url: str, rate: float) -> SimLoad:
+    def start_load(self, url: str, rate: float, method: str = "GET") -> SimLoad:
         self.probe()
-        load = SimLoad(self, url, rate)
+        load = SimLoad(self, url, rate, method)
         self.loads.append(load)
         return load
 

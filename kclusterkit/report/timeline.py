@@ -52,7 +52,11 @@ SERIES = (
     Series("pods", "#4a6fd1", lambda s: s.pods, 5.0),
     Series("ready", "#2a9d5c", lambda s: s.ready, 2.0),
     Series("waiting", "#e08a1e", lambda s: s.waiting, 2.0),
+    Series("autoscaler wants", "#7b4fc9", lambda s: getattr(s, "wanted", None), 1.5, "2 3"),
 )
+# The autoscaler's CPU use (% of the pods' requests), on the panel's own right-hand scale.
+CPU = Series("CPU % of request", "#c0392b", lambda s: getattr(s, "cpu", None), 1.5)
+_PERCENT_STEPS = (25, 50, 100, 200, 250, 500)
 
 
 def _outcome(wait: Any) -> tuple[str, bool | None]:
@@ -177,12 +181,7 @@ def timeline_svg(waits: Sequence[Any], actions: Sequence[tuple[float, str]],
                 for number, (at, _, kind, item) in enumerate(steps, start=1)]
 
     legend_y = bottom + 50
-    key_y = legend_y + 28
-    height = key_y + 18 * len(steps) + (18 if hidden > 0 else 4)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
-             f'viewBox="0 0 {_WIDTH} {height}">',
-             f'<rect width="{_WIDTH}" height="{height}" fill="#fff"/>',
-             f'<text x="8" y="18" {_FONT} font-size="14" font-weight="bold" fill="{_TEXT}">'
+    parts = [f'<text x="8" y="18" {_FONT} font-size="14" font-weight="bold" fill="{_TEXT}">'
              f"{escape(title)}</text>"]
     parts += _time_axis(frame)
     parts += _wait_spans(frame, numbered)
@@ -191,7 +190,13 @@ def timeline_svg(waits: Sequence[Any], actions: Sequence[tuple[float, str]],
         top = _FIRST_PANEL + index * (_PANEL_H + _GAP)
         parts += _panel(frame, subject, pod_series[subject], top, drawn)
     parts += _action_markers(frame, numbered)
-    parts += _legend(drawn, legend_y)
+    legend, legend_end = _legend(drawn, legend_y)
+    parts += legend
+    key_y = legend_end + 28
+    height = key_y + 18 * len(steps) + (18 if hidden > 0 else 4)
+    parts[:0] = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
+                 f'viewBox="0 0 {_WIDTH} {height}">',
+                 f'<rect width="{_WIDTH}" height="{height}" fill="#fff"/>']
     parts += _key(frame, numbered, key_y)
     if hidden > 0:
         parts.append(f'<text x="{_LEFT}" y="{height - 6}" {_FONT} font-size="11" fill="#777">'
@@ -246,7 +251,8 @@ def _panel(frame: _Frame, subject: str, series: Any, top: float, drawn: set[str]
     """One workload: header (with the waiting reasons seen), count grid, step lines."""
     bottom = top + _PANEL_H
     samples = series.samples
-    most = max((v for s in samples for v in (s.pods, s.ready, s.waiting, s.desired or 0)),
+    most = max((v for s in samples for v in (s.pods, s.ready, s.waiting, s.desired or 0,
+                                             getattr(s, "wanted", None) or 0)),
                default=0) or 1
     step = nice_step(most, 4, _COUNT_STEPS)
     ceiling = step * math.ceil(most / step)
@@ -279,7 +285,34 @@ def _panel(frame: _Frame, subject: str, series: Any, top: float, drawn: set[str]
             opacity = ' fill-opacity="0.45"' if line.width > 3 else ""
             parts.append(f'<circle cx="{points[-1][0]}" cy="{points[-1][1]}" '
                          f'r="{max(line.width, 3)}" fill="{line.colour}"{opacity}/>')
+    parts += _cpu_line(frame, series, top, until, drawn)
     parts.append("</g>")
+    return parts
+
+
+def _cpu_line(frame: _Frame, series: Any, top: float, until: float, drawn: set[str]
+              ) -> list[str]:
+    """The autoscaler's CPU use as a line on a percent scale of its own, labelled on the
+    right inside the plot (a workload without an autoscaler draws nothing)."""
+    samples = [(s.at, value) for s in series.samples if (value := CPU.value(s)) is not None]
+    if not samples:
+        return []
+    bottom = top + _PANEL_H
+    highest = max(100, max(v for _, v in samples))
+    step = nice_step(highest, 4, _PERCENT_STEPS)
+    ceiling = step * math.ceil(highest / step)
+    right = _LEFT + _PLOT_W
+    parts = []
+    for k in range(1, int(ceiling / step) + 1):
+        y = round(bottom - _PANEL_H * k * step / ceiling, 1)
+        parts.append(f'<text x="{right - 2}" y="{y - 2}" text-anchor="end" {_FONT} '
+                     f'font-size="9" fill="{CPU.colour}" data-percent="{k * step:g}">'
+                     f"{k * step:g}%</text>")
+    points = [(frame.x_of(at), round(bottom - _PANEL_H * value / ceiling, 1))
+              for at, value in samples]
+    drawn.add(CPU.label)
+    parts.append(f'<polyline fill="none" {CPU.stroke} stroke-linejoin="round" '
+                 f'data-series="{escape(CPU.label)}" points="{_step_points(points, until)}"/>')
     return parts
 
 
@@ -305,24 +338,33 @@ def _action_markers(frame: _Frame, numbered: Sequence[tuple[int, float, str, Any
     return parts
 
 
-def _legend(drawn: set[str], y: float) -> list[str]:
-    swatches = [(f'<line x1="{{x}}" y1="{y - 4}" x2="{{x2}}" y2="{y - 4}" {line.stroke}/>',
-                 line.label) for line in SERIES if line.label in drawn]
+def _legend(drawn: set[str], y: float) -> tuple[list[str], float]:
+    """The swatches of what was drawn, in rows that fit the width; (parts, last row's y)."""
+    def line_swatch(line: Series) -> Callable[[float, float], str]:
+        return lambda x, y: (f'<line x1="{x}" y1="{y - 4}" x2="{x + 18}" y2="{y - 4}" '
+                             f"{line.stroke}/>")
+
+    swatches: list[tuple[Callable[[float, float], str], str]] = [
+        (line_swatch(line), line.label) for line in (*SERIES, CPU) if line.label in drawn]
     swatches += [
-        (f'<line x1="{{x}}" y1="{y - 10}" x2="{{x}}" y2="{y + 2}" {_DASHED}/>', "When step"),
-        (f'<rect x="{{x}}" y="{y - 9}" width="18" height="10" fill="{_OK_COLOUR}"/>',
-         "wait held"),
-        (f'<rect x="{{x}}" y="{y - 9}" width="18" height="10" fill="{_FAIL_COLOUR}"/>',
-         "wait failed"),
+        (lambda x, y: f'<line x1="{x}" y1="{y - 10}" x2="{x}" y2="{y + 2}" {_DASHED}/>',
+         "When step"),
+        (lambda x, y: f'<rect x="{x}" y="{y - 9}" width="18" height="10" '
+                      f'fill="{_OK_COLOUR}"/>', "wait held"),
+        (lambda x, y: f'<rect x="{x}" y="{y - 9}" width="18" height="10" '
+                      f'fill="{_FAIL_COLOUR}"/>', "wait failed"),
     ]
     parts = []
     x: float = _LEFT
     for swatch, label in swatches:
-        parts.append(f'<g data-legend="{escape(label)}">{swatch.format(x=x, x2=x + 18)}'
+        width = round(24 + 5.6 * len(label) + 16, 1)
+        if x > _LEFT and x + width - 16 > _WIDTH - _RIGHT:  # next row
+            x, y = _LEFT, y + 18
+        parts.append(f'<g data-legend="{escape(label)}">{swatch(x, y)}'
                      f'<text x="{x + 24}" y="{y}" {_FONT} font-size="11" fill="{_TEXT}">'
                      f"{escape(label)}</text></g>")
-        x += round(24 + 5.6 * len(label) + 16, 1)
-    return parts
+        x += width
+    return parts, y
 
 
 def _key(frame: _Frame, numbered: Sequence[tuple[int, float, str, Any]], top: float

@@ -15,6 +15,7 @@ from kclusterkit.sim.api import Api
 from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
 from kclusterkit.sim.controllers.manager import ControllerManager
 from kclusterkit.sim.controlplane.components import ControlPlane
+from kclusterkit.sim.metrics_server import MetricsServer
 from kclusterkit.sim.network import Network
 from kclusterkit.sim.nodes import Nodes, start_nodes
 from kclusterkit.sim.scheduler import Scheduler
@@ -59,6 +60,7 @@ class Cluster:
     network: Network  # services, endpoints, kube-proxy, DNS
     storage: Storage  # persistent volumes' files
     control_plane: ControlPlane  # which etcd/apiserver/scheduler/controller-manager runs
+    metrics_server: MetricsServer  # metrics.k8s.io: what kubectl top and the HPA read
 
     def __init__(
         self, spec: ClusterSpec | None = None, seed: int = 0, epoch: datetime = DEFAULT_EPOCH
@@ -77,6 +79,7 @@ class Cluster:
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         self.storage = Storage(self.api, self.spec.default_storage_class)
         self.nodes = start_nodes(self)
+        self.metrics_server = MetricsServer(self)  # the metrics-server add-on (kube-system)
         self.controller_manager = ControllerManager(self)
         self.scheduler = Scheduler(self)
         self.network = Network(self)

@@ -264,6 +264,8 @@ def _entrypoint(ref: ImageRef) -> tuple[list[str], list[str]]:
         return ["/agnhost"], []
     if fam == "pause":
         return ["/pause"], []
+    if fam == "resource-consumer":
+        return ["/consumer"], []
     if fam == "nginx":
         return ["/docker-entrypoint.sh"], ["nginx", "-g", "daemon off;"]
     if fam == "httpd":
@@ -321,6 +323,8 @@ def plan_for(container: dict[str, Any]) -> Plan:
         return _agnhost_plan(argv[1:], plan)
     if fam == "coredns":  # serves DNS on 53, /health on 8080, /ready on 8181, metrics 9153
         plan.serves = "coredns"
+    if fam == "resource-consumer" and base == "consumer":
+        plan.serves = "resource-consumer"  # test/images/resource-consumer: :8080
         return plan
     if base == "docker-entrypoint.sh" or (fam in _SERVERS and base == fam):
         return _server_plan(fam, env, plan)
@@ -467,7 +471,8 @@ _HTTP_DEFAULT = {"nginx": {80}, "httpd": {80}, "agnhost-serve-hostname": {9376},
                  "agnhost-liveness": {8080}, "agnhost-test-webserver": {80},
                  "agnhost-porter": set(), "agnhost-resource-consumer": {8080},
                  "agnhost-fake-gitserver": {8000}, "agnhost-guestbook": {3000},
-                 "agnhost-webhook": {443}, "coredns": {53, 8080, 8181, 9153}}
+                 "agnhost-webhook": {443}, "coredns": {53, 8080, 8181, 9153},
+                 "resource-consumer": {8080}}
 
 
 def nginx_version(image: str) -> str:
@@ -521,6 +526,7 @@ class Request:
     client_ip: str = "10.244.0.1"
     user_agent: str = "curl/8.5.0"
     env: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
 
 
 @dataclass
@@ -529,6 +535,9 @@ class Response:
     body: str
     log: list[str] = field(default_factory=list)
     exit_code: int | None = None  # the request made the process exit (netexec /exit)
+    # What serving it makes the process burn, when the image says (resource-consumer):
+    cpu: tuple[float, float] | None = None  # (cores, seconds)
+    memory: tuple[int, float] | None = None  # (bytes, seconds)
 
 
 def serve(plan: Plan, container: dict[str, Any], req: Request) -> Response:
@@ -558,6 +567,8 @@ def serve(plan: Plan, container: dict[str, Any], req: Request) -> Response:
                              "</body></html>\n")
     if serves == "agnhost-netexec":
         return _netexec(bare, params, req)
+    if serves == "resource-consumer":
+        return _resource_consumer(req.method, bare, params)
     if serves == "agnhost-serve-hostname":
         return Response(200, req.hostname)
     if serves == "agnhost-liveness":
@@ -600,3 +611,40 @@ def _netexec(path: str, params: dict[str, str], req: Request) -> Response:
     if path == "/shell":
         return Response(200, '{"output":""}', log)
     return Response(404, "404 page not found\n", log)
+
+
+# test/images/resource-consumer (common/common.go, resource_consumer_handler.go): every
+# function but /Metrics wants a POST; ConsumeCPU burns ``millicores`` for ``durationSec``
+# (consume-cpu), ConsumeMem holds ``megabytes`` for ``durationSec`` (stress --vm-bytes).
+_RC_BAD_REQUEST = "Bad request. Not a POST request\n"
+_RC_NOT_GIVEN = "not given function argument\n"
+_RC_INCORRECT = "incorrect function argument\n"
+
+
+def _resource_consumer(method: str, path: str, params: dict[str, str]) -> Response:
+    if path == "/Metrics":
+        return Response(200, "")
+    if method != "POST":
+        return Response(400, _RC_BAD_REQUEST)
+    if path in ("/ConsumeCPU", "/ConsumeMem"):
+        amount_key = "millicores" if path == "/ConsumeCPU" else "megabytes"
+        amount, seconds = params.get(amount_key, ""), params.get("durationSec", "")
+        if not amount or not seconds:
+            return Response(400, _RC_NOT_GIVEN)
+        if not (amount.lstrip("-").isdigit() and seconds.lstrip("-").isdigit()):
+            return Response(400, _RC_INCORRECT)
+        value, duration = int(amount), int(seconds)
+        body = f"{path[1:]}\n{value} {amount_key}\n{duration} durationSec\n"
+        if path == "/ConsumeCPU":
+            return Response(200, body, cpu=(max(value, 0) / 1000.0, float(max(duration, 0))))
+        return Response(200, body, memory=(max(value, 0) * 2 ** 20, float(max(duration, 0))))
+    if path == "/GetCurrentStatus":
+        return Response(200, "Warning: not implemented!\nGetCurrentStatus")
+    if path == "/BumpMetric":
+        metric, delta = params.get("metric", ""), params.get("delta", "")
+        seconds = params.get("durationSec", "")
+        if not metric or not delta or not seconds:
+            return Response(400, _RC_NOT_GIVEN)
+        return Response(200, f"BumpMetric\n{metric} metric\n{delta} delta\n{seconds} "
+                             "durationSec\n")
+    return Response(404, "unknown function\n")

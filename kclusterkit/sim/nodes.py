@@ -190,8 +190,8 @@ class Nodes:
         return running is not None and server.listener(running[1], port) is not None
 
     def http_get(self, namespace: str, pod: str, port: int, path: str = "/",
-                 client_ip: str | None = None, user_agent: str | None = None
-                 ) -> tuple[int, str] | None:
+                 client_ip: str | None = None, user_agent: str | None = None,
+                 method: str = "GET") -> tuple[int, str] | None:
         """What the pod answers to ``GET path`` on ``port``; None: connection refused (or
         nothing speaking HTTP there)."""
         running = self._running(namespace, pod)
@@ -200,7 +200,17 @@ class Nodes:
             return None
         kubelet, pr = running
         return server.serve(kubelet, pr, found[0], path or "/", client_ip or kubelet.gateway,
-                            user_agent or "curl/8.5.0")
+                            user_agent or "curl/8.5.0", method)
+
+
+    def queue_delay(self, namespace: str, pod: str, port: int) -> float:
+        """How long a request to the pod's port waits behind its container's throttled
+        CPU queue (sim/kubelet/usage.py); 0 when nothing is queued."""
+        running = self._running(namespace, pod)
+        found = server.listener(running[1], port) if running is not None else None
+        if found is None or found[0].usage is None:
+            return 0.0
+        return found[0].usage.queue_delay(self.clock.now)
 
 
 def start_nodes(cluster: Cluster) -> Nodes:

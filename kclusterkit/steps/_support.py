@@ -200,6 +200,8 @@ class PodCounts(NamedTuple):
     ready: int  # Ready and not terminating
     waiting: int  # not ready, in a waiting reason (Pending, ImagePullBackOff, CrashLoopBackOff …)
     desired: int | None  # the workload's spec.replicas
+    wanted: int | None = None  # its autoscaler's status.desiredReplicas, when observed
+    cpu: int | None = None  # its autoscaler's CPU use, % of the pods' requests
 
 
 @dataclass
@@ -261,7 +263,22 @@ def pod_counts(objects: Sequence[Obj], at: float) -> tuple[str, PodCounts, set[s
             waiting += 1
             reasons.add(reason)
     subject = f'{word} "{first["metadata"]["name"]}"' if word else "pods"
-    return subject, PodCounts(at, len(pods), ready, waiting, desired), reasons
+    wanted, cpu = _autoscaler_figures(objects)
+    return subject, PodCounts(at, len(pods), ready, waiting, desired, wanted, cpu), reasons
+
+
+def _autoscaler_figures(objects: Sequence[Obj]) -> tuple[int | None, int | None]:
+    """(desired replicas, CPU utilization %) of an autoscaler among the observed objects."""
+    hpa = next((o for o in objects if o.get("kind") == "HorizontalPodAutoscaler"), None)
+    if hpa is None:
+        return None, None
+    status = hpa.get("status") or {}
+    cpu = None
+    for metric in status.get("currentMetrics") or []:
+        resource = metric.get("resource") or {}
+        if resource.get("name") == "cpu":
+            cpu = (resource.get("current") or {}).get("averageUtilization")
+    return status.get("desiredReplicas"), cpu
 
 
 # A pod not ready for one of these is stuck or on its way, not merely starting up.

@@ -22,6 +22,7 @@ from typing import Any
 
 from kclusterkit.driver import Load, NotSupported, Observation, Request
 from kclusterkit.report import traffic as report
+from kclusterkit.steps._autoscaler import load_target
 from kclusterkit.steps._support import (
     Ref,
     StepUsageError,
@@ -136,8 +137,10 @@ def _start_load(context: Any, rate: int, name: str) -> None:
     loads = _loads(context)
     if name in loads and loads[name].load.running:
         raise StepUsageError(f'service "{name}" already has a steady load; stop it first')
-    url = service_url(state.driver, name)
-    loads[name] = RunningLoad(name, url, state.driver.start_load(url, float(rate)))
+    url, method = load_target(context, name, service_url(state.driver, name))
+    load = state.driver.start_load(url, float(rate)) if method == "GET" else \
+        state.driver.start_load(url, float(rate), method)
+    loads[name] = RunningLoad(name, url, load)
 
 
 @step("given", 'a steady load of {rate:N} requests per second on service "{name:Q}"')

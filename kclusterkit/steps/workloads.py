@@ -16,6 +16,7 @@ import yaml
 
 from kclusterkit import safe_yaml
 from kclusterkit.driver import Observation
+from kclusterkit.steps._autoscaler import autoscaler_kinds, autoscaler_note, autoscaler_objects
 from kclusterkit.steps._support import (
     Obj,
     StepUsageError,
@@ -37,7 +38,8 @@ from kclusterkit.steps._support import (
 # Test images that live outside Docker Hub, by the short name specs use. "agnhost:2.53"
 # pulls nothing on a real cluster (there is no docker.io/library/agnhost); the simulator
 # knows both spellings, so expanding here keeps one feature file good for both.
-SHORT_IMAGES = {"agnhost": "registry.k8s.io/e2e-test-images/agnhost"}
+SHORT_IMAGES = {"agnhost": "registry.k8s.io/e2e-test-images/agnhost",
+                "resource-consumer": "registry.k8s.io/e2e-test-images/resource-consumer"}
 
 
 def full_image(image: str) -> str:
@@ -252,8 +254,9 @@ def ready_pods_check(context: Any, kind_word: str, name: str,
             note = (f", {len(on_node)} on node \"{avoid_node}\"" if on_node
                     else f", none on node \"{avoid_node}\"")
         seen = (f'{len(ready)} ready of {plural(len(live), "pod")} of {kind_word} "{name}" '
-                f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}")
-        return Observation(ok, seen, [owner, *pods])
+                f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}"
+                f"{autoscaler_note(context, kind_word, name)}")
+        return Observation(ok, seen, [owner, *pods, *autoscaler_objects(context, kind_word, name)])
 
     return check
 
@@ -267,7 +270,7 @@ def deployment_has_ready_pods(context: Any, name: str, n: int, d: float) -> None
     """
     wait_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has at least {n:N} ready pod(s) within {d:Duration}',
@@ -280,7 +283,7 @@ def deployment_has_at_least(context: Any, name: str, n: int, d: float) -> None:
     wait_for(context, f'deployment "{name}" to have at least {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r >= n,
                               f"at least {n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has {n:N} pod(s) within {d:Duration}', any_keyword=True)
@@ -298,11 +301,12 @@ def deployment_has_pods(context: Any, name: str, n: int, d: float) -> None:
             return not_found("deployment", name)
         return Observation(len(pods) == n,
                            f'{plural(len(pods), "pod")} of deployment "{name}" '
-                           f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}',
-                           [owner, *pods])
+                           f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}'
+                           f'{autoscaler_note(context, "deployment", name)}',
+                           [owner, *pods, *autoscaler_objects(context, "deployment", name)])
 
     wait_for(context, f'deployment "{name}" to have {plural(n, "pod")}', check, d,
-             kinds=("pods", "deployments"))
+             kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'deployment "{name:Q}" has {n:N} ready pod(s) for {d:Duration}',
@@ -314,7 +318,7 @@ def deployment_keeps_ready_pods(context: Any, name: str, n: int, d: float) -> No
     """
     hold_for(context, f'deployment "{name}" to have {plural(n, "ready pod")}',
              ready_pods_check(context, "deployment", name, lambda r, _: r == n, f"{n} ready"),
-             d, kinds=("pods", "deployments"))
+             d, kinds=autoscaler_kinds(context, name, ("pods", "deployments")))
 
 
 @step("then", 'replica set "{name:Q}" has {n:N} ready pod(s) within {d:Duration}',

@@ -354,3 +354,12 @@ def test_cleanup_command_reports_an_unreachable_cluster_in_one_line(tmp_path, ca
     assert cleanup.main(["--kubeconfig", str(tmp_path / "none"), "--all"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("kclusterkit cleanup: kubeconfig") and "\n" not in err
+
+
+def test_a_cluster_without_metrics_server_cannot_report_resource_metrics(fake, tmp_path):
+    driver = _driver(fake, tmp_path)
+    driver.open_scenario("metrics")
+    with pytest.raises(NotSupported) as skipped:
+        driver.resource_metrics("nodes")
+    assert "metrics.k8s.io" in str(skipped.value) and "404" in str(skipped.value)
+    driver.close_scenario(passed=True)

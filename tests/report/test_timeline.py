@@ -180,3 +180,26 @@ def test_a_simulated_scale_out_charts_ready_pods_reaching_five() -> None:
             for pt in desired.get("points").split()} == {2, 5}
     assert [m.get("data-action") for m in root.iter(f"{SVG}line") if m.get("data-action")] \
         == ["2"]
+
+
+def test_an_autoscaled_workload_charts_its_cpu_use_and_what_the_autoscaler_wants() -> None:
+    hpa = {"kind": "HorizontalPodAutoscaler", "metadata": {"name": "api"},
+           "status": {"desiredReplicas": 4, "currentMetrics": [{"type": "Resource", "resource": {
+               "name": "cpu", "current": {"averageUtilization": 91}}}]}}
+    _, counts, _ = pod_counts([deployment("api", 2), pod("a", True), pod("b", True), hpa], 5.0)
+    assert (counts.wanted, counts.cpu) == (4, 91)
+    samples = series(counts, PodCounts(20.0, 4, 4, 0, 4, 4, 45), PodCounts(200.0, 4, 4, 0, 4, 4, 2))
+    root = ET.fromstring(timeline_svg(waits(), [], {'deployment "api"': samples}))
+    panel = root.find(f"{SVG}g[@data-subject]")
+    lines = {p.get("data-series"): p.get("points") for p in panel.iter(f"{SVG}polyline")}
+    assert {"autoscaler wants", "CPU % of request"} <= set(lines)
+    percents = {t.get("data-percent"): float(t.get("y")) for t in panel.iter(f"{SVG}text")
+                if t.get("data-percent")}
+    assert list(percents) == ["25", "50", "75", "100"]  # up to 100% at least
+    cpu_ys = [float(pt.split(",")[1]) for pt in lines["CPU % of request"].split()]
+    assert cpu_ys[0] < percents["75"] and cpu_ys[-1] > percents["25"]  # 91% … 2%
+    legend = [g for g in root.iter(f"{SVG}g") if g.get("data-legend")]
+    assert "CPU % of request" in [g.get("data-legend") for g in legend]
+    for g in legend:  # every swatch fits the chart's width (the legend wraps)
+        text = g.find(f"{SVG}text")
+        assert float(text.get("x")) + 5.6 * len(text.text or "") <= 760

@@ -20,6 +20,7 @@ from kclusterkit.sim.controllers.nodelifecycle import (
     TaintEvictionController,
 )
 from kclusterkit.sim.controllers.persistentvolume import PersistentVolumeController
+from kclusterkit.sim.controllers.podautoscaler import HorizontalController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
 from kclusterkit.sim.controllers.replicationcontroller import ReplicationManager
 from kclusterkit.sim.controllers.statefulset import StatefulSetController
@@ -34,6 +35,7 @@ from kclusterkit.sim.workqueue import WorkQueue
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
     from kclusterkit.sim.clock import Clock
+    from kclusterkit.sim.metrics_server import MetricsServer
     from kclusterkit.sim.store import Store
     from kclusterkit.sim.timings import Timings
 
@@ -45,6 +47,7 @@ class ControllerHost:
     clock: Clock
     store: Store
     timings: Timings
+    metrics_server: MetricsServer | None  # None: metrics.k8s.io is not served
 
 
 class ControllerManager:
@@ -67,6 +70,8 @@ class ControllerManager:
         self.cronjob = CronJobController(api)
         self.ttl_after_finished = TTLAfterFinishedController(api)
         self.replication = ReplicationManager(api)
+        self.horizontal_pod_autoscaler = HorizontalController(
+            cluster, getattr(cluster, "metrics_server", None))
 
     def work_queues(self) -> list[WorkQueue]:
         """Every controller's work queue (found on the controllers' attributes), so that

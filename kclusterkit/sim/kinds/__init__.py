@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from kclusterkit.sim.kinds import (  # noqa: F401
     apps,
+    autoscaling,
     batch,
     config,
     core,

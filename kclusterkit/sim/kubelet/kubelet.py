@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import container_fields, errors, images, shell
 from kclusterkit.sim.clock import Timer
-from kclusterkit.sim.kubelet import pods
+from kclusterkit.sim.kubelet import pods, usage
 from kclusterkit.sim.kubelet.node_status import NodeStatus
 from kclusterkit.sim.kubelet.prober import Prober
 from kclusterkit.sim.kubelet.status_manager import StatusManager
@@ -84,7 +84,8 @@ class Container:
                  "finished_at", "exit_code", "ever_ran", "restart_count", "last_term",
                  "container_id", "ready", "started", "busy", "timer", "backoff",
                  "backoff_updated", "plan", "logs", "prev_logs", "run", "image_id",
-                 "probe_state", "term", "env", "files", "dirs", "process")
+                 "probe_state", "term", "env", "files", "dirs", "process", "usage",
+                 "oom_timer")
 
     def __init__(self, spec: dict[str, Any], init: bool) -> None:
         self.name: str = spec["name"]
@@ -118,6 +119,8 @@ class Container:
         self.files: dict[str, str] = {}  # the container's own writable layer
         self.dirs: set[str] = set()
         self.process: shell.Process | None = None  # the live script of the current run
+        self.usage: usage.Usage | None = None  # the current run's cgroup accounting
+        self.oom_timer: Timer | None = None  # when its memory reaches the limit
 
     @property
     def field_path(self) -> str:
@@ -549,6 +552,7 @@ class Kubelet:
         c.state, c.reason, c.message = "running", "", ""
         c.started_at = self.clock.now
         c.finished_at = None
+        self._start_usage(pr, c)
         c.started = not c.spec.get("startupProbe")
         c.ready = c.started and not c.spec.get("readinessProbe") and not c.init \
             and not pr.unready
@@ -569,6 +573,70 @@ class Kubelet:
     def _log_line(self, c: Container, run: int, line: str) -> None:
         if c.run == run and c.state == "running":
             c.logs.append((self.clock.now, line))
+
+    # -- resource use (cAdvisor's view of the container's cgroup) ------------------------
+    def workload_cost(self, pr: PodRun) -> usage.Cost:
+        pod = self.cluster.store.get(PODS, pr.namespace, pr.name)
+        return usage.cost_of(usage.workload_annotations(self.cluster.store, pod))
+
+    def _start_usage(self, pr: PodRun, c: Container) -> None:
+        cpu, memory = usage.limits_of(c.spec)
+        family = images.parse_image(c.spec.get("image") or "").family
+        c.usage = usage.Usage(self.clock.now, usage.idle_of(family), cpu, memory,
+                              self.workload_cost(pr))
+        self._arm_oom(pr, c)
+
+    def refresh_usage(self, pr: PodRun, c: Container) -> None:
+        """Pick up a changed cost (the workload's annotations) for a running container."""
+        if c.usage is None or c.state != "running":
+            return
+        cost = self.workload_cost(pr)
+        if cost != c.usage.cost:
+            c.usage.set_growth(self.clock.now, cost)
+            self._arm_oom(pr, c)
+
+    def _arm_oom(self, pr: PodRun, c: Container) -> None:
+        if c.oom_timer is not None:
+            c.oom_timer.cancel()
+            c.oom_timer = None
+        at = c.usage.oom_at(self.clock.now) if c.usage is not None else None
+        if at is not None:
+            c.oom_timer = self.clock.call_at(at, self._out_of_memory, pr, c, c.run)
+
+    def _out_of_memory(self, pr: PodRun, c: Container, run: int) -> None:
+        """The kernel's OOM killer ends the container's process when its cgroup's memory
+        reaches the limit: the runtime reports reason OOMKilled, exit code 137 (128 +
+        SIGKILL), and the pod's restart policy and back-off apply as for any exit."""
+        c.oom_timer = None
+        if c.run != run or c.state != "running" or pr.done or c.usage is None:
+            return
+        limit = c.usage.limit_memory
+        if limit is None or c.usage.memory(self.clock.now) < limit - 1:
+            self._arm_oom(pr, c)  # the growth changed since: not yet
+            return
+        self.container_exited(pr, c, 137, "OOMKilled")
+
+    def charge_request(self, pr: PodRun, c: Container,
+                       cpu: tuple[float, float] | None = None,
+                       memory: tuple[int, float] | None = None) -> None:
+        """What serving one request costs the container (see usage.py): what the image
+        says it burns (resource-consumer's ConsumeCPU: cores, seconds; ConsumeMem: bytes,
+        seconds), else the workload's cost annotations."""
+        if c.usage is None:
+            return
+        now = self.clock.now
+        if cpu is not None or memory is not None:
+            if cpu is not None:
+                c.usage.charge(now, *cpu)
+            if memory is not None:
+                c.usage.hold(now, memory[0], memory[1])
+                self._arm_oom(pr, c)
+            return
+        cost = self.workload_cost(pr)
+        c.usage.charge(now, cost.cpu, cost.duration)
+        if cost.memory:
+            c.usage.hold(now, cost.memory, None)
+            self._arm_oom(pr, c)
 
     # -- a script as the container's live process ---------------------------------------
     def _start_process(self, pr: PodRun, c: Container, script: str) -> None:
@@ -622,6 +690,9 @@ class Kubelet:
 
     def _terminate_container(self, c: Container, code: int, reason: str, message: str) -> None:
         self._stop_process(c)
+        if c.oom_timer is not None:
+            c.oom_timer.cancel()
+            c.oom_timer = None
         c.state = "terminated"
         c.exit_code = code
         c.reason = reason

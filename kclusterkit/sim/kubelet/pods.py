@@ -159,7 +159,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     if network is not None and pod is not None:
         ctx.resolve = lambda name: network.resolve(pod, name)
         ctx.dns_answers = lambda: network.dns.answers(pod)
-        ctx.http = lambda url: _http(network, pod, url)
+        ctx.http = lambda url, method="GET": _http(network, pod, url, method)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
         conf = getattr(network, "resolv_conf", None)
         if callable(conf):
@@ -213,8 +213,10 @@ def _data(obj: Obj) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
-    result = network.http_request(pod, url)
+def _http(network: Any, pod: Obj, url: str, method: str = "GET"
+          ) -> tuple[int, str] | tuple[int, str, float]:
+    result = network.http_request(pod, url, method) if method != "GET" else \
+        network.http_request(pod, url)
     if isinstance(result, tuple):
         return result[0], result[1]
     error = getattr(result, "error", None)
@@ -225,6 +227,9 @@ def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
         if "timed out" in error:
             raise shell.NetworkError("download timed out", timed_out=True)
         raise shell.NetworkError(f"can't connect to remote host ({host}): Connection refused")
+    latency = getattr(result, "latency", 0.0)
+    if latency > 0:  # the answer comes that much later (a throttled server's queue)
+        return int(result.status or 0), result.body, latency
     return int(result.status or 0), result.body
 
 

@@ -85,14 +85,17 @@ def listener(pr: PodRun, port: int) -> tuple[Container, bool] | None:
 
 
 def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
-          user_agent: str) -> tuple[int, str]:
-    """What the container's process answers to ``GET path`` now; it logs the request."""
+          user_agent: str, method: str = "GET") -> tuple[int, str]:
+    """What the container's process answers to ``GET path`` (or ``method``) now; it logs
+    the request, and the container pays what serving it costs."""
     assert c.plan is not None and c.started_at is not None
     clock = kubelet.clock
     request = images.Request(path=path, hostname=pr.name, now=clock.datetime(),
                              uptime=clock.now - c.started_at, client_ip=client_ip,
-                             user_agent=user_agent, env=c.env)
+                             user_agent=user_agent, env=c.env, method=method)
     response = images.serve(c.plan, c.spec, request)
+    if not user_agent.startswith("kube-probe/"):  # the kubelet's own probes cost nothing
+        kubelet.charge_request(pr, c, response.cpu, response.memory)
     c.logs.extend((clock.now, line) for line in response.log)
     if response.exit_code is not None:
         clock.call_soon(kubelet.process_exited, pr, c, c.run, response.exit_code)

@@ -36,6 +36,7 @@ class HttpResult:
     body: str
     pod: str | None
     error: str | None
+    latency: float = 0.0  # seconds the answer waited for CPU in a throttled container
 
     @property
     def ok(self) -> bool:
@@ -319,7 +320,7 @@ class Proxy:
         return out
 
     # -- HTTP -------------------------------------------------------------------------
-    def http_request(self, from_pod: Obj | None, url: str) -> HttpResult:
+    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET") -> HttpResult:
         try:
             _scheme, host, port, path = parse_url(url)
         except ValueError:
@@ -330,11 +331,14 @@ class Proxy:
         if conn.api_server:
             status, body = api_server_answer(path, self.cluster)
             return HttpResult(status, body, None, None)
-        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path)
+        waits = self.nodes.queue_delay(conn.namespace, conn.pod, conn.port)
+        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path) \
+            if method == "GET" else \
+            self.nodes.http_get(conn.namespace, conn.pod, conn.port, path, method=method)
         if answer is None:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer
-        return HttpResult(status, body, conn.pod, None)
+        return HttpResult(status, body, conn.pod, None, waits)
 
 
 def api_server_answer(path: str, cluster: Any) -> tuple[int, str]:

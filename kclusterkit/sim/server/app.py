@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.server import admin, discovery, openapi, paths
+from kclusterkit.sim.server import admin, discovery, metrics_api, openapi, paths
 from kclusterkit.sim.server.encoding import (
     MAX_BODY_BYTES,
     ObjectCache,
@@ -173,6 +173,9 @@ class SimServer:
             self.cluster.api.check_available()
         if path == "/version":
             return json_response(self.version())
+        if metrics_api.handles(path):  # the aggregated resource metrics API (metrics-server)
+            return json_response(metrics_api.answer(self.cluster, request.method, path,
+                                                    request.query))
         if path == "/api":
             return json_response(discovery.api_versions(self.address))
         if path == "/apis":

@@ -45,9 +45,14 @@ def _group(name: str, versions: list[str]) -> dict[str, Any]:
     return {"name": name, "versions": entries, "preferredVersion": entries[0]}
 
 
+# Groups served beside the registered resources: aggregated APIs (name, versions).
+AGGREGATED: list[tuple[str, list[str]]] = [("metrics.k8s.io", ["v1beta1"])]
+
+
 def api_group_list() -> dict[str, Any]:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-        _group(name, versions) for name, versions in group_versions().items() if name]}
+        _group(name, versions) for name, versions in group_versions().items() if name] + [
+        _group(name, versions) for name, versions in AGGREGATED]}
 
 
 def api_group(name: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kclusterkit.kube.meta import Obj, dig, selector_string
 from kclusterkit.sim.resources import Resource
+from kclusterkit.sim.server import hpa_table
 
 Column = tuple[str, str, int]  # (name, type, priority)
 Printer = Callable[[Obj, datetime], list[Any]]
@@ -463,6 +464,8 @@ def print_replicationcontroller(obj: Obj, now: datetime) -> list[Any]:
             status.get("readyReplicas", 0), age(obj, now),
             *containers_cells(dig(spec, "template", "spec", default={})),
             format_labels(spec.get("selector"))]
+def print_hpa(obj: Obj, now: datetime) -> list[Any]:
+    return [*hpa_table.cells(obj), age(obj, now)]
 
 
 N, S, INT = "Name", "string", "integer"
@@ -518,6 +521,7 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
                                 ("Ready", INT, 0), ("Age", S, 0), ("Containers", S, 1),
                                 ("Images", S, 1), ("Selector", S, 1)],
                                print_replicationcontroller),
+    "horizontalpodautoscalers.autoscaling": (hpa_table.COLUMNS, print_hpa),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)

@@ -322,10 +322,15 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
     quiet = False
     timeout = WGET_DEFAULT_TIMEOUT
     urls: list[str] = []
+    method = "GET"  # --post-data makes it a POST (what resource-consumer's API wants)
     i = 0
     while i < len(args):
         a = args[i]
         i += 1
+        if a == "--post-data" or a.startswith("--post-data="):
+            method = "POST"
+            i += 1 if a == "--post-data" else 0
+            continue
         if a in ("--output-document", "-T", "--timeout", "-U", "--user-agent"):
             if a == "--output-document" and i < len(args):
                 target = args[i]
@@ -368,12 +373,20 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
         sh.err(f"wget: bad address '{host.split(':')[0]}'")
         return 1
     try:
-        status, body = sh.ctx.http(url)
+        answer = sh.ctx.http(url) if method == "GET" else sh.ctx.http(url, method)
     except NetworkError as exc:
         if exc.timed_out:  # nothing answered: wget gives up when its timeout ends
             yield from sh.wait(timeout)
         sh.err(f"wget: {exc}")
         return 1
+    status, body = answer[0], answer[1]
+    latency = answer[2] if len(answer) > 2 else 0.0
+    if latency >= timeout:  # the server queues it longer than wget waits
+        yield from sh.wait(timeout)
+        sh.err("wget: download timed out")
+        return 1
+    if latency > 0:
+        yield from sh.wait(latency)
     if status >= 400:
         sh.err(f"wget: server returned error: HTTP/1.1 {status} {_REASONS.get(status, '')}")
         return 1

@@ -35,8 +35,11 @@ class FakeNodes:
     def is_failed(self, node_name: str) -> bool:
         return node_name in self.failed
 
-    def http_get(self, namespace: str, pod_name: str, port: int, path: str
-                 ) -> tuple[int, str] | None:
+    def queue_delay(self, namespace: str, pod_name: str, port: int) -> float:
+        return 0.0  # no CPU queue: these fake containers are never throttled
+
+    def http_get(self, namespace: str, pod_name: str, port: int, path: str,
+                 method: str = "GET") -> tuple[int, str] | None:
         self.calls.append((namespace, pod_name, port, path))
         pod = self.cluster.store.get(PODS, namespace, pod_name)
         if pod is None:
