@@ -22,7 +22,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kclusterkit.driver.base import Check, Driver, ExecResult, Load, Obj, Request, WaitResult
+from kclusterkit.driver import kubeaccess
+from kclusterkit.driver.base import (
+    AccessCheck,
+    Check,
+    Driver,
+    ExecResult,
+    Load,
+    Obj,
+    Request,
+    Subject,
+    WaitResult,
+)
 from kclusterkit.driver.errors import (
     ApiError,
     ClusterError,
@@ -395,6 +406,18 @@ class KubeDriver(Driver):
         else:
             raise ClusterError(f"could not create a namespace for scenario {name!r}: "
                                f"{ns} and the ones before it already exist")
+
+    def owns_namespace(self, ns: str) -> bool:
+        """Whether this run created ``ns`` (the only namespaces it writes or probes in)."""
+        return ns in self._mine
+
+    # -- access (kubeaccess) -------------------------------------------------------------
+    def can(self, subject: Subject, verb: str, resource: str, namespace: str | None = None,
+            name: str | None = None) -> AccessCheck:
+        return kubeaccess.can(self, subject, verb, resource, namespace, name)
+
+    def anonymous_request(self, path: str) -> tuple[int, str]:
+        return kubeaccess.anonymous_request(self, path)
 
     def _is_ours(self, ns: str) -> bool:
         try:

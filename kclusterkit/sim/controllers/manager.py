@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.namespace import NamespaceController
@@ -17,6 +18,7 @@ from kclusterkit.sim.controllers.nodelifecycle import (
     TaintEvictionController,
 )
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
+from kclusterkit.sim.controllers.serviceaccounts import ServiceAccountsController
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
@@ -45,3 +47,5 @@ class ControllerManager:
         self.deployment = DeploymentController(api)
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
+        self.serviceaccounts = ServiceAccountsController(api)
+        self.clusterrole_aggregation = ClusterRoleAggregationController(api)

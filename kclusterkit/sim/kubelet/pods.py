@@ -117,6 +117,11 @@ def _volume_files(kubelet: Kubelet, pr: PodRun, volume: dict[str, Any]
         return kubelet.host_paths.setdefault(path, {})
     if name in pr.volumes:
         return pr.volumes[name]
+    if "projected" in volume:
+        from kclusterkit.sim.kubelet.projected import projected_files
+
+        pr.volumes[name] = projected_files(kubelet.cluster, pr.namespace, pr.name, volume)
+        return pr.volumes[name]
     files: dict[str, str] = {}
     for field, plural in (("configMap", "configmaps"), ("secret", "secrets")):
         ref = volume.get(field)
@@ -150,7 +155,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name)
     if network is not None and pod is not None:
         ctx.resolve = lambda name: network.resolve(pod, name)
-        ctx.http = lambda url: _http(network, pod, url)
+        ctx.http = lambda url, headers=None: _http(network, pod, url, headers)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
         conf = getattr(network, "resolv_conf", None)
         if callable(conf):
@@ -204,8 +209,10 @@ def _data(obj: Obj) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def _http(network: Any, pod: Obj, url: str) -> tuple[int, str]:
-    result = network.http_request(pod, url)
+def _http(network: Any, pod: Obj, url: str, headers: dict[str, str] | None = None
+          ) -> tuple[int, str]:
+    result = network.http_request(pod, url, headers) if headers else \
+        network.http_request(pod, url)
     if isinstance(result, tuple):
         return result[0], result[1]
     error = getattr(result, "error", None)

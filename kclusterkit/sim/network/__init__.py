@@ -35,9 +35,10 @@ class Network:
         self.master_services = MasterServices(cluster)
 
     # -- traffic ----------------------------------------------------------------------
-    def http_request(self, from_pod: Obj | None, url: str) -> HttpResult:
+    def http_request(self, from_pod: Obj | None, url: str,
+                     headers: dict[str, str] | None = None) -> HttpResult:
         """An HTTP GET of ``url`` from a pod (or from outside the cluster with ``None``)."""
-        return self.proxy.http_request(from_pod, url)
+        return self.proxy.http_request(from_pod, url, headers)
 
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
         """Where a TCP connection to ``host:port`` lands (a pod and port, or an error).

@@ -321,10 +321,18 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
     quiet = False
     timeout = WGET_DEFAULT_TIMEOUT
     urls: list[str] = []
+    headers: dict[str, str] = {}
     i = 0
     while i < len(args):
         a = args[i]
         i += 1
+        if a == "--header" or a.startswith("--header="):
+            value = a.split("=", 1)[1] if "=" in a else (args[i] if i < len(args) else "")
+            i += 0 if "=" in a else 1
+            name, sep, text = value.partition(":")
+            if sep:
+                headers[name.strip()] = text.strip()
+            continue
         if a in ("--output-document", "-T", "--timeout", "-U", "--user-agent"):
             if a == "--output-document" and i < len(args):
                 target = args[i]
@@ -367,7 +375,7 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
         sh.err(f"wget: bad address '{host.split(':')[0]}'")
         return 1
     try:
-        status, body = sh.ctx.http(url)
+        status, body = sh.ctx.http(url, headers=headers) if headers else sh.ctx.http(url)
     except NetworkError as exc:
         if exc.timed_out:  # nothing answered: wget gives up when its timeout ends
             yield from sh.wait(timeout)

@@ -53,7 +53,8 @@ class Context:
     # A live process's log: called with (stream, line) at the instant a line is complete.
     write: Callable[[str, str], None] | None = None
     resolve: Callable[[str], list[str] | None] | None = None
-    http: Callable[[str], tuple[int, str]] | None = None
+    # http(url) or, with request headers (wget --header), http(url, headers=…).
+    http: Callable[..., tuple[int, str]] | None = None
     fqdn: Callable[[str], str] | None = None  # the name a lookup matched (search paths)
     nameserver: str = "10.96.0.10"
     steps: int = 0
