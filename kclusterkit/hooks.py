@@ -52,9 +52,11 @@ def _project_root(context: Any) -> Path:
 
 def before_all(context: Any) -> None:
     from kclusterkit.driver.factory import build_driver
+    from kclusterkit.redact import install_logging
     from kclusterkit.report import allure_dynamic
     from kclusterkit.steps._support import install_unknown_step_catcher
 
+    install_logging()  # no token or secret value in any log line from here on
     userdata = context.config.userdata
     root = _project_root(context)
     try:
@@ -209,17 +211,18 @@ def after_step(context: Any, step: Any) -> None:
         return
     import allure
 
+    from kclusterkit.redact import redact_text
     from kclusterkit.report.attachments import events_table, objects_yaml
 
     state = context.kk
     if state.last_objects:
-        allure.attach(objects_yaml(state.last_objects), name="observed objects",
+        allure.attach(redact_text(objects_yaml(state.last_objects)), name="observed objects",
                       attachment_type=allure.attachment_type.YAML)
     try:
         events = state.driver.events()
     except ClusterError:
         return
-    allure.attach(events_table(events), name="cluster events",
+    allure.attach(redact_text(events_table(events)), name="cluster events",
                   attachment_type=allure.attachment_type.TEXT)
 
 
@@ -233,13 +236,15 @@ def after_scenario(context: Any, scenario: Any) -> None:
     if state is not None and state.waits and getattr(context, "kk_allure", None) is not None:
         import allure
 
+        from kclusterkit.redact import redact_text
         from kclusterkit.report.attachments import timeline_text
         from kclusterkit.report.timeline import has_pods, timeline_svg
 
-        allure.attach(timeline_text(state.waits, origin=state.waits[0].started),
+        allure.attach(redact_text(timeline_text(state.waits, origin=state.waits[0].started)),
                       name="timeline (cluster time)", attachment_type=allure.attachment_type.TEXT)
         if has_pods(state.pod_series):
-            allure.attach(timeline_svg(state.waits, state.actions, state.pod_series),
+            allure.attach(redact_text(timeline_svg(state.waits, state.actions,
+                                                   state.pod_series)),
                           name="timeline (cluster time) chart",
                           attachment_type=allure.attachment_type.SVG)
     if driver is not None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from kclusterkit import redact
 from kclusterkit.driver import kubeaccess
 from kclusterkit.driver.base import (
     AccessCheck,
@@ -152,6 +153,8 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
     except Exception as exc:  # noqa: BLE001 — ConfigException, bad certificate data …
         raise ConfigurationError(f"kubeconfig {path} (context {name}) is not usable: "
                           f"{_one_line(exc)}") from exc
+    bearer = (configuration.api_key or {}).get("authorization") or ""
+    redact.remember(bearer.split(" ", 1)[-1])  # the kubeconfig's token never shows in a report
     return client, name
 
 
