@@ -35,12 +35,21 @@ def review(driver: KubeDriver, subject: Subject, attrs: dict[str, str]) -> Acces
     return AccessCheck(bool(status.get("allowed")), str(status.get("reason") or ""))
 
 
+def _sent_groups(subject: Subject) -> tuple[str, ...]:
+    """The Impersonate-Group headers: none for a service account (the API server adds its
+    groups, impersonation.go) and never system:authenticated (added for any user)."""
+    if subject.user.startswith("system:serviceaccount:"):
+        return ()
+    return tuple(g for g in subject.groups if g != "system:authenticated")
+
+
 def _may_impersonate(driver: KubeDriver, subject: Subject) -> None:
     sa = subject.user.split(":") if subject.user.startswith("system:serviceaccount:") else None
     wanted = [({"verb": "impersonate", "resource": "serviceaccounts", "namespace": sa[2],
                 "name": sa[3]} if sa and len(sa) == 4
                else {"verb": "impersonate", "resource": "users", "name": subject.user})]
-    wanted += [{"verb": "impersonate", "resource": "groups", "name": g} for g in subject.groups]
+    wanted += [{"verb": "impersonate", "resource": "groups", "name": g}
+               for g in _sent_groups(subject)]
     for attrs in wanted:
         key = tuple(sorted(attrs.items()))
         cache: dict[Any, bool] = driver.__dict__.setdefault("_impersonation_ok", {})
@@ -83,7 +92,7 @@ def _probe(driver: KubeDriver, subject: Subject, verb: str, res: Any, ns: str, s
     # urllib3 sends one value per header name: the groups go as repeated headers through
     # an HTTPHeaderDict.
     extra: Any = urllib3.HTTPHeaderDict(headers)
-    for group in subject.groups:
+    for group in _sent_groups(subject):
         extra.add("Impersonate-Group", group)
     try:
         driver.rest.call(method, path, query=query, body=body, content_type=ctype,

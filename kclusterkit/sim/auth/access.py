@@ -145,12 +145,12 @@ class Access:
         sa = split_service_account(name)
         if sa is not None:
             self._may_impersonate(user, "serviceaccounts", sa[1], sa[0], "")
-            if not groups:
-                groups = list(service_account_groups(sa[0]))
         else:
             self._may_impersonate(user, "users", name, "", "")
-        for group in groups:
+        for group in groups:  # only the groups asked for: a service account's are implied
             self._may_impersonate(user, "groups", group, "", "")
+        if sa is not None and not groups:
+            groups = list(service_account_groups(sa[0]))
         if uid:
             self._may_impersonate(user, "uids", uid, "", "authentication.k8s.io")
         if name == ANONYMOUS_NAME:

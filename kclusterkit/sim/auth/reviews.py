@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kclusterkit.sim import errors
+from kclusterkit.sim import validation as v
 from kclusterkit.sim.auth import tokens
 from kclusterkit.sim.auth.access import Access
 from kclusterkit.sim.auth.rbac import Attributes
@@ -139,12 +140,12 @@ def token_request(access: Access, namespace: str, name: str, body: Any) -> Obj:
     if not isinstance(expiration, int) or isinstance(expiration, bool):
         raise errors.bad_request("spec.expirationSeconds must be an integer")
     if expiration < tokens.MIN_EXPIRATION:
-        raise errors.invalid("TokenRequest", AUTHN, name, [(
-            "FieldValueInvalid", "spec.expirationSeconds",
+        raise errors.invalid("TokenRequest", AUTHN, name, [v.invalid(
+            "spec.expirationSeconds", expiration,
             "may not specify a duration less than 10 minutes")])
     if expiration > 2 ** 32:
-        raise errors.invalid("TokenRequest", AUTHN, name, [(
-            "FieldValueInvalid", "spec.expirationSeconds",
+        raise errors.invalid("TokenRequest", AUTHN, name, [v.invalid(
+            "spec.expirationSeconds", expiration,
             "may not specify a duration larger than 2^32 seconds")])
     pod = None
     ref = spec.get("boundObjectRef")
