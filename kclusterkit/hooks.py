@@ -124,6 +124,12 @@ def after_all(context: Any) -> None:
                   f"{driver.cleanup_command}",
                   file=sys.__stderr__, flush=True)
     allure_dynamic.disable(getattr(context, "kk_allure", None))
+    from kclusterkit.redact import redact_files
+    from kclusterkit.report.allure_dynamic import allure_formatter
+
+    formatter = allure_formatter(context._runner)
+    if formatter is not None:  # attachments written before a value was known to be secret
+        redact_files(formatter.file_logger._report_dir)
 
 
 def _domain_tags(tags: Any) -> list[str]:
@@ -160,6 +166,10 @@ def before_scenario(context: Any, scenario: Any) -> None:
 
 
 def before_step(context: Any, step: Any) -> None:
+    if step.text and "Secret" in step.text:
+        from kclusterkit.redact import remember_secrets_in
+
+        remember_secrets_in(str(step.text))
     state = getattr(context, "kk", None)
     if state is not None:
         state.step_text = f"{step.keyword} {step.name}"
@@ -196,6 +206,14 @@ def _lost(context: Any) -> str | None:
 
 
 def after_step(context: Any, step: Any) -> None:
+    if step.text:  # the step has read it: reports get it with Secret values masked
+        from kclusterkit.redact import redact_text
+
+        masked = redact_text(str(step.text))
+        if masked != step.text:
+            step.text = type(step.text)(masked, content_type=getattr(step.text, "content_type",
+                                                                      None),
+                                        line=getattr(step.text, "line", 0))
     if not step.status.has_failed():
         return
     lost = _unreachable(step.exception)

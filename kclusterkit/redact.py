@@ -93,3 +93,51 @@ def install_logging() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+
+
+def remember_secrets_in(manifest_text: str) -> None:
+    """Remember the values of every Secret in a YAML stream (a step's doc-string), so they
+    are masked wherever they show up later: a container printing them, the step's text."""
+    import base64
+
+    import yaml
+
+    try:
+        docs = list(yaml.safe_load_all(manifest_text))
+    except yaml.YAMLError:
+        return
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Secret":
+            continue
+        for value in (doc.get("stringData") or {}).values():
+            remember(str(value))
+        for value in (doc.get("data") or {}).values():
+            remember(str(value))
+            try:
+                remember(base64.b64decode(str(value)).decode())
+            except (ValueError, UnicodeDecodeError):
+                pass
+
+
+def redact_files(folder: Any) -> int:
+    """Mask credentials in every text file of a results folder, in place (what a reporter
+    wrote before the run knew a value was secret, e.g. a step's doc-string); how many."""
+    from pathlib import Path
+
+    changed = 0
+    root = Path(folder)
+    if not root.is_dir():
+        return 0
+    for path in root.iterdir():
+        if not path.is_file() or path.suffix not in (".txt", ".json", ".yaml", ".yml",
+                                                     ".csv", ".svg", ".xml"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        masked = redact_text(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8")
+            changed += 1
+    return changed

@@ -54,3 +54,14 @@ def test_a_step_failure_message_is_redacted() -> None:
     with pytest.raises(AssertionError) as caught:
         _guard(failing)(SimpleNamespace())
     assert JWT not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_secret_values_from_a_doc_string_are_masked_in_written_results(tmp_path) -> None:
+    redact.remember_secrets_in("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+                               "stringData: {password: correct-horse-battery}\n"
+                               "data: {key: c3VwZXJzZWNyZXR2YWx1ZQ==}\n")
+    (tmp_path / "a-attachment.txt").write_text("PASSWORD=correct-horse-battery\n"
+                                                "key=supersecretvalue\n")
+    (tmp_path / "b-result.json").write_text('{"name": "plain"}')
+    assert redact.redact_files(tmp_path) == 1
+    assert (tmp_path / "a-attachment.txt").read_text() == "PASSWORD=***\nkey=***\n"
