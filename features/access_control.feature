@@ -27,6 +27,16 @@ Feature: Who may do what
       | service account ops    | list   | secrets                           | kube-public | no      |
       | service account reader | list   | pods                              |             | no      |
 
+  Scenario: A cluster-wide binding reaches every namespace, and the components have their roles
+    Given a service account "auditor" with cluster role "view" bound cluster-wide
+    Then service account "auditor" can list pods in namespace "kube-system"
+    And service account "auditor" cannot delete pods in namespace "kube-system"
+    And the access rules hold
+      | subject                   | verb   | resource      | namespace   | allowed |
+      | user system:kube-scheduler | create | pods/binding  | kube-system | yes     |
+      | user system:kube-scheduler | delete | nodes         |             | no      |
+      | group system:masters      | delete | nodes         |             | yes     |
+
   Scenario: A role grants exactly its verbs, subresources included
     Given a role "log-reader" allowing get, list on pods, pods/log
     And a service account "auditor" with role "log-reader"

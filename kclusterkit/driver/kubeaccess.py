@@ -154,3 +154,50 @@ def anonymous_request(driver: KubeDriver, path: str) -> tuple[int, str]:
     except urllib3.exceptions.HTTPError as exc:
         raise ClusterError(f"cannot reach the API server at {config.host}: {exc}") from exc
     return resp.status, resp.data.decode("utf-8", "replace")
+
+
+# -- cluster-scoped RBAC objects a scenario needs -----------------------------------------
+RBAC_GROUP = "rbac.authorization.k8s.io"
+CLUSTER_RBAC = ("clusterroles", "clusterrolebindings")
+SCENARIO_LABEL = "kclusterkit.io/scenario-namespace"
+
+
+def may_write_cluster_scoped(res: Any) -> bool:
+    """ClusterRoles and ClusterRoleBindings are the cluster-scoped objects a run may write:
+    labelled with the run (and scenario) and removed after the scenario, or on SIGINT."""
+    return bool(res.group == RBAC_GROUP and res.plural in CLUSTER_RBAC)
+
+
+def labelled(driver: KubeDriver, obj: dict[str, Any], run_label: str) -> dict[str, Any]:
+    meta = dict(obj.get("metadata") or {})
+    meta["labels"] = {**(meta.get("labels") or {}), run_label: driver.run_id,
+                      SCENARIO_LABEL: driver.namespace}
+    return {**obj, "metadata": meta}
+
+
+def remove_cluster_objects(driver: KubeDriver, run_label: str, *, scenario: str | None,
+                           why: str) -> None:
+    """Delete the run's (or one scenario's) ClusterRoles and ClusterRoleBindings."""
+    from kclusterkit.driver.kubeapi import NO_RETRY
+
+    selector = f"{run_label}={driver.run_id}"
+    if scenario:
+        selector += f",{SCENARIO_LABEL}={scenario}"
+    for plural in CLUSTER_RBAC:
+        path = f"/apis/{RBAC_GROUP}/v1/{plural}"
+        try:
+            found = driver.rest.call("GET", path, query={"labelSelector": selector},
+                                     policy=NO_RETRY, timeout=5.0)
+        except ClusterError as exc:
+            driver.log_line(f"kclusterkit: {why}: could not list the run's {plural}: {exc}")
+            continue
+        for item in (found or {}).get("items") or []:
+            name = (item.get("metadata") or {}).get("name", "")
+            try:
+                driver.rest.call("DELETE", f"{path}/{name}", policy=NO_RETRY, timeout=5.0)
+            except ApiError as exc:
+                if exc.code != 404:
+                    driver.log_line(f"kclusterkit: {why}: could not delete {plural} {name}: "
+                                    f"{exc}")
+            except ClusterError as exc:
+                driver.log_line(f"kclusterkit: {why}: could not delete {plural} {name}: {exc}")

@@ -180,6 +180,26 @@ def a_service_account_with_role(context: Any, name: str, role: str) -> None:
     driver.create(_binding(f"{name}-{role}".replace(":", "-"), kind, role, name))
 
 
+@step("given", 'a service account "{name:Q}" with cluster role "{role:Q}" bound cluster-wide')
+def a_service_account_cluster_wide(context: Any, name: str, role: str) -> None:
+    """A ServiceAccount bound to a ClusterRole by a ClusterRoleBinding: the role in every
+    namespace. On a real cluster the binding carries the run's labels and is removed when
+    the scenario ends (or the run is interrupted).
+
+    Example: Given a service account "auditor" with cluster role "view" bound cluster-wide
+    """
+    driver = kk(context).driver
+    ns = driver.namespace
+    driver.create(_service_account(name))
+    if driver.get("ClusterRole", role, "") is None:
+        raise StepUsageError(f'no ClusterRole "{role}" in the cluster')
+    driver.create({"apiVersion": RBAC, "kind": "ClusterRoleBinding",
+                   "metadata": {"name": f"{ns}-{name}-{role}".replace(":", "-")},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                               "name": role},
+                   "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}]})
+
+
 @step("given", 'a role "{name:Q}" allowing {verbs} on {resources}')
 def a_role(context: Any, name: str, verbs: str, resources: str) -> None:
     """A Role in the scenario's namespace: the verbs on the resources (comma-separated;
