@@ -66,3 +66,42 @@ def test_a_scenarios_cluster_role_binding_is_removed_when_it_ends(served) -> Non
     d.abandon("interrupted")
     assert d.get("ClusterRoleBinding", kept_while_running, "") is None
     d.close()
+
+
+def test_a_kubeconfig_that_may_not_impersonate_skips_with_the_reason(served, tmp_path) -> None:
+    """A runner that may create namespaces and reviews but not impersonate: the check
+    about its own namespace skips (NotSupported) and says why."""
+    from kclusterkit.driver.errors import NotSupported
+    from kclusterkit.sim.server.kubeconfig import write_kubeconfig
+
+    admin = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path)},
+                                   run_id="no-imp-admin", target="sim-api")
+    call = admin.rest.call
+    call("POST", "/api/v1/namespaces/default/serviceaccounts",
+         body={"metadata": {"name": "runner"}})
+    call("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", body={
+        "metadata": {"name": "runner"},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"],
+                   "verbs": ["create", "get", "delete", "list"]},
+                  {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
+                   "verbs": ["create"]}]})
+    call("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", body={
+        "metadata": {"name": "runner"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "runner"},
+        "subjects": [{"kind": "ServiceAccount", "name": "runner", "namespace": "default"}]})
+    token = call("POST", "/api/v1/namespaces/default/serviceaccounts/runner/token",
+                 body={"spec": {}})["status"]["token"]
+    path = write_kubeconfig(tmp_path / "runner", served.url, token,
+                            ca_pem=served.ca_path.read_bytes())
+    runner = KubeDriver.from_config({"kubeconfig": str(path)}, run_id="no-imp",
+                                    target="kubeconfig")
+    runner.open_scenario("may not impersonate")
+    try:
+        with pytest.raises(NotSupported) as skipped:
+            runner.can(Subject.service_account(runner.namespace, "default"), "list", "pods")
+        assert "may not impersonate serviceaccounts 'default'" in str(skipped.value)
+    finally:
+        runner.close_scenario(passed=True)
+        runner.close()
+        admin.close()
