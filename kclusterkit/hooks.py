@@ -52,9 +52,11 @@ def _project_root(context: Any) -> Path:
 
 def before_all(context: Any) -> None:
     from kclusterkit.driver.factory import build_driver
+    from kclusterkit.redact import install_logging
     from kclusterkit.report import allure_dynamic
     from kclusterkit.steps._support import install_unknown_step_catcher
 
+    install_logging()  # no token or secret value in any log line from here on
     userdata = context.config.userdata
     root = _project_root(context)
     try:
@@ -122,6 +124,12 @@ def after_all(context: Any) -> None:
                   f"{driver.cleanup_command}",
                   file=sys.__stderr__, flush=True)
     allure_dynamic.disable(getattr(context, "kk_allure", None))
+    from kclusterkit.redact import redact_files
+    from kclusterkit.report.allure_dynamic import allure_formatter
+
+    formatter = allure_formatter(context._runner)
+    if formatter is not None:  # attachments written before a value was known to be secret
+        redact_files(formatter.file_logger._report_dir)
 
 
 def _domain_tags(tags: Any) -> list[str]:
@@ -158,6 +166,10 @@ def before_scenario(context: Any, scenario: Any) -> None:
 
 
 def before_step(context: Any, step: Any) -> None:
+    if step.text and "Secret" in step.text:
+        from kclusterkit.redact import remember_secrets_in
+
+        remember_secrets_in(str(step.text))
     state = getattr(context, "kk", None)
     if state is not None:
         state.step_text = f"{step.keyword} {step.name}"
@@ -194,6 +206,14 @@ def _lost(context: Any) -> str | None:
 
 
 def after_step(context: Any, step: Any) -> None:
+    if step.text:  # the step has read it: reports get it with Secret values masked
+        from kclusterkit.redact import redact_text
+
+        masked = redact_text(str(step.text))
+        if masked != step.text:
+            step.text = type(step.text)(masked, content_type=getattr(step.text, "content_type",
+                                                                      None),
+                                        line=getattr(step.text, "line", 0))
     if not step.status.has_failed():
         return
     if isinstance(step.exception, AssertionError) and \
@@ -209,17 +229,18 @@ def after_step(context: Any, step: Any) -> None:
         return
     import allure
 
+    from kclusterkit.redact import redact_text
     from kclusterkit.report.attachments import events_table, objects_yaml
 
     state = context.kk
     if state.last_objects:
-        allure.attach(objects_yaml(state.last_objects), name="observed objects",
+        allure.attach(redact_text(objects_yaml(state.last_objects)), name="observed objects",
                       attachment_type=allure.attachment_type.YAML)
     try:
         events = state.driver.events()
     except ClusterError:
         return
-    allure.attach(events_table(events), name="cluster events",
+    allure.attach(redact_text(events_table(events)), name="cluster events",
                   attachment_type=allure.attachment_type.TEXT)
 
 
@@ -233,13 +254,15 @@ def after_scenario(context: Any, scenario: Any) -> None:
     if state is not None and state.waits and getattr(context, "kk_allure", None) is not None:
         import allure
 
+        from kclusterkit.redact import redact_text
         from kclusterkit.report.attachments import timeline_text
         from kclusterkit.report.timeline import has_pods, timeline_svg
 
-        allure.attach(timeline_text(state.waits, origin=state.waits[0].started),
+        allure.attach(redact_text(timeline_text(state.waits, origin=state.waits[0].started)),
                       name="timeline (cluster time)", attachment_type=allure.attachment_type.TEXT)
         if has_pods(state.pod_series):
-            allure.attach(timeline_svg(state.waits, state.actions, state.pod_series),
+            allure.attach(redact_text(timeline_svg(state.waits, state.actions,
+                                                   state.pod_series)),
                           name="timeline (cluster time) chart",
                           attachment_type=allure.attachment_type.SVG)
     if driver is not None:

@@ -29,6 +29,33 @@ class Observation:
 Check = Callable[[], Observation]
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Who an access check is about: a user name and the groups it authenticates with."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+
+    @classmethod
+    def service_account(cls, namespace: str, name: str) -> Subject:
+        """A service account's token user (pkg/serviceaccount: its groups as a token has)."""
+        return cls(f"system:serviceaccount:{namespace}:{name}",
+                   ("system:serviceaccounts", f"system:serviceaccounts:{namespace}",
+                    "system:authenticated"))
+
+    @classmethod
+    def user_in_groups(cls, name: str, *groups: str) -> Subject:
+        return cls(name, (*groups, "system:authenticated"))
+
+
+@dataclass(frozen=True)
+class AccessCheck:
+    """The API server's answer to "may SUBJECT VERB RESOURCE here?" and its reason."""
+
+    allowed: bool
+    reason: str = ""
+
+
 @dataclass
 class WaitResult:
     ok: bool
@@ -217,6 +244,18 @@ class Driver(ABC):
         ("nodes"), as metrics.k8s.io/v1beta1 lists them (metrics-server's figures, scraped
         every 15 s). NotSupported when the cluster does not serve that API."""
         self._unsupported("metrics", "reading resource metrics (metrics.k8s.io)")
+
+    # -- access -----------------------------------------------------------------------
+    def can(self, subject: Subject, verb: str, resource: str, namespace: str | None = None,
+            name: str | None = None) -> AccessCheck:
+        """Whether ``subject`` may ``verb`` ``resource`` (``pods``, ``pods/log``,
+        ``deployments.apps``) in ``namespace`` (None: the scenario's; "" cluster-wide),
+        as the API server's authorizer decides it (capability access-review)."""
+        self._unsupported("access-review", "checking what a subject may do")
+
+    def anonymous_request(self, path: str) -> tuple[int, str]:
+        """A GET of ``path`` on the API server without credentials: (status, body)."""
+        self._unsupported("anonymous-request", "sending an unauthenticated request")
 
     # -- faults -----------------------------------------------------------------------
     def crash_container(

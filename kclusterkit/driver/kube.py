@@ -22,7 +22,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from kclusterkit import redact
+from kclusterkit.driver import kubeaccess
 from kclusterkit.driver.base import (
+    AccessCheck,
     Check,
     Driver,
     ExecResult,
@@ -30,6 +33,7 @@ from kclusterkit.driver.base import (
     Obj,
     Observation,
     Request,
+    Subject,
     WaitResult,
 )
 from kclusterkit.driver.errors import (
@@ -150,6 +154,8 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
     except Exception as exc:  # noqa: BLE001 — ConfigException, bad certificate data …
         raise ConfigurationError(f"kubeconfig {path} (context {name}) is not usable: "
                           f"{_one_line(exc)}") from exc
+    bearer = (configuration.api_key or {}).get("authorization") or ""
+    redact.remember(bearer.split(" ", 1)[-1])  # the kubeconfig's token never shows in a report
     return client, name
 
 
@@ -311,6 +317,8 @@ class KubeDriver(Driver):
         self._exec_client_list: list[Any] = []
         self._failed_nodes: list[str] = []  # nodes this scenario failed and did not recover
         self._mine: set[str] = set()  # every namespace this run created
+        # Scenarios (by namespace) that created ClusterRoles/Bindings (kubeaccess removes them).
+        self.cluster_scoped_scenarios: set[str] = set()
         self._creating: str | None = None  # a namespace whose create call is on its way
         self._abandoned = False  # a signal has run abandon()
         #: namespaces that could not be deleted, with why (reported with the cleanup command)
@@ -414,6 +422,22 @@ class KubeDriver(Driver):
             raise ClusterError(f"could not create a namespace for scenario {name!r}: "
                                f"{ns} and the ones before it already exist")
 
+    def log_line(self, line: str) -> None:
+        """Tell the user something about the run's cleanup (stderr unless told otherwise)."""
+        self._log(line)
+
+    def owns_namespace(self, ns: str) -> bool:
+        """Whether this run created ``ns`` (the only namespaces it writes or probes in)."""
+        return ns in self._mine
+
+    # -- access (kubeaccess) -------------------------------------------------------------
+    def can(self, subject: Subject, verb: str, resource: str, namespace: str | None = None,
+            name: str | None = None) -> AccessCheck:
+        return kubeaccess.can(self, subject, verb, resource, namespace, name)
+
+    def anonymous_request(self, path: str) -> tuple[int, str]:
+        return kubeaccess.anonymous_request(self, path)
+
     def _is_ours(self, ns: str) -> bool:
         try:
             found = self.rest.call("GET", f"/api/v1/namespaces/{ns}")
@@ -434,6 +458,10 @@ class KubeDriver(Driver):
         if not self.lost:
             self._restart_stopped_components()
             self._recover_failed_nodes()
+            if ns in self.cluster_scoped_scenarios:  # they would change the next scenarios
+                self.cluster_scoped_scenarios.discard(ns)
+                kubeaccess.remove_cluster_objects(self, RUN_LABEL, scenario=ns,
+                                                  why="scenario ended")
         with self._lock:
             if ns not in self._owned:
                 return
@@ -511,6 +539,8 @@ class KubeDriver(Driver):
                           f"remove it with {self.cleanup_command}")
         if self.lost:
             return
+        if self.cluster_scoped_scenarios:
+            kubeaccess.remove_cluster_objects(self, RUN_LABEL, scenario=None, why=why)
         # A create that was on its way may land after those deletes (a DELETE on another
         # connection can overtake it): find the run's namespaces by its label, and look
         # again a moment later when a create was in flight.
@@ -604,6 +634,8 @@ class KubeDriver(Driver):
         return res, self._ns(res, (obj.get("metadata") or {}).get("namespace"))
 
     def _writable(self, res: ApiResource, ns: str, what: str) -> None:
+        if not res.namespaced and kubeaccess.may_write_cluster_scoped(res):
+            return
         if not res.namespaced:
             raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped objects "
                                f"({res.kind}) on target {self.target!r}")
@@ -615,6 +647,9 @@ class KubeDriver(Driver):
         res, ns = self._placed(obj)
         meta = obj.get("metadata") or {}
         self._writable(res, ns, f"creating {res.kind} {meta.get('name', '')}".rstrip())
+        if not res.namespaced:  # found and removed by its labels (kubeaccess)
+            obj = kubeaccess.labelled(self, obj, RUN_LABEL)
+            self.cluster_scoped_scenarios.add(self.namespace)
         return self.rest.call("POST", res.path(ns), body=obj, retry_on=is_retryable_create)
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:

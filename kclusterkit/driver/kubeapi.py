@@ -205,13 +205,13 @@ class Rest:
     # -- one request ------------------------------------------------------------------
     def _send(self, method: str, path: str, query: dict[str, Any] | None, body: Any,
               content_type: str | None, accept: str, timeout: Any,
-              counted: bool = True) -> Any:
+              counted: bool = True, extra_headers: dict[str, str] | None = None) -> Any:
         """One HTTP request; returns the open urllib3 response, or raises our error."""
         url_path = path
         if query:
             url_path += "?" + urlencode(
                 {k: _query_value(v) for k, v in query.items() if v is not None}, doseq=True)
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, **(extra_headers or {})}
         if content_type:
             headers["Content-Type"] = content_type
         elif body is not None:
@@ -239,14 +239,15 @@ class Rest:
              accept: str = "application/json", timeout: Any = None,
              policy: RetryPolicy | None = None,
              retry_on: Callable[[BaseException], bool] | None = None,
-             counted: bool = True) -> Any:
+             counted: bool = True, headers: dict[str, str] | None = None) -> Any:
         """Send a request (retrying transient failures); JSON answers come back parsed,
         anything else as text. ``counted=False`` leaves it out of ``requests`` (reading an
         advertised clock is not traffic the benchmarks count)."""
         timeout = timeout if timeout is not None else self.request_timeout
 
         def attempt() -> Any:
-            resp = self._send(method, path, query, body, content_type, accept, timeout, counted)
+            resp = self._send(method, path, query, body, content_type, accept, timeout, counted,
+                              headers)
             try:
                 data = resp.read()
             except (urllib3.exceptions.HTTPError, OSError) as exc:

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from kclusterkit.driver.base import (
+    AccessCheck,
     Check,
     Driver,
     ExecResult,
     Obj,
     Observation,
     Request,
+    Subject,
     WaitResult,
 )
 from kclusterkit.driver.errors import ApiError, ClusterError
@@ -102,6 +104,32 @@ class SimDriver(Driver):
         self._spec = dataclasses.replace(self._spec, control_plane_nodes=control_plane_nodes,
                                          worker_nodes=worker_nodes)
         self._cluster = None
+
+    # -- access -----------------------------------------------------------------------
+    def can(self, subject: Subject, verb: str, resource: str, namespace: str | None = None,
+            name: str | None = None) -> AccessCheck:
+        """The cluster's own RBAC authorizer, asked as a SubjectAccessReview asks it."""
+        from kclusterkit.sim.auth import UserInfo
+        from kclusterkit.sim.auth.rbac import Attributes
+
+        base, _, sub = resource.partition("/")
+        try:
+            res = lookup(base)
+            group, plural, namespaced = res.group, res.plural, res.namespaced
+        except UnknownResource:  # RBAC answers for resources nobody serves, too
+            plural, _, group = base.partition(".")
+            namespaced = True
+        ns = (self.namespace if namespace is None else namespace) if namespaced else ""
+        attrs = Attributes(UserInfo(subject.user, subject.groups), verb, True, ns, group, "",
+                           plural, sub, name or "")
+        decision = self.cluster.access.authorize(attrs)
+        return AccessCheck(decision.allowed, decision.reason)
+
+    def anonymous_request(self, path: str) -> tuple[int, str]:
+        from kclusterkit.sim.auth.incluster import answer
+
+        decided = answer(self.cluster, path, None)
+        return decided if decided is not None else (200, "ok")
 
     # -- objects ----------------------------------------------------------------------
     @staticmethod

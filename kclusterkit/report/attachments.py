@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from kclusterkit.redact import redact_object
 from kclusterkit.steps.types import format_duration
 
 Obj = dict[str, Any]
@@ -25,7 +26,7 @@ def objects_yaml(objects: Sequence[Obj]) -> str:
         meta = dict(shown.get("metadata") or {})
         meta.pop("managedFields", None)
         shown["metadata"] = meta
-        docs.append(shown)
+        docs.append(redact_object(shown))  # Secret values and issued tokens: ***
     return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
 
 

@@ -59,6 +59,8 @@ class Api:
         # Event folding key -> (namespace, event name): keeps record_event O(1) when a
         # 30,000-pod namespace has tens of thousands of Events.
         self._event_index: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # Set by the cluster: who may do what (sim.auth); admission plugins read it.
+        self.access: Any = None
 
     # -- helpers ----------------------------------------------------------------------
     def new_uid(self) -> str:
@@ -115,10 +117,12 @@ class Api:
                     f'{res.key} "{shown}" is forbidden: unable to create new content in '
                     f"namespace {ns} because it is being terminated"
                 )
+        strategy = strategy_for(res)
+        # Admission plugins run on the object as sent, before a generated name is chosen.
+        strategy.admit(self, obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         if generated:
             meta["name"] = meta["generateName"] + random_suffix(self.clock.rng.choice)
-        strategy = strategy_for(res)
         for key in (
             "resourceVersion",
             "uid",

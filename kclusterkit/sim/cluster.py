@@ -12,6 +12,8 @@ from datetime import datetime
 
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
+from kclusterkit.sim.auth import Access
+from kclusterkit.sim.auth.bootstrap import reconcile
 from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
 from kclusterkit.sim.controllers.manager import ControllerManager
 from kclusterkit.sim.controlplane.components import ControlPlane
@@ -71,12 +73,16 @@ class Cluster:
         self.clock = Clock(seed, epoch)
         self.store = Store()
         self.api = Api(self.clock, self.store)
+        self.access = Access(self, seed)  # authentication, impersonation, RBAC
+        self.api.access = self.access
         self._bootstrap()
 
     def _bootstrap(self) -> None:
         """The system namespaces, then each component in the order kubeadm brings them up."""
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        # The API server's RBAC bootstrap (storage_rbac.go PostStartHook) and kubeadm's binding.
+        reconcile(self.api)
         self.storage = Storage(self.api, self.spec.default_storage_class)
         self.nodes = start_nodes(self)
         self.metrics_server = MetricsServer(self)  # the metrics-server add-on (kube-system)

@@ -57,7 +57,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "Event", "events", True, ("ev",)),
     Resource("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
     Resource("", "v1", "Secret", "secrets", True),
-    Resource("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
+    Resource("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), ("token",)),
     Resource("", "v1", "PersistentVolume", "persistentvolumes", False, ("pv",), ("status",)),
     Resource(
         "", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), ("status",)
@@ -110,6 +110,15 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",)),
     Resource("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",),
              ("status", "scale"), categories=("all",)),
+    # Create-only reviews nothing stores (sim.auth.reviews answers them).
+    *(Resource(group, "v1", kind, kind.lower() + "s", namespaced, verbs=("create",))
+      for group, kind, namespaced in (
+          ("authentication.k8s.io", "TokenReview", False),
+          ("authentication.k8s.io", "SelfSubjectReview", False),
+          ("authorization.k8s.io", "LocalSubjectAccessReview", True),
+          ("authorization.k8s.io", "SelfSubjectAccessReview", False),
+          ("authorization.k8s.io", "SelfSubjectRulesReview", False),
+          ("authorization.k8s.io", "SubjectAccessReview", False))),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}

@@ -29,6 +29,9 @@ class Strategy:
     def default(self, api: Api, obj: Obj) -> None:
         """Fill defaults on create and update (defaulting runs on every decode upstream)."""
 
+    def admit(self, api: Api, obj: Obj) -> None:
+        """Admission plugins on create (mutating, then validating): may refuse with a Status."""
+
     def prepare_create(self, api: Api, obj: Obj) -> None:
         """Reset what a client may not set on create (status for most kinds)."""
 

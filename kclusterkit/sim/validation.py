@@ -294,6 +294,13 @@ def annotations(path: str, value: Any) -> list[Cause]:
     return out
 
 
+def path_segment_errors(name: str) -> list[str]:
+    """apimachinery's path.IsValidPathSegmentName (RBAC object names: ``system:node``)."""
+    if name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+
+
 def object_meta(res: Resource, obj: Obj) -> list[Cause]:
     meta = obj.get("metadata") or {}
     out: list[Cause] = []
@@ -307,6 +314,8 @@ def object_meta(res: Resource, obj: Obj) -> list[Cause]:
             "namespaces": dns1123_label_errors,
             "services": dns1035_label_errors,
         }.get(res.plural, dns1123_subdomain_errors)
+        if res.group == "rbac.authorization.k8s.io":
+            check = path_segment_errors  # ValidateRBACName: path.IsValidPathSegmentName
         out += [invalid("metadata.name", name, e) for e in check(str(name))]
     if res.namespaced and not meta.get("namespace"):
         out.append(required("metadata.namespace"))

@@ -22,6 +22,7 @@ import behave
 
 from kclusterkit.driver import ApiError, ClusterError, Driver, NotSupported, Observation, WaitResult
 from kclusterkit.errors import Refused
+from kclusterkit.redact import redact_exception, redact_text
 from kclusterkit.steps.types import BadValue, format_duration
 
 Obj = dict[str, Any]
@@ -147,9 +148,12 @@ def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
             context.scenario.skip(reason=str(exc))
             return None
         except ApiError as exc:
-            raise ApiRefused(describe_api_error(exc)) from exc
+            raise ApiRefused(redact_text(describe_api_error(exc))) from exc
         except ClusterError as exc:
-            raise ClusterFailure(f"the cluster failed: {exc}") from exc
+            raise ClusterFailure(redact_text(f"the cluster failed: {exc}")) from exc
+        except Exception as exc:  # a failure message never carries a credential
+            redact_exception(exc)
+            raise
 
     return run
 

@@ -35,10 +35,14 @@ def test_running_container_reports_resources_mounts_and_user() -> None:
     assert "running" in status["state"]
     assert status["resources"] == {"limits": {"memory": "128Mi"},
                                    "requests": {"cpu": "250m", "memory": "64Mi"}}
-    assert status["volumeMounts"] == [
+    assert status["volumeMounts"][:2] == [
         {"name": "data", "mountPath": "/data"},
         {"name": "cfg", "mountPath": "/etc/cfg", "readOnly": True,
          "recursiveReadOnly": "Disabled"}]
+    # ServiceAccount admission's projected token volume, last.
+    token_mount = status["volumeMounts"][2]
+    assert token_mount["name"].startswith("kube-api-access-")
+    assert token_mount["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount"
     assert status["user"] == {"linux": {"uid": 1000, "gid": 3000,
                                         "supplementalGroups": [3000, 2000, 4000]}}
     keys = list(status)
@@ -47,7 +51,7 @@ def test_running_container_reports_resources_mounts_and_user() -> None:
 
 def test_best_effort_root_container_has_empty_resources_and_root_user() -> None:
     cluster = Cluster(ClusterSpec(worker_nodes=1), seed=3)
-    cluster.api.create(_pod("plain", {}))
+    cluster.api.create(_pod("plain", {}, automountServiceAccountToken=False))
     cluster.advance(30)
     status = _status(cluster, "plain")
     assert status["resources"] == {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from kclusterkit.sim.controllers.cronjob import CronJobController
 from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
@@ -23,6 +24,7 @@ from kclusterkit.sim.controllers.persistentvolume import PersistentVolumeControl
 from kclusterkit.sim.controllers.podautoscaler import HorizontalController
 from kclusterkit.sim.controllers.replicaset import ReplicaSetController
 from kclusterkit.sim.controllers.replicationcontroller import ReplicationManager
+from kclusterkit.sim.controllers.serviceaccounts import ServiceAccountsController
 from kclusterkit.sim.controllers.statefulset import StatefulSetController
 from kclusterkit.sim.controllers.ttlafterfinished import TTLAfterFinishedController
 from kclusterkit.sim.controllers.util import RetryingQueue
@@ -72,6 +74,8 @@ class ControllerManager:
         self.replication = ReplicationManager(api)
         self.horizontal_pod_autoscaler = HorizontalController(
             cluster, getattr(cluster, "metrics_server", None))
+        self.serviceaccounts = ServiceAccountsController(api)
+        self.clusterrole_aggregation = ClusterRoleAggregationController(api)
 
     def work_queues(self) -> list[WorkQueue]:
         """Every controller's work queue (found on the controllers' attributes), so that

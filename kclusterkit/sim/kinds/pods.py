@@ -469,12 +469,16 @@ class PodStrategy(Strategy):
     # spec change, unconditionally (the binding subresource writes storage directly: no bump).
     tracks_generation = True
 
+    def admit(self, api: Api, obj: Obj) -> None:
+        if api.access is not None and api.access.service_account_admission:
+            from kclusterkit.sim.auth.admission import admit_pod
+
+            admit_pod(api.store, api.access.rng, obj)
+
     def prepare_create(self, api: Api, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
-            # ServiceAccount admission. Knowingly skipped: it also refuses pods whose service
-            # account does not exist and mounts the projected ``kube-api-access-xxxxx``
-            # volume at /var/run/secrets/kubernetes.io/serviceaccount in every container.
+            # ServiceAccount admission ran in ``admit`` (sim.auth.admission).
             if not spec.get("serviceAccountName"):
                 spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
             # v1 conversion mirrors it into the deprecated field.

@@ -117,6 +117,12 @@ def _volume_files(kubelet: Kubelet, pr: PodRun, volume: dict[str, Any]
     if "hostPath" in volume:
         path = (volume.get("hostPath") or {}).get("path", "/")
         return kubelet.host_paths.setdefault(path, {})
+    if "projected" in volume:  # the service account's token, CA and namespace
+        if name not in pr.volumes:
+            from kclusterkit.sim.kubelet.projected import projected_files
+
+            pr.volumes[name] = projected_files(kubelet.cluster, pr.namespace, pr.name, volume)
+        return pr.volumes[name]
     files = pr.volumes.setdefault(name, {})
     for field, plural in (("configMap", "configmaps"), ("secret", "secrets")):
         ref = volume.get(field)
@@ -159,7 +165,8 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
     if network is not None and pod is not None:
         ctx.resolve = lambda name: network.resolve(pod, name)
         ctx.dns_answers = lambda: network.dns.answers(pod)
-        ctx.http = lambda url, method="GET": _http(network, pod, url, method)
+        ctx.http = lambda url, method="GET", headers=None: _http(network, pod, url, method,
+                                                                 headers)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
         conf = getattr(network, "resolv_conf", None)
         if callable(conf):
@@ -213,9 +220,10 @@ def _data(obj: Obj) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def _http(network: Any, pod: Obj, url: str, method: str = "GET"
-          ) -> tuple[int, str] | tuple[int, str, float]:
-    result = network.http_request(pod, url, method) if method != "GET" else \
+def _http(network: Any, pod: Obj, url: str, method: str = "GET",
+          headers: dict[str, str] | None = None) -> tuple[int, str] | tuple[int, str, float]:
+    result = network.http_request(pod, url, method, headers) if method != "GET" or headers \
+        else \
         network.http_request(pod, url)
     if isinstance(result, tuple):
         return result[0], result[1]

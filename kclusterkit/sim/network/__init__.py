@@ -35,10 +35,11 @@ class Network:
         self.master_services = MasterServices(cluster)
 
     # -- traffic ----------------------------------------------------------------------
-    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET") -> HttpResult:
-        """An HTTP GET (or ``method``) of ``url`` from a pod (or from outside the cluster
-        with ``None``)."""
-        return self.proxy.http_request(from_pod, url, method)
+    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET",
+                     headers: dict[str, str] | None = None) -> HttpResult:
+        """An HTTP GET (or ``method``) of ``url``, with request ``headers``, from a pod (or
+        from outside the cluster with ``None``)."""
+        return self.proxy.http_request(from_pod, url, method, headers)
 
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
         """Where a TCP connection to ``host:port`` lands (a pod and port, or an error).

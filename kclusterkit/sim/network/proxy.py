@@ -320,7 +320,8 @@ class Proxy:
         return out
 
     # -- HTTP -------------------------------------------------------------------------
-    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET") -> HttpResult:
+    def http_request(self, from_pod: Obj | None, url: str, method: str = "GET",
+                     headers: dict[str, str] | None = None) -> HttpResult:
         try:
             _scheme, host, port, path = parse_url(url)
         except ValueError:
@@ -329,7 +330,7 @@ class Proxy:
         if conn.error:
             return HttpResult(None, "", None, conn.error)
         if conn.api_server:
-            status, body = api_server_answer(path, self.cluster)
+            status, body = api_server_answer(path, self.cluster, headers)
             return HttpResult(status, body, None, None)
         waits = self.nodes.queue_delay(conn.namespace, conn.pod, conn.port)
         answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path) \
@@ -341,9 +342,17 @@ class Proxy:
         return HttpResult(status, body, conn.pod, None, waits)
 
 
-def api_server_answer(path: str, cluster: Any) -> tuple[int, str]:
-    """What the API server tells an anonymous client (curl -k https://kubernetes)."""
+def api_server_answer(path: str, cluster: Any,
+                      headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """What the API server tells a pod's client (curl -k https://kubernetes): RBAC's
+    decision for its credentials (sim.auth.incluster), else the anonymous defaults."""
     import json
+
+    from kclusterkit.sim.auth.incluster import answer
+
+    decided = answer(cluster, path, headers)
+    if decided is not None:
+        return decided
 
     bare = path.split("?", 1)[0]
     if bare in ("/healthz", "/livez", "/readyz"):

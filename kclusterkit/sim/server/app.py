@@ -9,13 +9,17 @@ callers at once.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
+import secrets
 import time
 from typing import Any
 
 from aiohttp import web
 
+from kclusterkit.sim.auth import ADMIN, Access, UserInfo
+from kclusterkit.sim.auth.access import request_attributes
+from kclusterkit.sim.auth.bootstrap import reconcile
+from kclusterkit.sim.auth.rbac import Attributes
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import admin, discovery, metrics_api, openapi, paths
 from kclusterkit.sim.server.encoding import (
@@ -25,13 +29,14 @@ from kclusterkit.sim.server.encoding import (
     status_response,
     too_large,
 )
-from kclusterkit.sim.server.rest import Rest
+from kclusterkit.sim.server.rest import USER, Rest
 from kclusterkit.sim.server.watch import Watches
 from kclusterkit.sim.store import DELETED
 
 log = logging.getLogger(__name__)
 
 HEALTH = ("/healthz", "/livez", "/readyz")
+
 PUBLIC = (*HEALTH, "/version")
 # Longest stretch of simulation work before requests get a turn.
 SLICE_SECONDS = 0.05
@@ -52,6 +57,18 @@ class SimServer:
         # Over plain HTTP kubectl never sends credentials (clientcmd applies them only with
         # TLS), so a server without certificates has to let anonymous requests in.
         self.require_auth = require_auth
+        if getattr(cluster, "access", None) is None:  # a cluster built without one
+            cluster.access = Access(cluster, getattr(cluster, "seed", 0))
+            cluster.api.access = cluster.access
+            reconcile(cluster.api)
+            # Nothing creates service accounts in it: run as an API server started with
+            # --disable-admission-plugins=ServiceAccount.
+            cluster.access.service_account_admission = False
+        self.access = cluster.access
+        # The admin token authenticates as kubeadm's admin user; service account tokens are
+        # signed with a key nobody outside this process knows.
+        self.access.admin_token = token
+        self.access.signing_key = secrets.token_bytes(32)
         self.speed = speed
         self.address = "127.0.0.1:0"
         self.cache = ObjectCache()
@@ -140,12 +157,8 @@ class SimServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            if self.require_auth and request.path not in PUBLIC \
-                    and not request.path.startswith(HEALTH):
-                # Constant time, so response timing cannot reveal how much of a guess matched.
-                if not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
-                                           f"Bearer {self.token}".encode()):
-                    raise StatusError(401, "Unauthorized", "Unauthorized")
+            if request.path not in PUBLIC and not request.path.startswith(HEALTH):
+                request[USER] = self.authorize(request)
             return await handler(request)
         except StatusError as exc:
             return status_response(exc, getattr(exc, "headers", None))
@@ -159,6 +172,23 @@ class SimServer:
             log.exception("request %s %s failed", request.method, request.path_qs)
             return status_response(StatusError(500, "InternalError",
                                                f"Internal error occurred: {exc}"))
+
+    def authorize(self, request: web.Request) -> UserInfo:
+        """Authentication, impersonation and authorization, in the filter chain's order."""
+        header = request.headers.get("Authorization", "")
+        if not header and not self.require_auth:
+            user = ADMIN  # plain HTTP: kubectl sends no credentials, the caller is the admin
+        else:
+            user = self.access.authenticate(header)
+        user = self.access.impersonate(user, request.headers)
+        path = request.path
+        if admin.handles(path):
+            if not self.access.is_admin(user):
+                attrs = Attributes(user, request.method.lower(), False, path=path)
+                raise self.access.forbidden(attrs, self.access.authorize(attrs))
+            return user
+        self.access.check(request_attributes(user, request.method, path, request.query))
+        return user
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"

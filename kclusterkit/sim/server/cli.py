@@ -118,6 +118,9 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from kclusterkit.redact import install_logging
+
+    install_logging()  # a failed request's log line never shows a token
     try:
         code = asyncio.run(serve(args))
     except OSError as exc:

@@ -67,8 +67,16 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         return None
     ctype = content_type.split(";", 1)[0].strip().lower()
     if ctype == PROTOBUF or raw.startswith(b"k8s\x00"):
-        # Knowingly unsupported: protobuf bodies (client-go typed clients, e.g. `kubectl create
-        # deployment`) get the 415 upstream gives for a media type it does not serve.
+        from kclusterkit.sim.server import protobuf
+
+        try:
+            decoded = protobuf.decode(raw)
+        except (protobuf.ProtobufError, UnicodeDecodeError) as exc:
+            raise StatusError(400, "BadRequest", f"error decoding protobuf: {exc}") from None
+        if decoded is not None:
+            return decoded
+        # Knowingly unsupported: other protobuf bodies (client-go typed clients, e.g. `kubectl
+        # create deployment`) get the 415 upstream gives for a media type it does not serve.
         raise StatusError(415, "UnsupportedMediaType",
                           'the body of the request was in an unknown format - accepted media '
                           'types include: application/json, application/yaml (the kclusterkit '

@@ -16,6 +16,7 @@ from aiohttp import web
 from kclusterkit.kube.meta import clone
 from kclusterkit.sim import errors
 from kclusterkit.sim import patch as patching
+from kclusterkit.sim.auth import ADMIN, UserInfo, escalation, reviews
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import Resource
 from kclusterkit.sim.server import fields, tables
@@ -29,6 +30,8 @@ from kclusterkit.sim.server.paths import Target, not_found_path
 if TYPE_CHECKING:
     from kclusterkit.sim.server.app import SimServer
 
+# Where a request's authenticated (and impersonated) user is kept for the handlers.
+USER = web.RequestKey("user", UserInfo)
 # Registries that answer a completed DELETE with the object rather than a Status.
 RETURN_DELETED = ("pods", "services")
 # -- continue tokens --------------------------------------------------------------------
@@ -64,6 +67,13 @@ class Rest:
             raise not_found_path()
         if target.sub is not None:
             return await self.subresource(request, target)
+        if reviews.handles(res):
+            if method != "POST" or target.name is not None:
+                raise _not_allowed("POST")
+            body = await self._body(request)
+            answer = reviews.create(self.server.access, self.user(request), res, body,
+                                    target.namespace or "")
+            return json_response(answer, 201)
         if target.name is None:
             if method == "GET":
                 if target.legacy_watch or flag(request, "watch"):
@@ -89,6 +99,15 @@ class Rest:
         if method == "DELETE":
             return await self.delete(request, target)
         raise _not_allowed("GET", "PUT", "PATCH", "DELETE")
+
+    @staticmethod
+    def user(request: web.Request) -> UserInfo:
+        """Who the request is, as the server's authentication filter found it."""
+        found = request.get(USER)
+        return found if isinstance(found, UserInfo) else ADMIN
+
+    def check_escalation(self, request: web.Request, res: Resource, obj: Any) -> None:
+        escalation.check(self.server.access, self.user(request), res, obj)
 
     async def body(self, request: web.Request) -> Any:
         """The request's decoded body, read as every handler reads it."""
@@ -205,6 +224,9 @@ class Rest:
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = self._object_body(await self._body(request), target.res)
         headers = self._validation_headers(request, target.res, body)
+        if target.namespace and isinstance(body.get("metadata"), dict):
+            body["metadata"].setdefault("namespace", target.namespace)
+        self.check_escalation(request, target.res, body)
         created = self.api.create(body, target.namespace or None, dry_run=dry_run(request),
                                   decode=True)
         self.server.kick()
@@ -224,6 +246,9 @@ class Rest:
             raise errors.bad_request(f'resourceVersion: Invalid value: "{rv}": '
                                      f'strconv.ParseUint: parsing "{rv}": invalid syntax')
         headers = self._validation_headers(request, target.res, body)
+        if target.namespace:
+            body["metadata"].setdefault("namespace", target.namespace)
+        self.check_escalation(request, target.res, body)
         updated = self.api.update(body, target.namespace or None, subresource=sub,
                                   dry_run=dry_run(request), decode=True)
         self.server.kick()
@@ -250,11 +275,17 @@ class Rest:
             if self.store.get(res, ns, name) is None and sub is None:
                 obj = self._object_body(clone(body), res)
                 obj.setdefault("metadata", {})["name"] = name
+                if ns:
+                    obj["metadata"].setdefault("namespace", ns)
+                self.check_escalation(request, res, obj)
                 created = self.api.create(obj, ns or None, dry_run=dry, decode=True)
                 self.server.kick()
                 return json_response(created, 201, headers)
             if isinstance(body, dict):
                 body = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
+        if res.group == escalation.RBAC:  # what the patch would write, checked first
+            self.check_escalation(request, res, self.api.patch(res, ns, name, body, ctype,
+                                                               subresource=sub, dry_run=True))
         patched = self.api.patch(res, ns, name, body, ctype, subresource=sub, dry_run=dry)
         self.server.kick()
         return json_response(patched, 200, headers)

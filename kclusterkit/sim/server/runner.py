@@ -71,6 +71,10 @@ async def start(cluster: Any, *, host: str = "127.0.0.1", port: int = 0, speed: 
                 token: str | None = None, tls: bool = True) -> Started:
     """Serve ``cluster`` on the running loop: HTTPS with a token when openssl is there."""
     certs = certificates() if tls else None
+    publisher = getattr(getattr(cluster, "controller_manager", None), "serviceaccounts", None)
+    if certs is not None and publisher is not None:
+        ca = certs.ca_pem
+        publisher.set_ca(ca.decode() if isinstance(ca, bytes) else str(ca))
     server = SimServer(cluster, token or secrets.token_hex(16), speed,
                        require_auth=certs is not None)
     runner = web.AppRunner(server.app, access_log=None, handle_signals=False,

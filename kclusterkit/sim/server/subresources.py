@@ -57,9 +57,16 @@ async def handle(rest: Rest, request: web.Request, target: Target) -> web.Stream
         return await _binding(rest, request, target)
     if sub == "eviction" and method == "POST":
         return await _eviction(rest, request, target)
+    if sub == "token" and method == "POST":
+        from kclusterkit.sim.auth import reviews
+
+        rest.api.check_available()
+        answer = reviews.token_request(rest.server.access, target.namespace or "",
+                                       target.name or "", await rest.body(request))
+        return json_response(answer, 201)
     if sub == "finalize" and method == "PUT":
         return await rest.update(request, target, "status")
-    if sub in ("log", "exec", "binding", "eviction", "finalize"):
+    if sub in ("log", "exec", "binding", "eviction", "finalize", "token"):
         raise not_allowed()
     raise not_found_path()
 

@@ -323,6 +323,7 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
     timeout = WGET_DEFAULT_TIMEOUT
     urls: list[str] = []
     method = "GET"  # --post-data makes it a POST (what resource-consumer's API wants)
+    headers: dict[str, str] = {}
     i = 0
     while i < len(args):
         a = args[i]
@@ -330,6 +331,13 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
         if a == "--post-data" or a.startswith("--post-data="):
             method = "POST"
             i += 1 if a == "--post-data" else 0
+            continue
+        if a == "--header" or a.startswith("--header="):
+            value = a.split("=", 1)[1] if "=" in a else (args[i] if i < len(args) else "")
+            i += 0 if "=" in a else 1
+            name, sep, text = value.partition(":")
+            if sep:
+                headers[name.strip()] = text.strip()
             continue
         if a in ("--output-document", "-T", "--timeout", "-U", "--user-agent"):
             if a == "--output-document" and i < len(args):
@@ -373,7 +381,8 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
         sh.err(f"wget: bad address '{host.split(':')[0]}'")
         return 1
     try:
-        answer = sh.ctx.http(url) if method == "GET" else sh.ctx.http(url, method)
+        answer = sh.ctx.http(url, method=method, headers=headers) \
+            if method != "GET" or headers else sh.ctx.http(url)
     except NetworkError as exc:
         if exc.timed_out:  # nothing answered: wget gives up when its timeout ends
             yield from sh.wait(timeout)

@@ -55,7 +55,9 @@ class Context:
     resolve: Callable[[str], list[str] | None] | None = None
     # Whether the pod's nameserver answers at all (CoreDNS ready behind kube-dns); None: yes.
     dns_answers: Callable[[], bool] | None = None
-    http: Callable[..., tuple[int, str]] | None = None  # (url[, method]) → (status, body)
+    # http(url) → (status, body[, latency]); http(url, method=…, headers=…) for wget's
+    # --post-data and --header.
+    http: Callable[..., tuple[int, str]] | None = None
     fqdn: Callable[[str], str] | None = None  # the name a lookup matched (search paths)
     nameserver: str = "10.96.0.10"
     steps: int = 0

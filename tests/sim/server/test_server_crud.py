@@ -34,9 +34,16 @@ def test_version_and_discovery(api_client: client.ApiClient) -> None:
 
 
 def test_token_required(served: ServerHandle) -> None:
+    # Anonymous auth is on, as upstream: no token is system:anonymous, whom RBAC refuses.
     response = requests.get(served.url + "/api/v1/pods", verify=str(served.ca_path), timeout=10)
-    assert response.status_code == 401
-    assert response.json()["reason"] == "Unauthorized"
+    assert response.status_code == 403
+    assert response.json()["message"] == (
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group '
+        '"" at the cluster scope')
+    wrong = requests.get(served.url + "/api/v1/pods", verify=str(served.ca_path), timeout=10,
+                         headers={"Authorization": "Bearer " + "0" * len(served.token)})
+    assert wrong.status_code == 401
+    assert wrong.json()["reason"] == "Unauthorized"
     health = requests.get(served.url + "/healthz", verify=str(served.ca_path), timeout=10)
     assert health.text == "ok"
 
