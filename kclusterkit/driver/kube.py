@@ -779,6 +779,12 @@ class KubeDriver(Driver):
         self._hook("make_unready", namespace=ns, pod=pod)
 
     # -- faults -------------------------------------------------------------------------
+    def _disruptive(self, hook: str, what: str) -> None:
+        """A hook that touches shared machines runs only where the environment allows it."""
+        if self.hooks.get(hook) and not self.allow_disruptive:
+            raise Refused(f"{what}: disruptive on a shared cluster, and the environment file "
+                          "does not set allow_disruptive: true")
+
     def _hook(self, name: str, **fields: Any) -> None:
         run_hook(self.hooks, name, kubeconfig=self.kubeconfig, context=self.rest.context,
                  **fields)
@@ -808,11 +814,13 @@ class KubeDriver(Driver):
                                f"{result.exit_code}: {(result.stderr or result.stdout).strip()}")
 
     def fail_node(self, name: str) -> None:
+        self._disruptive("fail_node", f"failing node {name}")
         self.require("node-failure", f"failing node {name}")
         self._hook("fail_node", node=name)
         self._failed_nodes.append(name)
 
     def recover_node(self, name: str) -> None:
+        self._disruptive("recover_node", f"recovering node {name}")
         self.require("node-failure", f"recovering node {name}")
         self._hook("recover_node", node=name)
         if name in self._failed_nodes:

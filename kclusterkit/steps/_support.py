@@ -140,7 +140,7 @@ def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
             if state is not None:
                 state.note_step(keyword)
             return func(context, *args, **kwargs)
-        except NotSupported as exc:
+        except (NotSupported, Refused) as exc:
             state = getattr(context, "kk", None)
             if state is not None:
                 state.skip_reason = str(exc)
@@ -150,8 +150,6 @@ def _guard(func: Callable[..., Any], keyword: str = "") -> Callable[..., Any]:
             raise ApiRefused(describe_api_error(exc)) from exc
         except ClusterError as exc:
             raise ClusterFailure(f"the cluster failed: {exc}") from exc
-        except Refused as exc:
-            raise StepUsageError(str(exc)) from exc
 
     return run
 

@@ -186,8 +186,12 @@ def test_configure_cluster_checks_the_shape_and_skips_when_it_differs(fake, tmp_
 def test_node_failure_needs_permission_and_a_hook(fake, tmp_path):
     plain = _driver(fake, tmp_path, hooks={"fail_node": "true {node}"})
     assert "node-failure" not in plain.capabilities
+    with pytest.raises(Refused, match="does not set allow_disruptive: true"):
+        plain.fail_node("w1")  # a hook is there; the environment did not allow it
+    no_hook = _driver(fake, tmp_path, allow_disruptive=True)
     with pytest.raises(NotSupported, match="node-failure"):
-        plain.fail_node("w1")
+        no_hook.fail_node("w1")
+    no_hook.close()
     marker = tmp_path / "failed"
     allowed = _driver(fake, tmp_path, allow_disruptive=True,
                       hooks={"fail_node": f"echo {{node}} > {marker}"})

@@ -20,7 +20,8 @@ WEB = (Path(__file__).resolve().parents[3] / "examples" / "web.yaml").read_text(
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    assert shutil.which("kubectl"), "kubectl must be on PATH (the README's session uses it)"
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not on PATH, so the README's kubectl session cannot be run")
     root = tmp_path_factory.mktemp("kubectl")
     handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
     (root / "web.yaml").write_text(WEB)
