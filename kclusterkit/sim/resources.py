@@ -103,6 +103,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",),
+             ("status",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -161,3 +163,4 @@ HPAS = _BY_PLURAL[("autoscaling", "horizontalpodautoscalers")]
 PVS = _BY_PLURAL[("", "persistentvolumes")]
 PVCS = _BY_PLURAL[("", "persistentvolumeclaims")]
 DAEMONSETS = _BY_PLURAL[("apps", "daemonsets")]
+PDBS = _BY_PLURAL[("policy", "poddisruptionbudgets")]

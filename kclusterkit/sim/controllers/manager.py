@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
+from kclusterkit.sim.controllers.disruption import DisruptionController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.namespace import NamespaceController
 from kclusterkit.sim.controllers.nodelifecycle import (
@@ -47,3 +48,4 @@ class ControllerManager:
         self.garbage_collector = GarbageCollector(api, delay=cluster.timings.gc_delay)
         self.namespace = NamespaceController(api)
         self.daemonset = DaemonSetController(api)
+        self.disruption = DisruptionController(api)

@@ -359,6 +359,15 @@ def print_secret(s: Obj, now: datetime) -> list[Any]:
             len(s.get("data") or {}) + len(s.get("stringData") or {}), age(s, now)]
 
 
+def print_pdb(obj: Obj, now: datetime) -> list[Any]:
+    """printPodDisruptionBudget (pkg/printers/internalversion/printers.go)."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    def shown(value: Any) -> str:
+        return "N/A" if value is None else str(value)
+    return [obj["metadata"]["name"], shown(spec.get("minAvailable")),
+            shown(spec.get("maxUnavailable")), status.get("disruptionsAllowed", 0), age(obj, now)]
+
+
 def print_generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
 
@@ -390,6 +399,9 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "namespaces": ([(N, S, 0), ("Status", S, 0), ("Age", S, 0)], print_namespace),
     "configmaps": ([(N, S, 0), ("Data", INT, 0), ("Age", S, 0)], print_configmap),
     "secrets": ([(N, S, 0), ("Type", S, 0), ("Data", S, 0), ("Age", S, 0)], print_secret),
+    "poddisruptionbudgets.policy": ([(N, S, 0), ("Min Available", S, 0),
+                                     ("Max Unavailable", S, 0),
+                                     ("Allowed Disruptions", INT, 0), ("Age", S, 0)], print_pdb),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
