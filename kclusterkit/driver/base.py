@@ -230,6 +230,28 @@ class Driver(ABC):
         """Bring a node failed by ``fail_node`` back (capability node-failure)."""
         self._unsupported("node-failure", "recovering a node")
 
+    # -- nodes (node maintenance; disruptive on a real cluster) ------------------------
+    # A real-cluster driver refuses these unless the environment allows disruptive actions,
+    # and undoes every change a scenario made to a node when it ends (also on a signal).
+    def set_node_unschedulable(self, name: str, unschedulable: bool) -> None:
+        """Cordon (True) or uncordon (False) a node: ``spec.unschedulable``, as
+        ``kubectl cordon``/``uncordon`` patch it."""
+        self._unsupported("node-maintenance", f"cordoning node {name}")
+
+    def set_node_label(self, name: str, key: str, value: str | None) -> None:
+        """Set a node's label ``key`` (None removes it)."""
+        self._unsupported("node-maintenance", f"labelling node {name}")
+
+    def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
+        """Add (``present``) or remove a node taint ({key, value, effect}); a taint is the
+        same taint when its key and effect are, as ``kubectl taint`` sees it."""
+        self._unsupported("node-maintenance", f"tainting node {name}")
+
+    def evict(self, pod: str, namespace: str | None = None) -> None:
+        """POST the pod's ``pods/eviction`` subresource (policy/v1 Eviction). A budget that
+        forbids it raises the API's 429 (``TooManyRequests``)."""
+        self._unsupported("node-maintenance", f"evicting pod {pod}")
+
     def _unsupported(self, capability: str, what: str) -> NoReturn:
         from kclusterkit.driver.errors import NotSupported
 

@@ -44,6 +44,7 @@ from kclusterkit.driver.kubeapi import (
     iter_json_lines,
 )
 from kclusterkit.driver.kubediscovery import ApiResource, Discovery, UnknownKind
+from kclusterkit.driver.kubenodes import NodeChanges
 from kclusterkit.driver.kubewait import WaitCache, hold, start_mirrors, wait_until
 
 RUN_LABEL = "kclusterkit.io/run"
@@ -325,7 +326,8 @@ class KubeDriver(Driver):
         self.seed: int | None = None
         self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
-        caps = {"exec", "logs", "container-crash", "traffic"}
+        self.node_changes = NodeChanges(rest, allow_disruptive, self._log)
+        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance"}
         if allow_disruptive and self.hooks.get("fail_node"):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
@@ -415,6 +417,7 @@ class KubeDriver(Driver):
         self._stop_traffic()
         if not self.lost:
             self._recover_failed_nodes()
+            self.node_changes.undo()
         with self._lock:
             if ns not in self._owned:
                 return
@@ -429,6 +432,8 @@ class KubeDriver(Driver):
     def close(self) -> None:
         """Delete namespaces of scenarios that never closed, then let go of the client."""
         self._stop_traffic()
+        if not self.lost and self.node_changes.pending:
+            self.node_changes.undo(quick=True)
         for ns in list(self._owned):
             self._delete_owned(ns, policy=NO_RETRY, timeout=5.0)
         if self._abandoned and not self.lost:
@@ -477,8 +482,12 @@ class KubeDriver(Driver):
         return self.cleanup_hint or f"kclusterkit cleanup --run {self.run_id}"
 
     def abandon(self, why: str) -> None:
-        """The run is being killed: delete every namespace still open, quickly."""
+        """The run is being killed: give nodes back as they were, delete every namespace
+        still open, quickly."""
         self._abandoned = True
+        if not self.lost and self.node_changes.pending:
+            self.node_changes.undo(quick=True)
+            self._log(f"kclusterkit: {why}: restored the nodes the scenario changed")
         with self._lock:
             owned, self._owned = list(self._owned), []
             creating = self._creating
@@ -825,6 +834,27 @@ class KubeDriver(Driver):
         self._hook("recover_node", node=name)
         if name in self._failed_nodes:
             self._failed_nodes.remove(name)
+
+    # -- nodes (node maintenance; kclusterkit.driver.kubenodes) -------------------------
+    def set_node_unschedulable(self, name: str, unschedulable: bool) -> None:
+        self.node_changes.set_unschedulable(name, unschedulable)
+
+    def set_node_label(self, name: str, key: str, value: str | None) -> None:
+        self.node_changes.set_label(name, key, value)
+
+    def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
+        self.node_changes.set_taint(name, taint, present)
+
+    def evict(self, pod: str, namespace: str | None = None) -> None:
+        """One eviction, not retried here: a 429 is the budget's answer for the caller."""
+        ns = self.namespace if namespace is None else namespace
+        if ns not in self._mine:
+            self.node_changes.refuse_unless_allowed(
+                f"evicting pod {pod} of namespace {ns!r}, which this run did not create")
+        body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": pod, "namespace": ns}}
+        self.rest.call("POST", f"/api/v1/namespaces/{ns}/pods/{pod}/eviction", body=body,
+                       policy=NO_RETRY)
 
     def _recover_failed_nodes(self) -> None:
         """A scenario that failed a node gives it back: the next scenario, and whoever owns

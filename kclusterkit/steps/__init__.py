@@ -12,6 +12,7 @@ from kclusterkit.steps import (  # noqa: F401
     cluster,
     discovery,
     healing,
+    nodes,
     pods_exec,
     rollout,
     scaling,
@@ -31,7 +32,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 )
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
-           "pods_exec", "rollout", "acceptance")
+           "pods_exec", "rollout", "acceptance", "nodes")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []
