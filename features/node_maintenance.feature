@@ -6,9 +6,9 @@ Feature: Nodes are drained and cordoned without breaking the service
   pod is ready elsewhere). Afterwards the node is uncordoned and takes pods again.
 
   Background:
-    Given a deployment "web" running "nginx:1.25" with 4 replicas that become ready 10 seconds after they start
+    Given a deployment "web" running "nginx:1.25" with 4 replicas that become ready 1 minute after they start
     And a service "web" exposing deployment "web"
-    And deployment "web" is available within 1 minute
+    And deployment "web" is available within 3 minutes
 
   Scenario: A drain respects the disruption budget and never drops a request
     Given at most 1 pod of deployment "web" may be disrupted at a time
@@ -20,7 +20,7 @@ Feature: Nodes are drained and cordoned without breaking the service
     And the disruption budget made the drain wait at least once
     And deployment "web" never had fewer than 3 ready pods while that happened
     And no request to service "web" failed while that happened
-    And deployment "web" has 4 ready pods within 1 minute
+    And deployment "web" has 4 ready pods within 3 minutes
 
   Scenario: A budget that allows no disruption holds the drain
     Given at least 4 pods of deployment "web" must stay available
@@ -33,12 +33,12 @@ Feature: Nodes are drained and cordoned without breaking the service
     When I cordon the node running the most pods of deployment "web"
     Then that node is cordoned within 10 seconds
     When I scale deployment "web" to 6 replicas
-    Then deployment "web" has 6 ready pods within 2 minutes
+    Then deployment "web" has 6 ready pods within 3 minutes
     And that node runs 2 pods of deployment "web"
     When I uncordon that node
     Then that node is schedulable within 10 seconds
     When I scale deployment "web" to 10 replicas
-    Then deployment "web" has 10 ready pods within 2 minutes
+    Then deployment "web" has 10 ready pods within 3 minutes
     And that node runs at least 3 pods of deployment "web" within 10 seconds
 
   Scenario: A pod without a controller stops a drain unless it is forced

@@ -41,6 +41,7 @@ def cluster_spec(env: Environment) -> ClusterSpec:
         worker_nodes=shape.worker_nodes,
         node=NodeShape(cpu=shape.node.cpu, memory=shape.node.memory, pods=shape.node.pods),
         network_plugin=shape.network_plugin,
+        zones=tuple(shape.zones),
         timings=Timings().updated(env.timings),
     )
 

@@ -62,6 +62,7 @@ def _cluster_file(env: Any, folder: Path) -> Path:
             "node": {"cpu": shape.node.cpu, "memory": shape.node.memory,
                      "pods": shape.node.pods},
             "network_plugin": shape.network_plugin,
+            **({"zones": list(shape.zones)} if shape.zones else {}),
         },
         "timings": dict(env.timings),
     }

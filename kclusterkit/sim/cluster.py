@@ -45,6 +45,8 @@ class ClusterSpec:
     timings: Timings = field(default_factory=Timings)
     # Images the cluster's registry does not have, beyond the simulator's own rule.
     missing_images: tuple[str, ...] = ()
+    # Zones the nodes are spread over, round robin (topology.kubernetes.io/zone), or none.
+    zones: tuple[str, ...] = ()
 
 
 class Cluster:

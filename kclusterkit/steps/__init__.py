@@ -13,6 +13,7 @@ from kclusterkit.steps import (  # noqa: F401
     discovery,
     healing,
     nodes,
+    placement,
     pods_exec,
     rollout,
     scaling,
@@ -32,7 +33,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 )
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
-           "pods_exec", "rollout", "acceptance", "nodes")
+           "pods_exec", "rollout", "acceptance", "nodes", "placement")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

@@ -70,6 +70,8 @@ def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
         spec.kubernetes_version = str(env["kubernetes_version"])
     if "network_plugin" in env:
         spec.network_plugin = bool(env["network_plugin"])
+    if isinstance(env.get("zones"), list):
+        spec.zones = tuple(str(z) for z in env["zones"])
     if isinstance(env.get("timings"), dict):
         from kclusterkit.sim.timings import Timings
 
