@@ -330,7 +330,11 @@ class Proxy:
         if conn.api_server:
             status, body = api_server_answer(path, self.cluster)
             return HttpResult(status, body, None, None)
-        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path)
+        # Pod to pod (also through a ClusterIP: kube-proxy DNATs, it does not SNAT) keeps the
+        # client pod's IP as the source, which agnhost's /clientip reports.
+        client = pod_ip(from_pod) if from_pod is not None else None
+        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path,
+                                     client_ip=client or None)
         if answer is None:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer

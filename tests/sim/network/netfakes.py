@@ -35,7 +35,8 @@ class FakeNodes:
     def is_failed(self, node_name: str) -> bool:
         return node_name in self.failed
 
-    def http_get(self, namespace: str, pod_name: str, port: int, path: str
+    def http_get(self, namespace: str, pod_name: str, port: int, path: str,
+                 client_ip: str | None = None, user_agent: str | None = None
                  ) -> tuple[int, str] | None:
         self.calls.append((namespace, pod_name, port, path))
         pod = self.cluster.store.get(PODS, namespace, pod_name)
