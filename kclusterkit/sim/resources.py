@@ -105,6 +105,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
     Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",),
              ("status",)),
+    Resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True,
+             ("netpol",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -164,3 +166,4 @@ PVS = _BY_PLURAL[("", "persistentvolumes")]
 PVCS = _BY_PLURAL[("", "persistentvolumeclaims")]
 DAEMONSETS = _BY_PLURAL[("apps", "daemonsets")]
 PDBS = _BY_PLURAL[("policy", "poddisruptionbudgets")]
+NETWORKPOLICIES = _BY_PLURAL[("networking.k8s.io", "networkpolicies")]

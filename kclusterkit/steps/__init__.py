@@ -12,6 +12,7 @@ from kclusterkit.steps import (  # noqa: F401
     cluster,
     discovery,
     healing,
+    netpol,
     network,
     nodes,
     placement,
@@ -34,7 +35,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 )
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
-           "pods_exec", "rollout", "acceptance", "nodes", "placement", "network")
+           "pods_exec", "rollout", "acceptance", "nodes", "placement", "network", "netpol")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.network.allocator import ServiceIndex
 from kclusterkit.sim.network.endpoints import SERVICE_NAME_LABEL, is_terminal, pod_ip
+from kclusterkit.sim.network.policy import PolicyEngine
 from kclusterkit.sim.resources import ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES
 from kclusterkit.sim.store import DELETED, Store
 
@@ -132,6 +133,7 @@ class Proxy:
         self._affinity: dict[tuple[str, str, str, str], tuple[str, float]] = {}
         self._endpoint_cache: dict[tuple[str, str, str, str],
                                    tuple[tuple[Any, ...], list[_Endpoint]]] = {}
+        self.policies = PolicyEngine(cluster.store)
 
     @property
     def nodes(self) -> Any:
@@ -139,7 +141,22 @@ class Proxy:
 
     # -- connections ------------------------------------------------------------------
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
-        """Route a TCP connection from a pod (or from outside, ``None``) to its backend."""
+        """Route a TCP connection from a pod (or from outside, ``None``) to its backend,
+        then let the network plugin's NetworkPolicy enforcement drop it (a timeout)."""
+        client = (pod_ip(from_pod) or EXTERNAL_CLIENT) if from_pod else EXTERNAL_CLIENT
+        if from_pod is not None and not _is_ip(host) and \
+                not self.policies.dns_allowed(from_pod, client):
+            return Connection(error=COULD_NOT_RESOLVE)  # the DNS query never got out
+        conn = self._route(from_pod, host, port)
+        if conn.pod is None or conn.error:
+            return conn
+        dest = self.store.get(PODS, conn.namespace or "", conn.pod)
+        if dest is not None and not self.policies.allowed(
+                from_pod, client, dest, pod_ip(dest) or "", int(conn.port or 0)):
+            return Connection(error=CONNECTION_TIMED_OUT)
+        return conn
+
+    def _route(self, from_pod: Obj | None, host: str, port: int) -> Connection:
         if from_pod is not None and node_failed(self.nodes, dig(from_pod, "spec", "nodeName")):
             return Connection(error=CONNECTION_TIMED_OUT)
         ips = self._resolve(from_pod, host)
@@ -357,6 +374,14 @@ def api_server_answer(path: str, cluster: Any) -> tuple[int, str]:
               "message": f'forbidden: User "system:anonymous" cannot get path "{bare}"',
               "reason": "Forbidden", "details": {}, "code": 403}
     return 403, json.dumps(status, indent=2)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _ip_sort_key(ip: str) -> tuple[int, int]:

@@ -368,6 +368,12 @@ def print_pdb(obj: Obj, now: datetime) -> list[Any]:
             shown(spec.get("maxUnavailable")), status.get("disruptionsAllowed", 0), age(obj, now)]
 
 
+def print_network_policy(obj: Obj, now: datetime) -> list[Any]:
+    """printNetworkPolicy: the pod selector as a label selector string."""
+    selector = (obj.get("spec") or {}).get("podSelector") or {}
+    return [obj["metadata"]["name"], selector_text(selector) or "<none>", age(obj, now)]
+
+
 def print_generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
 
@@ -402,6 +408,8 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "poddisruptionbudgets.policy": ([(N, S, 0), ("Min Available", S, 0),
                                      ("Max Unavailable", S, 0),
                                      ("Allowed Disruptions", INT, 0), ("Age", S, 0)], print_pdb),
+    "networkpolicies.networking.k8s.io": ([(N, S, 0), ("Pod-Selector", S, 0), ("Age", S, 0)],
+                                          print_network_policy),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
