@@ -247,6 +247,11 @@ class Driver(ABC):
         same taint when its key and effect are, as ``kubectl taint`` sees it."""
         self._unsupported("node-maintenance", f"tainting node {name}")
 
+    def set_network_plugin(self, installed: bool) -> None:
+        """Install or remove the cluster's network plugin (capability network-plugin;
+        disruptive on a real cluster, through the environment's hooks)."""
+        self._unsupported("network-plugin", "installing or removing the network plugin")
+
     def evict(self, pod: str, namespace: str | None = None) -> None:
         """POST the pod's ``pods/eviction`` subresource (policy/v1 Eviction). A budget that
         forbids it raises the API's 429 (``TooManyRequests``)."""

@@ -32,6 +32,8 @@ KNOWN_HOOKS: dict[str, tuple[str, ...]] = {
     "recover_node": ("node",),
     "crash_container": ("namespace", "pod", "container", "exit_code"),
     "make_unready": ("namespace", "pod"),
+    "remove_network_plugin": (),
+    "install_network_plugin": (),
 }
 #: Fields every hook may use.
 COMMON = ("kubeconfig", "context")

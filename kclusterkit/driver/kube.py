@@ -332,6 +332,10 @@ class KubeDriver(Driver):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
             caps.add("readiness-fault")
+        if allow_disruptive and self.hooks.get("remove_network_plugin") and \
+                self.hooks.get("install_network_plugin"):
+            caps.add("network-plugin")
+        self._plugin_removed = False  # the scenario took the network plugin away
         if allow_disruptive:
             caps.add("disruptive")
         self.capabilities = frozenset(caps)
@@ -417,6 +421,7 @@ class KubeDriver(Driver):
         self._stop_traffic()
         if not self.lost:
             self._recover_failed_nodes()
+            self._reinstall_network_plugin()
             self.node_changes.undo()
         with self._lock:
             if ns not in self._owned:
@@ -488,6 +493,8 @@ class KubeDriver(Driver):
         if not self.lost and self.node_changes.pending:
             self.node_changes.undo(quick=True)
             self._log(f"kclusterkit: {why}: restored the nodes the scenario changed")
+        if not self.lost:
+            self._reinstall_network_plugin()
         with self._lock:
             owned, self._owned = list(self._owned), []
             creating = self._creating
@@ -855,6 +862,25 @@ class KubeDriver(Driver):
                 "metadata": {"name": pod, "namespace": ns}}
         self.rest.call("POST", f"/api/v1/namespaces/{ns}/pods/{pod}/eviction", body=body,
                        policy=NO_RETRY)
+
+    def set_network_plugin(self, installed: bool) -> None:
+        """Through the environment's remove_network_plugin / install_network_plugin hooks;
+        a plugin the scenario removed is installed again when it ends."""
+        hook = "install_network_plugin" if installed else "remove_network_plugin"
+        what = f"{'installing' if installed else 'removing'} the network plugin"
+        self._disruptive(hook, what)
+        self.require("network-plugin", f"{what} (needs both network plugin hooks)")
+        self._hook(hook)
+        self._plugin_removed = not installed
+
+    def _reinstall_network_plugin(self) -> None:
+        if self._plugin_removed:
+            try:
+                self.set_network_plugin(True)
+            except (ClusterError, NotSupported) as exc:
+                self._log(f"kclusterkit: the network plugin the scenario removed could not be "
+                          f"installed again: {exc}")
+                self._plugin_removed = False
 
     def _recover_failed_nodes(self) -> None:
         """A scenario that failed a node gives it back: the next scenario, and whoever owns

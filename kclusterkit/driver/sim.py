@@ -50,7 +50,7 @@ class SimDriver(Driver):
     target = "sim"
     capabilities = frozenset({
         "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
-        "traffic", "readiness-fault", "node-maintenance",
+        "traffic", "readiness-fault", "node-maintenance", "network-plugin",
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
@@ -244,6 +244,9 @@ class SimDriver(Driver):
 
     def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
         self._edit_node(name, lambda n: nodeops.with_taint(n, taint, present))
+
+    def set_network_plugin(self, installed: bool) -> None:
+        self.cluster.nodes.set_network_plugin(installed)
 
     def evict(self, pod: str, namespace: str | None = None) -> None:
         with _api_errors():

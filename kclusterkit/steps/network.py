@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from kclusterkit.driver import Observation
 from kclusterkit.steps._support import (
     ExpectationNotMet,
     Obj,
     StepUsageError,
+    condition,
     is_terminating,
     kk,
     owner_pods,
     step,
+    wait_for,
 )
 from kclusterkit.steps.types import format_duration
 
@@ -163,3 +166,57 @@ def pod_cannot_reach_service(context: Any, client: str, service: str, port: int,
         raise StepUsageError(f'service "{service}" does not exist')
     _reach(context, client, [(f'service "{service}"', service)], port, False, d, True)
 
+
+
+# -- the network plugin ---------------------------------------------------------------------
+
+NETWORK_NOT_READY = "NetworkPluginNotReady"
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
+@step("given", "a cluster without a network plugin")
+def without_network_plugin(context: Any) -> None:
+    """The cluster's network plugin is removed (on a real cluster through the environment's
+    remove_network_plugin hook; it is installed again when the scenario ends).
+
+    Example: Given a cluster without a network plugin
+    """
+    kk(context).driver.set_network_plugin(False)
+
+
+@step("when", "the network plugin is installed")
+def install_network_plugin(context: Any) -> None:
+    """Install the network plugin (install_network_plugin hook on a real cluster).
+
+    Example: When the network plugin is installed
+    """
+    kk(context).driver.set_network_plugin(True)
+
+
+@step("then", "every node is NotReady because the network plugin is not ready, and takes no pods, within {d:Duration}", any_keyword=True)
+def nodes_network_not_ready(context: Any, d: float) -> None:
+    """Eventually every node's Ready condition is False with the kubelet's
+    NetworkPluginNotReady message, and carries the node.kubernetes.io/not-ready:NoSchedule
+    taint the node lifecycle controller adds (so the scheduler places nothing there).
+
+    Example: Then every node is NotReady because the network plugin is not ready, and takes no pods, within 1 minute
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        nodes = driver.list("nodes")
+        lines, bad = [], 0
+        for node in sorted(nodes, key=lambda n: n["metadata"]["name"]):
+            ready = condition(node, "Ready") or {}
+            tainted = any(t.get("key") == NOT_READY_TAINT and t.get("effect") == "NoSchedule"
+                          for t in (node.get("spec") or {}).get("taints") or [])
+            ok = ready.get("status") == "False" and NETWORK_NOT_READY in \
+                (ready.get("message") or "") and tainted
+            bad += not ok
+            lines.append(f'  {node["metadata"]["name"]}: Ready={ready.get("status")} '
+                         f'{ready.get("reason", "")}: {ready.get("message", "")}'
+                         f"{'' if tainted else ' (no not-ready taint yet)'}")
+        return Observation(bool(nodes) and bad == 0, "\n".join(lines), nodes)
+
+    wait_for(context, "every node to be NotReady with NetworkPluginNotReady", check, d,
+             kinds=("nodes",))

@@ -73,3 +73,33 @@ def test_every_change_is_undone_when_the_scenario_ends(served: ServerHandle) -> 
     assert after["metadata"]["labels"] == before["metadata"]["labels"]
     assert not after["spec"].get("unschedulable")
     assert not any(t["key"] == "dedicated" for t in after["spec"].get("taints") or [])
+
+
+HOOKS = {
+    "remove_network_plugin":
+        "kclusterkit sim fault remove-network-plugin --kubeconfig {kubeconfig}",
+    "install_network_plugin":
+        "kclusterkit sim fault install-network-plugin --kubeconfig {kubeconfig}",
+}
+
+
+def _ready(d: KubeDriver) -> list[str]:
+    return sorted(c["status"] for n in d.list("nodes") for c in n["status"]["conditions"]
+                  if c["type"] == "Ready")
+
+
+def test_a_removed_network_plugin_is_installed_again_at_scenario_end(
+        served: ServerHandle) -> None:
+    refused = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path),
+                                      "hooks": HOOKS}, run_id="noplugin")
+    with pytest.raises(Refused, match="allow_disruptive"):
+        refused.set_network_plugin(False)
+    refused.close()
+    d = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path), "hooks": HOOKS,
+                                "allow_disruptive": True}, run_id="plugin")
+    d.open_scenario("plugin")
+    d.set_network_plugin(False)
+    assert set(_ready(d)) == {"False"}
+    d.close_scenario(passed=False)
+    assert set(_ready(d)) == {"True"}
+    d.close()
