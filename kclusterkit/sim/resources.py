@@ -107,6 +107,7 @@ RESOURCES: tuple[Resource, ...] = (
              ("status",)),
     Resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True,
              ("netpol",)),
+    Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -167,3 +168,4 @@ PVCS = _BY_PLURAL[("", "persistentvolumeclaims")]
 DAEMONSETS = _BY_PLURAL[("apps", "daemonsets")]
 PDBS = _BY_PLURAL[("policy", "poddisruptionbudgets")]
 NETWORKPOLICIES = _BY_PLURAL[("networking.k8s.io", "networkpolicies")]
+PRIORITYCLASSES = _BY_PLURAL[("scheduling.k8s.io", "priorityclasses")]

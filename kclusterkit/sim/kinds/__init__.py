@@ -5,6 +5,14 @@ Importing this package registers every strategy with the API layer.
 
 from __future__ import annotations
 
-from kclusterkit.sim.kinds import apps, config, core, daemonset, pods, policy  # noqa: F401
+from kclusterkit.sim.kinds import (  # noqa: F401
+    apps,
+    config,
+    core,
+    daemonset,
+    pods,
+    policy,
+    scheduling,
+)
 from kclusterkit.sim.network import policy as network_policy  # noqa: F401  (NetworkPolicy)
 from kclusterkit.sim.network import services  # noqa: F401  (Service admission)
