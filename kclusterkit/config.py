@@ -54,6 +54,7 @@ class ClusterConfig:
     node: NodeShapeConfig = field(default_factory=NodeShapeConfig)
     network_plugin: bool = True
     default_storage_class: bool = True  # kind's "standard" (a real cluster may have none)
+    zones: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,6 +151,19 @@ def _one_of(*choices: str) -> Checker:
     return check
 
 
+def _zones(value: Any) -> tuple[str, ...]:
+    """Zone names (label values) the nodes are spread over, round robin."""
+    import re
+
+    if not isinstance(value, list) or not value or not all(
+            isinstance(z, str) and re.fullmatch(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+                                                z) for z in value):
+        raise _Bad("a list of zone names (label values, e.g. [zone-a, zone-b])")
+    if len(set(value)) != len(value):
+        raise _Bad("a list of distinct zone names")
+    return tuple(value)
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Bad("a mapping")
@@ -172,6 +186,7 @@ CLUSTER_FIELDS: dict[str, Checker] = {
     "node": _mapping,  # checked field by field below
     "network_plugin": _boolean,
     "default_storage_class": _boolean,
+    "zones": _zones,
 }
 #: Options the non-simulator targets read; extend here for a new target.
 TARGET_OPTIONS: dict[str, Checker] = {

@@ -313,6 +313,32 @@ class Driver(ABC):
             if seen.ok or waited >= duration:
                 return WaitResult(seen.ok, waited, seen, self.now() if seen.ok else None)
             self.sleep(min(every, max(duration - waited, 0.0)))
+    # -- nodes (node maintenance; disruptive on a real cluster) ------------------------
+    # A real-cluster driver refuses these unless the environment allows disruptive actions,
+    # and undoes every change a scenario made to a node when it ends (also on a signal).
+    def set_node_unschedulable(self, name: str, unschedulable: bool) -> None:
+        """Cordon (True) or uncordon (False) a node: ``spec.unschedulable``, as
+        ``kubectl cordon``/``uncordon`` patch it."""
+        self._unsupported("node-maintenance", f"cordoning node {name}")
+
+    def set_node_label(self, name: str, key: str, value: str | None) -> None:
+        """Set a node's label ``key`` (None removes it)."""
+        self._unsupported("node-maintenance", f"labelling node {name}")
+
+    def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
+        """Add (``present``) or remove a node taint ({key, value, effect}); a taint is the
+        same taint when its key and effect are, as ``kubectl taint`` sees it."""
+        self._unsupported("node-maintenance", f"tainting node {name}")
+
+    def set_network_plugin(self, installed: bool) -> None:
+        """Install or remove the cluster's network plugin (capability network-plugin;
+        disruptive on a real cluster, through the environment's hooks)."""
+        self._unsupported("network-plugin", "installing or removing the network plugin")
+
+    def evict(self, pod: str, namespace: str | None = None) -> None:
+        """POST the pod's ``pods/eviction`` subresource (policy/v1 Eviction). A budget that
+        forbids it raises the API's 429 (``TooManyRequests``)."""
+        self._unsupported("node-maintenance", f"evicting pod {pod}")
 
     def _unsupported(self, capability: str, what: str) -> NoReturn:
         from kclusterkit.driver.errors import NotSupported

@@ -36,6 +36,8 @@ KNOWN_HOOKS: dict[str, tuple[str, ...]] = {
     "start_component": ("component", "node"),
     "stop_cluster_dns": (),
     "start_cluster_dns": (),
+    "remove_network_plugin": (),
+    "install_network_plugin": (),
 }
 #: Fields every hook may use.
 COMMON = ("kubeconfig", "context")

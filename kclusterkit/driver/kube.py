@@ -57,6 +57,7 @@ from kclusterkit.driver.kubeapi import (
     iter_json_lines,
 )
 from kclusterkit.driver.kubediscovery import ApiResource, Discovery, UnknownKind
+from kclusterkit.driver.kubenodes import NodeChanges
 from kclusterkit.driver.kubewait import WaitCache, hold, start_mirrors, wait_until
 
 RUN_LABEL = "kclusterkit.io/run"
@@ -342,7 +343,8 @@ class KubeDriver(Driver):
         self.seed: int | None = None
         self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
-        caps = {"exec", "logs", "container-crash", "traffic"}
+        self.node_changes = NodeChanges(rest, allow_disruptive, self._log)
+        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance"}
         if allow_disruptive and self.hooks.get("fail_node"):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
@@ -356,6 +358,10 @@ class KubeDriver(Driver):
         caps.add("api-probe")
         self._dns_stopped = False
         self._stopped_components: list[tuple[str, str | None]] = []
+        if allow_disruptive and self.hooks.get("remove_network_plugin") and \
+                self.hooks.get("install_network_plugin"):
+            caps.add("network-plugin")
+        self._plugin_removed = False  # the scenario took the network plugin away
         if allow_disruptive:
             caps.add("disruptive")
         self.capabilities = frozenset(caps)
@@ -462,6 +468,8 @@ class KubeDriver(Driver):
                 self.cluster_scoped_scenarios.discard(ns)
                 kubeaccess.remove_cluster_objects(self, RUN_LABEL, scenario=ns,
                                                   why="scenario ended")
+            self._reinstall_network_plugin()
+            self.node_changes.undo()
         with self._lock:
             if ns not in self._owned:
                 return
@@ -476,6 +484,8 @@ class KubeDriver(Driver):
     def close(self) -> None:
         """Delete namespaces of scenarios that never closed, then let go of the client."""
         self._stop_traffic()
+        if not self.lost and self.node_changes.pending:
+            self.node_changes.undo(quick=True)
         for ns in list(self._owned):
             self._delete_owned(ns, policy=NO_RETRY, timeout=5.0)
         if self._abandoned and not self.lost:
@@ -524,8 +534,14 @@ class KubeDriver(Driver):
         return self.cleanup_hint or f"kclusterkit cleanup --run {self.run_id}"
 
     def abandon(self, why: str) -> None:
-        """The run is being killed: delete every namespace still open, quickly."""
+        """The run is being killed: give nodes back as they were, delete every namespace
+        still open, quickly."""
         self._abandoned = True
+        if not self.lost and self.node_changes.pending:
+            self.node_changes.undo(quick=True)
+            self._log(f"kclusterkit: {why}: restored the nodes the scenario changed")
+        if not self.lost:
+            self._reinstall_network_plugin()
         with self._lock:
             owned, self._owned = list(self._owned), []
             creating = self._creating
@@ -956,6 +972,45 @@ class KubeDriver(Driver):
                 self._stopped_components.remove((component, node))
                 print(f"kclusterkit: {component} was stopped by the scenario and could not "
                       f"be started again: {exc}", file=sys.stderr)
+    # -- nodes (node maintenance; kclusterkit.driver.kubenodes) -------------------------
+    def set_node_unschedulable(self, name: str, unschedulable: bool) -> None:
+        self.node_changes.set_unschedulable(name, unschedulable)
+
+    def set_node_label(self, name: str, key: str, value: str | None) -> None:
+        self.node_changes.set_label(name, key, value)
+
+    def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
+        self.node_changes.set_taint(name, taint, present)
+
+    def evict(self, pod: str, namespace: str | None = None) -> None:
+        """One eviction, not retried here: a 429 is the budget's answer for the caller."""
+        ns = self.namespace if namespace is None else namespace
+        if ns not in self._mine:
+            self.node_changes.refuse_unless_allowed(
+                f"evicting pod {pod} of namespace {ns!r}, which this run did not create")
+        body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": pod, "namespace": ns}}
+        self.rest.call("POST", f"/api/v1/namespaces/{ns}/pods/{pod}/eviction", body=body,
+                       policy=NO_RETRY)
+
+    def set_network_plugin(self, installed: bool) -> None:
+        """Through the environment's remove_network_plugin / install_network_plugin hooks;
+        a plugin the scenario removed is installed again when it ends."""
+        hook = "install_network_plugin" if installed else "remove_network_plugin"
+        what = f"{'installing' if installed else 'removing'} the network plugin"
+        self._disruptive(hook, what)
+        self.require("network-plugin", f"{what} (needs both network plugin hooks)")
+        self._hook(hook)
+        self._plugin_removed = not installed
+
+    def _reinstall_network_plugin(self) -> None:
+        if self._plugin_removed:
+            try:
+                self.set_network_plugin(True)
+            except (ClusterError, NotSupported) as exc:
+                self._log(f"kclusterkit: the network plugin the scenario removed could not be "
+                          f"installed again: {exc}")
+                self._plugin_removed = False
 
     def _recover_failed_nodes(self) -> None:
         """A scenario that failed a node gives it back: the next scenario, and whoever owns

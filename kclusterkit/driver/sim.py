@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from kclusterkit.driver import nodeops
 from kclusterkit.driver.base import (
     AccessCheck,
     Check,
@@ -30,7 +31,7 @@ from kclusterkit.driver.simtraffic import SimLoad, SimTraffic
 from kclusterkit.sim import faults
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 from kclusterkit.sim.errors import StatusError
-from kclusterkit.sim.resources import Resource, UnknownResource, lookup
+from kclusterkit.sim.resources import NODES, Resource, UnknownResource, lookup
 
 PATCH_TYPES = {
     "json": "application/json-patch+json",
@@ -53,6 +54,7 @@ class SimDriver(Driver):
     capabilities = frozenset({
         "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
         "traffic", "readiness-fault", "control-plane-fault", "api-probe", "cluster-dns-fault",
+        "node-maintenance", "network-plugin",
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
@@ -282,6 +284,34 @@ class SimDriver(Driver):
         if api.unavailable_reason:
             return Observation(False, f"{api.unavailable_code}: {api.unavailable_reason}")
         return Observation(True, "/readyz: ok")
+    # -- nodes ------------------------------------------------------------------------
+    def _edit_node(self, name: str, edit: Callable[[Obj], Obj]) -> None:
+        for _ in range(5):
+            with _api_errors():
+                node = self.cluster.api.get(NODES, "", name)
+                try:
+                    self.cluster.api.update(edit(node))
+                    return
+                except StatusError as exc:
+                    if exc.code != 409:
+                        raise
+        raise ClusterError(f"node {name} kept changing while it was being written")
+
+    def set_node_unschedulable(self, name: str, unschedulable: bool) -> None:
+        self._edit_node(name, lambda n: nodeops.with_unschedulable(n, unschedulable))
+
+    def set_node_label(self, name: str, key: str, value: str | None) -> None:
+        self._edit_node(name, lambda n: nodeops.with_label(n, key, value))
+
+    def set_node_taint(self, name: str, taint: Obj, present: bool) -> None:
+        self._edit_node(name, lambda n: nodeops.with_taint(n, taint, present))
+
+    def set_network_plugin(self, installed: bool) -> None:
+        self.cluster.nodes.set_network_plugin(installed)
+
+    def evict(self, pod: str, namespace: str | None = None) -> None:
+        with _api_errors():
+            self.cluster.api.evict(self.namespace if namespace is None else namespace, pod)
 
     # -- time -------------------------------------------------------------------------
     def now(self) -> float:

@@ -23,13 +23,16 @@ from kclusterkit.kube.meta import (
     parse_field_selector,
     parse_label_selector,
     random_suffix,
+    selector_matches,
 )
 from kclusterkit.sim import decoding, errors
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.clock import Clock
+from kclusterkit.sim.kinds.policy import update_disruption_allowed_condition
 from kclusterkit.sim.resources import (
     EVENTS,
     NAMESPACES,
+    PDBS,
     PODS,
     Resource,
     UnknownResource,
@@ -40,6 +43,8 @@ from kclusterkit.sim.strategy import Cause, strategy_for
 
 # plugin/pkg/admission/namespace/lifecycle: namespaces no one may delete.
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+# eviction.go MaxDisruptedPodSize: more unconfirmed evictions than this are refused.
+MAX_DISRUPTED_POD_SIZE = 2000
 
 
 class Api:
@@ -350,13 +355,99 @@ class Api:
               *, dry_run: bool = False) -> None:
         """The ``pods/eviction`` subresource (pkg/registry/core/pod/storage/eviction.go).
 
-        Knowingly simplified: no PodDisruptionBudgets, so every eviction is allowed and
-        deletes the pod with the eviction's deleteOptions.
+        A pod that is terminal, Pending or already being deleted is deleted at once
+        (canIgnorePDB). Otherwise its one PodDisruptionBudget decides: none — delete; more
+        than one — 500; a budget the controller has not caught up with, or one that
+        allows no disruption — 429 "Cannot evict pod as it would violate the pod's
+        disruption budget." with the budget's figures as the cause (kubectl drain retries
+        it every 5 seconds); else the budget's disruptionsAllowed is decremented and the
+        pod recorded in its disruptedPods (checkAndDecrement), the pod gets the
+        DisruptionTarget condition, and it is deleted with the eviction's deleteOptions.
+        A pod that is not Ready may go without decrementing when the budget is met
+        (IfHealthyBudget, the default) or always (AlwaysAllow).
         """
+        self.check_available()
         options = delete_options or {}
+        pod = self.store.must_get(PODS, namespace, name)
+        phase = (pod.get("status") or {}).get("phase")
+        if phase not in ("Succeeded", "Failed", "Pending") and \
+                not pod["metadata"].get("deletionTimestamp"):
+            labels = pod["metadata"].get("labels") or {}
+            pdbs = [p for p in self.store.iter(PDBS, namespace)
+                    if selector_matches(p["spec"].get("selector"), labels)]
+            if len(pdbs) > 1:
+                raise errors.StatusError(
+                    500, "InternalError",
+                    "Internal error occurred: This pod has more than one "
+                    "PodDisruptionBudget, which the eviction subresource does not support.",
+                    {"causes": [{"message": "This pod has more than one PodDisruptionBudget, "
+                                            "which the eviction subresource does not "
+                                            "support."}]})
+            if pdbs and not self._evict_without_budget(pod, pdbs[0]):
+                pdb = clone(pdbs[0])
+                self._check_and_decrement(pdb, name)
+                if not dry_run:
+                    update_disruption_allowed_condition(pdb["status"], self.clock.timestamp())
+                    pdb["status"].setdefault("disruptedPods", {})[name] = \
+                        self.clock.timestamp()
+                    self.update(pdb, subresource="status")
+        if not dry_run and not pod["metadata"].get("deletionTimestamp"):
+            self._add_disruption_target(pod)
         self.delete(PODS, namespace, name, grace_period=options.get("gracePeriodSeconds"),
                     propagation=options.get("propagationPolicy"),
                     preconditions=options.get("preconditions"), dry_run=dry_run)
+
+    @staticmethod
+    def _evict_without_budget(pod: Obj, pdb: Obj) -> bool:
+        """An unhealthy pod under UnhealthyPodEvictionPolicy (eviction.go)."""
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (pod.get("status") or {}).get("conditions") or [])
+        if ready:
+            return False
+        if pdb["spec"].get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
+            return True
+        status = pdb.get("status") or {}
+        return status.get("currentHealthy", 0) >= status.get("desiredHealthy", 0) > 0
+
+    @staticmethod
+    def _check_and_decrement(pdb: Obj, pod_name: str) -> None:
+        """checkAndDecrement: refuse, or take one disruption off the budget."""
+        status = pdb.setdefault("status", {})
+        name = pdb["metadata"]["name"]
+        message = "Cannot evict pod as it would violate the pod's disruption budget."
+        if status.get("observedGeneration", 0) < pdb["metadata"].get("generation", 0):
+            raise errors.StatusError(
+                429, "TooManyRequests", message,
+                {"causes": [{"reason": "DisruptionBudget",
+                             "message": f"The disruption budget {name} is still being "
+                                        "processed by the server."}]})
+        allowed = status.get("disruptionsAllowed", 0)
+        if allowed < 0:
+            raise errors.forbidden("pdb disruptions allowed is negative")
+        if len(status.get("disruptedPods") or {}) > MAX_DISRUPTED_POD_SIZE:
+            raise errors.forbidden("DisruptedPods map too big - too many evictions not "
+                                   "confirmed by PDB controller")
+        if allowed == 0:
+            raise errors.StatusError(
+                429, "TooManyRequests", message,
+                {"causes": [{"reason": "DisruptionBudget",
+                             "message": f"The disruption budget {name} needs "
+                                        f"{status.get('desiredHealthy', 0)} healthy pods and "
+                                        f"has {status.get('currentHealthy', 0)} currently"}]})
+        status["disruptionsAllowed"] = allowed - 1
+
+    def _add_disruption_target(self, pod: Obj) -> None:
+        """The DisruptionTarget condition eviction adds before deleting (GA in 1.31)."""
+        status = clone(pod.get("status") or {})
+        cond = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                "lastTransitionTime": self.clock.timestamp(),
+                "reason": "EvictionByEvictionAPI", "message": "Eviction API: evicting"}
+        status["conditions"] = [c for c in status.get("conditions") or []
+                                if c.get("type") != "DisruptionTarget"] + [cond]
+        try:
+            self.update({**pod, "status": status}, subresource="status")
+        except errors.StatusError:
+            pass
 
     # -- delete -----------------------------------------------------------------------
     def delete(

@@ -51,6 +51,8 @@ class ClusterSpec:
     missing_images: tuple[str, ...] = ()
     # kind's default StorageClass "standard" (local-path, WaitForFirstConsumer).
     default_storage_class: bool = True
+    # Zones the nodes are spread over, round robin (topology.kubernetes.io/zone), or none.
+    zones: tuple[str, ...] = ()
 
 
 class Cluster:

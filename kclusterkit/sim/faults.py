@@ -63,6 +63,12 @@ def _readiness(ready: bool) -> Callable[[Cluster, Mapping[str, Any]], None]:
     return run
 
 
+def _network_plugin(installed: bool) -> Callable[[Cluster, Mapping[str, Any]], None]:
+    def run(cluster: Cluster, args: Mapping[str, Any]) -> None:
+        cluster.nodes.set_network_plugin(installed)
+    return run
+
+
 def _exit_code(value: Any) -> int:
     if value is None:
         return 1
@@ -108,6 +114,12 @@ FAULTS: dict[str, Fault] = {
     "make-ready": Fault(
         ("namespace", "pod"), (), "the pod's readiness recovers",
         _readiness(True)),
+    "remove-network-plugin": Fault(
+        (), (), "the network plugin is gone: every node NotReady (NetworkPluginNotReady)",
+        _network_plugin(False)),
+    "install-network-plugin": Fault(
+        (), (), "the network plugin is installed: nodes turn Ready",
+        _network_plugin(True)),
 }
 
 

@@ -36,14 +36,15 @@ class Nodes:
         self.store.subscribe(PODS, self._on_pod)
 
     # -- machines ---------------------------------------------------------------------
-    def add_node(self, name: str, control_plane: bool = False) -> Kubelet:
+    def add_node(self, name: str, control_plane: bool = False,
+                 zone: str | None = None) -> Kubelet:
         """A new machine joins: its kubelet registers the Node and starts heartbeating."""
         spec = self.cluster.spec
         shape = (spec.control_plane_node or spec.node) if control_plane else spec.node
         index = len(self.kubelets)
         kubelet = Kubelet(self.cluster, name, f"172.18.0.{index + 2}", f"10.244.{index}.0/24")
         self.kubelets[name] = kubelet
-        kubelet.node_status.register(shape, control_plane)
+        kubelet.node_status.register(shape, control_plane, zone)
         return kubelet
 
     def start(self) -> None:
@@ -217,10 +218,15 @@ def start_nodes(cluster: Cluster) -> Nodes:
     """The spec's machines: control-plane nodes first, then workers, all heartbeating."""
     nodes = Nodes(cluster)
     spec = cluster.spec
+    zones = spec.zones
+
+    def zone(i: int) -> str | None:
+        return zones[i % len(zones)] if zones else None
+
     for i in range(spec.control_plane_nodes):
         nodes.add_node("control-plane" if i == 0 else f"control-plane-{i + 1}",
-                       control_plane=True)
+                       control_plane=True, zone=zone(i))
     for i in range(spec.worker_nodes):
-        nodes.add_node(f"worker-{i + 1}")
+        nodes.add_node(f"worker-{i + 1}", zone=zone(i))
     nodes.start()
     return nodes

@@ -119,6 +119,11 @@ RESOURCES: tuple[Resource, ...] = (
           ("authorization.k8s.io", "SelfSubjectAccessReview", False),
           ("authorization.k8s.io", "SelfSubjectRulesReview", False),
           ("authorization.k8s.io", "SubjectAccessReview", False))),
+    Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",),
+             ("status",)),
+    Resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True,
+             ("netpol",)),
+    Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -183,3 +188,6 @@ JOBS = _BY_PLURAL[("batch", "jobs")]
 CRONJOBS = _BY_PLURAL[("batch", "cronjobs")]
 REPLICATIONCONTROLLERS = _BY_PLURAL[("", "replicationcontrollers")]
 CONTROLLERREVISIONS = _BY_PLURAL[("apps", "controllerrevisions")]
+PDBS = _BY_PLURAL[("policy", "poddisruptionbudgets")]
+NETWORKPOLICIES = _BY_PLURAL[("networking.k8s.io", "networkpolicies")]
+PRIORITYCLASSES = _BY_PLURAL[("scheduling.k8s.io", "priorityclasses")]

@@ -22,7 +22,14 @@ from kclusterkit.kube.meta import Obj, clone, controller_of
 from kclusterkit.kube.quantity import cpu_millis, memory_bytes
 from kclusterkit.sim import errors, volumebinding
 from kclusterkit.sim.kinds.pods import pod_requests
-from kclusterkit.sim.resources import NODES, PODS, PVCS, PVS
+from kclusterkit.sim.podtopology import (
+    UNRESOLVABLE,
+    Placed,
+    Topology,
+    needs_topology,
+    required_anti_affinity,
+)
+from kclusterkit.sim.resources import NAMESPACES, NODES, PODS, PVCS, PVS
 
 COMPONENT = "default-scheduler"
 # schedutil.DefaultMilliCPURequest / DefaultMemoryRequest: what scoring assumes for a
@@ -167,7 +174,7 @@ class _Nodes:
 
 class _Queued:
     __slots__ = ("key", "uid", "priority", "seq", "attempts", "backoff_until", "since",
-                 "last_message", "error")
+                 "last_message", "error", "topology")
 
     def __init__(self, key: tuple[str, str], uid: str, priority: int, seq: int) -> None:
         self.key = key
@@ -179,6 +186,7 @@ class _Queued:
         self.since = 0.0
         self.last_message = ""
         self.error = False  # failed with an error (podErrorBackoffQ), not as unschedulable
+        self.topology = False  # rejected by PodTopologySpread / InterPodAffinity
 
 
 class Scheduler:
@@ -195,6 +203,8 @@ class Scheduler:
         # assigned pod key -> (node idx, cpu, mem, nz cpu, nz mem, owner uid)
         self.assigned: dict[tuple[str, str], tuple[int, int, int, int, int, str]] = {}
         self.owner_counts: dict[str, dict[int, int]] = {}
+        # assigned pods with a required anti-affinity (every later pod is checked against them)
+        self.anti_pods: set[tuple[str, str]] = set()
         self.active: dict[tuple[str, str], _Queued] = {}
         self.backoff: dict[tuple[str, str], _Queued] = {}
         self.unschedulable: dict[tuple[str, str], _Queued] = {}
@@ -269,6 +279,7 @@ class Scheduler:
                     if held is not None:
                         self._unassign(key)
                     self._assign(key, obj, node)
+                    self._move_topology()
             return
         if spec.get("schedulerName", COMPONENT) != COMPONENT or meta.get("deletionTimestamp"):
             self._dequeue(key)
@@ -292,10 +303,13 @@ class Scheduler:
         owner = ref["uid"] if ref else ""
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, 1)
         self.assigned[key] = (idx, cpu, mem, nz_cpu, nz_mem, owner)
+        if required_anti_affinity(obj["spec"]):
+            self.anti_pods.add(key)
 
     def _unassign(self, key: tuple[str, str]) -> None:
         idx, cpu, mem, nz_cpu, nz_mem, owner = self.assigned.pop(key)
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, -1)
+        self.anti_pods.discard(key)
 
     def _account(self, idx: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, owner: str,
                  sign: int) -> None:
@@ -348,6 +362,16 @@ class Scheduler:
             return
         waiting, self.unschedulable = self.unschedulable, {}
         for entry in sorted(waiting.values(), key=lambda e: e.seq):
+            self._activate(entry)
+
+    def _move_topology(self) -> None:
+        """AssignedPodAdd, with InterPodAffinity's and PodTopologySpread's queueing hints:
+        only pods those plugins rejected may fit now that another pod is placed."""
+        if not self.unschedulable:
+            return
+        moved = [e for e in self.unschedulable.values() if e.topology]
+        for entry in sorted(moved, key=lambda e: e.seq):
+            del self.unschedulable[entry.key]
             self._activate(entry)
 
     def _arm_backoff(self) -> None:
@@ -502,6 +526,8 @@ class Scheduler:
         found: list[int] = []
         start = self._next_start if n else 0
         processed = n
+        topo = self._topology(pod)
+        topo_reasons: dict[int, str] = {}
         if passing:
             pos = bisect_left(passing, start)
             order = passing[pos:] + passing[:pos]
@@ -512,6 +538,11 @@ class Scheduler:
                     continue
                 if mem and mem > alloc_mem[idx] - req_mem[idx]:
                     continue
+                if topo is not None:
+                    reason = topo.filter(nodes.objs[idx])
+                    if reason is not None:
+                        topo_reasons[idx] = reason
+                        continue
                 found.append(idx)
                 if len(found) >= limit:
                     processed = (idx - start) % n + 1
@@ -519,15 +550,43 @@ class Scheduler:
         if n:
             self._next_start = (start + processed) % n
         if not found:
-            self._fail(entry, pod, num_all, cpu, mem, passing, static_reasons, unresolvable)
+            self._fail(entry, pod, num_all, cpu, mem, passing, static_reasons, unresolvable,
+                       topo_reasons)
             return
-        chosen = self._select(found, nz_cpu, nz_mem, pod) if len(found) > 1 else found[0]
+        extra = None
+        if topo is not None and len(found) > 1 and needs_topology(pod["spec"]):
+            extra = topo.scores([nodes.objs[i] for i in found])
+        chosen = self._select(found, nz_cpu, nz_mem, pod, extra) if len(found) > 1 \
+            else found[0]
         if volumes.delayed:
             self._select_volume_node(entry, volumes, nodes.names[chosen])
             return
         self._bind(entry, pod, nodes.names[chosen], chosen, cpu, mem, nz_cpu, nz_mem)
 
-    def _select(self, found: list[int], nz_cpu: int, nz_mem: int, pod: Obj) -> int:
+    def _topology(self, pod: Obj) -> Topology | None:
+        """The inter-pod view, only for a pod that needs it or when placed pods have
+        required anti-affinity (podtopology)."""
+        own = needs_topology(pod["spec"])
+        if not own and not self.anti_pods:
+            return None
+        keys = list(self.assigned) if own else sorted(self.anti_pods)
+        placed = []
+        for key in keys:
+            other = self.store.get(PODS, *key)
+            if other is not None:
+                placed.append(Placed(other, self.nodes.names[self.assigned[key][0]]))
+
+        def ns_labels(name: str) -> dict[str, str]:
+            ns = self.store.get(NAMESPACES, "", name)
+            return (ns or {}).get("metadata", {}).get("labels") or {}
+
+        topo = Topology(pod, self.nodes.objs, placed, ns_labels,
+                        lambda node: node_matches(node, pod["spec"]))
+        topo.prepare()
+        return topo
+
+    def _select(self, found: list[int], nz_cpu: int, nz_mem: int, pod: Obj,
+                extra: list[int] | None = None) -> int:
         """Score the feasible nodes and pick the best, ties by reservoir sampling."""
         nodes = self.nodes
         alloc_cpu, alloc_mem = nodes.alloc_cpu, nodes.alloc_mem
@@ -549,7 +608,7 @@ class Scheduler:
         # Nodes of one shape with the same requests score the same: remember the
         # resource scores per (allocatable, requested) within this pod's cycle.
         memo: dict[tuple[int, int, int, int], int] = {}
-        for idx in found:
+        for pos, idx in enumerate(found):
             ac, am = alloc_cpu[idx], alloc_mem[idx]
             c = used_cpu[idx] + nz_cpu
             m = used_mem[idx] + nz_mem
@@ -570,6 +629,8 @@ class Scheduler:
                 score += 2 * (MAX_NODE_SCORE * (spread_max + spread_min - s) // spread_max)
             else:
                 score += 2 * MAX_NODE_SCORE
+            if extra is not None:
+                score += extra[pos]
             if score > best:
                 best, chosen, ties = score, idx, 1
             elif score == best:
@@ -607,7 +668,8 @@ class Scheduler:
 
     # -- failures ---------------------------------------------------------------------
     def _fail(self, entry: _Queued, pod: Obj, num_all: int, cpu: int, mem: int,
-              passing: list[int], static_reasons: Counter[str], unresolvable: set[int]) -> None:
+              passing: list[int], static_reasons: Counter[str], unresolvable: set[int],
+              topo_reasons: dict[int, str] | None = None) -> None:
         reasons = Counter(static_reasons)
         nodes = self.nodes
         not_helpful = len(unresolvable)
@@ -623,6 +685,14 @@ class Scheduler:
             if mem and mem > nodes.alloc_mem[idx] - nodes.req_mem[idx]:
                 node_reasons.append("Insufficient memory")
                 over_capacity = over_capacity or mem > nodes.alloc_mem[idx]
+            if not node_reasons and topo_reasons and idx in topo_reasons:
+                # PodTopologySpread / InterPodAffinity run after the resource fit.
+                reasons[topo_reasons[idx]] += 1
+                if topo_reasons[idx] in UNRESOLVABLE:
+                    not_helpful += 1
+                else:
+                    no_victims += 1
+                continue
             for reason in node_reasons:
                 reasons[reason] += 1
             # A request above what the node can ever offer is unresolvable: preemption
@@ -635,6 +705,7 @@ class Scheduler:
         message += " " + self._post_filter_message(pod, num_all, not_helpful, no_victims)
         entry.attempts += 1
         self._requeue(entry, message)
+        entry.topology = bool(topo_reasons)
         self._report_unschedulable(pod, message)
 
     def _volume_filter(self, volumes: volumebinding.VolumeCheck, passing: list[int],

@@ -16,6 +16,10 @@ from kclusterkit.steps import (  # noqa: F401
     control_plane,
     discovery,
     healing,
+    netpol,
+    network,
+    nodes,
+    placement,
     pods_exec,
     rollout,
     scaling,
@@ -37,7 +41,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
-           "autoscaling", "access")
+           "autoscaling", "access", "nodes", "placement", "network", "netpol")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

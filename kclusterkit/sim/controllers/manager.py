@@ -13,6 +13,7 @@ from kclusterkit.sim.controllers.clusterroleaggregation import ClusterRoleAggreg
 from kclusterkit.sim.controllers.cronjob import CronJobController
 from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
+from kclusterkit.sim.controllers.disruption import DisruptionController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.job import JobController
 from kclusterkit.sim.controllers.namespace import NamespaceController
@@ -76,6 +77,7 @@ class ControllerManager:
             cluster, getattr(cluster, "metrics_server", None))
         self.serviceaccounts = ServiceAccountsController(api)
         self.clusterrole_aggregation = ClusterRoleAggregationController(api)
+        self.disruption = DisruptionController(api)
 
     def work_queues(self) -> list[WorkQueue]:
         """Every controller's work queue (found on the controllers' attributes), so that

@@ -13,7 +13,10 @@ from kclusterkit.sim.kinds import (  # noqa: F401
     core,
     daemonset,
     pods,
+    policy,
+    scheduling,
     statefulsets,
     storage,
 )
+from kclusterkit.sim.network import policy as network_policy  # noqa: F401  (NetworkPolicy)
 from kclusterkit.sim.network import services  # noqa: F401  (Service admission)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.kube.quantity import QuantityError, cpu_millis, memory_bytes, parse_quantity
 from kclusterkit.sim import validation as v
+from kclusterkit.sim.kinds.scheduling import admit_priority
 from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
@@ -483,9 +484,8 @@ class PodStrategy(Strategy):
                 spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
             # v1 conversion mirrors it into the deprecated field.
             spec["serviceAccount"] = spec["serviceAccountName"]
-            # Priority admission without a priorityClassName or global default class.
-            spec.setdefault("priority", 0)
-            spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+            # Priority admission: the class (or the global default) gives the priority.
+            admit_priority(api, obj)
             add_default_tolerations(spec, self.default_toleration_seconds)
         # PrepareForCreate: status is Pending with the QoS class; defaults run first in
         # upstream's decode, so compute the class on a defaulted copy.

@@ -53,10 +53,11 @@ class NodeStatus:
         self.name = kubelet.node_name
         self.last_posted = 0.0
 
-    def register(self, shape: Any, control_plane: bool) -> None:
+    def register(self, shape: Any, control_plane: bool, zone: str | None = None) -> None:
         """registerWithAPIServer: create the Node, its Lease, and the start-up events."""
         name, kubelet = self.name, self.kubelet
         self.api.create(self._node_object(name, shape, kubelet.host_ip, kubelet.pod_cidr,
+                                          zone,
                                           control_plane))
         self._create_lease(name)
         for reason, message in (
@@ -81,7 +82,7 @@ class NodeStatus:
         self.api.record_event(ref, "Normal", reason, message, "kubelet", self.name)
 
     def _node_object(self, name: str, shape: Any, host_ip: str, pod_cidr: str,
-                     control_plane: bool) -> Obj:
+                     zone: str | None, control_plane: bool) -> Obj:
         rng = self.clock.rng
         labels = {
             "beta.kubernetes.io/arch": "amd64",
@@ -90,6 +91,9 @@ class NodeStatus:
             "kubernetes.io/hostname": name,
             "kubernetes.io/os": "linux",
         }
+        if zone:
+            # What a cloud provider's node controller sets (well-known labels).
+            labels["topology.kubernetes.io/zone"] = zone
         taints = []
         if control_plane:
             labels[CONTROL_PLANE_ROLE] = ""

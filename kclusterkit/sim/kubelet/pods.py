@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import shell
 from kclusterkit.sim.images import parse_image
-from kclusterkit.sim.resources import PODS, for_plural
+from kclusterkit.sim.resources import NODES, PODS, for_plural
 from kclusterkit.sim.shell.sql import APPLETS_BY_IMAGE
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
         ctx.http = lambda url, method="GET", headers=None: _http(network, pod, url, method,
                                                                  headers)
         ctx.fqdn = lambda name: _fqdn(network, pod, name)
+        ctx.tcp = lambda host, port: _tcp(kubelet.cluster, network, pod, host, port)
+        ctx.ping = lambda host: _ping(kubelet.cluster, network, pod, host)
         conf = getattr(network, "resolv_conf", None)
         if callable(conf):
             text = conf(pod)
@@ -176,6 +178,7 @@ def shell_context(kubelet: Kubelet, pr: PodRun, c: Container) -> shell.Context:
                 if line.startswith("nameserver "):
                     ctx.nameserver = line.split()[1]
                     break
+    ctx.ip = pr.ip or ""
     if pr.ip:
         c.files.setdefault("/etc/hosts", _HOSTS.format(ip=pr.ip, name=pr.name))
     return ctx
@@ -218,6 +221,36 @@ def _data(obj: Obj) -> dict[str, str]:
                 out[key] = ""
         out.update(obj.get("stringData") or {})
     return {k: str(v) for k, v in out.items()}
+
+
+def _tcp(cluster: Any, network: Any, pod: Obj, host: str, port: int) -> str | None:
+    """A TCP handshake: routed by the network, accepted only by a listening container."""
+    conn = network.connect(pod, host, port)
+    if conn.error:
+        return "resolve" if "resolve" in conn.error else \
+            "timeout" if "timed out" in conn.error else "refused"
+    if getattr(conn, "api_server", False):
+        return None
+    return None if cluster.nodes.listens(conn.namespace, conn.pod, conn.port) else "refused"
+
+
+def _ping(cluster: Any, network: Any, pod: Obj, host: str) -> str | None:
+    """ICMP echo: a pod's or node's address answers while its node works; a Service's
+    virtual IP does not (kube-proxy only forwards its ports)."""
+    ips = network.resolve(pod, host)
+    if not ips:
+        return None
+    ip = ips[0]
+    for other in cluster.store.iter(PODS):
+        status = other.get("status") or {}
+        if status.get("podIP") == ip and status.get("phase") == "Running":
+            node = (other.get("spec") or {}).get("nodeName")
+            return None if node and cluster.nodes.is_failed(node) else ip
+    for node in cluster.store.iter(NODES):
+        for address in (node.get("status") or {}).get("addresses") or []:
+            if address.get("address") == ip:
+                return None if cluster.nodes.is_failed(node["metadata"]["name"]) else ip
+    return None
 
 
 def _http(network: Any, pod: Obj, url: str, method: str = "GET",

@@ -50,7 +50,11 @@ class Network:
 
     # -- DNS --------------------------------------------------------------------------
     def resolve(self, from_pod: Obj | None, name: str) -> list[str] | None:
-        """The addresses ``name`` resolves to inside ``from_pod``; None for NXDOMAIN."""
+        """The addresses ``name`` resolves to inside ``from_pod``; None for NXDOMAIN (or
+        when the pod's egress policies do not let the query reach the cluster DNS)."""
+        if from_pod is not None and not self.proxy.policies.dns_allowed(
+                from_pod, (from_pod.get("status") or {}).get("podIP") or ""):
+            return None
         return self.dns.resolve(from_pod, name)
 
     def resolv_conf(self, pod: Obj) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from kclusterkit.kube.meta import Obj, dig
 from kclusterkit.sim.network.allocator import ServiceIndex
 from kclusterkit.sim.network.endpoints import SERVICE_NAME_LABEL, is_terminal, pod_ip
+from kclusterkit.sim.network.policy import PolicyEngine
 from kclusterkit.sim.resources import ENDPOINTS, ENDPOINTSLICES, NODES, PODS, SERVICES
 from kclusterkit.sim.store import DELETED, Store
 
@@ -133,6 +134,7 @@ class Proxy:
         self._affinity: dict[tuple[str, str, str, str], tuple[str, float]] = {}
         self._endpoint_cache: dict[tuple[str, str, str, str],
                                    tuple[tuple[Any, ...], list[_Endpoint]]] = {}
+        self.policies = PolicyEngine(cluster.store)
 
     @property
     def nodes(self) -> Any:
@@ -140,7 +142,22 @@ class Proxy:
 
     # -- connections ------------------------------------------------------------------
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
-        """Route a TCP connection from a pod (or from outside, ``None``) to its backend."""
+        """Route a TCP connection from a pod (or from outside, ``None``) to its backend,
+        then let the network plugin's NetworkPolicy enforcement drop it (a timeout)."""
+        client = (pod_ip(from_pod) or EXTERNAL_CLIENT) if from_pod else EXTERNAL_CLIENT
+        if from_pod is not None and not _is_ip(host) and \
+                not self.policies.dns_allowed(from_pod, client):
+            return Connection(error=COULD_NOT_RESOLVE)  # the DNS query never got out
+        conn = self._route(from_pod, host, port)
+        if conn.pod is None or conn.error:
+            return conn
+        dest = self.store.get(PODS, conn.namespace or "", conn.pod)
+        if dest is not None and not self.policies.allowed(
+                from_pod, client, dest, pod_ip(dest) or "", int(conn.port or 0)):
+            return Connection(error=CONNECTION_TIMED_OUT)
+        return conn
+
+    def _route(self, from_pod: Obj | None, host: str, port: int) -> Connection:
         if from_pod is not None and node_failed(self.nodes, dig(from_pod, "spec", "nodeName")):
             return Connection(error=CONNECTION_TIMED_OUT)
         ips = self._resolve(from_pod, host)
@@ -333,9 +350,11 @@ class Proxy:
             status, body = api_server_answer(path, self.cluster, headers)
             return HttpResult(status, body, None, None)
         waits = self.nodes.queue_delay(conn.namespace, conn.pod, conn.port)
-        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path) \
-            if method == "GET" else \
-            self.nodes.http_get(conn.namespace, conn.pod, conn.port, path, method=method)
+        # Pod to pod (also through a ClusterIP: kube-proxy DNATs, it does not SNAT) keeps the
+        # client pod's IP as the source, which agnhost's /clientip reports.
+        client = pod_ip(from_pod) if from_pod is not None else None
+        answer = self.nodes.http_get(conn.namespace, conn.pod, conn.port, path,
+                                     client_ip=client or None, method=method)
         if answer is None:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer
@@ -366,6 +385,14 @@ def api_server_answer(path: str, cluster: Any,
               "message": f'forbidden: User "system:anonymous" cannot get path "{bare}"',
               "reason": "Forbidden", "details": {}, "code": 403}
     return 403, json.dumps(status, indent=2)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _ip_sort_key(ip: str) -> tuple[int, int]:

@@ -360,6 +360,21 @@ def print_secret(s: Obj, now: datetime) -> list[Any]:
             len(s.get("data") or {}) + len(s.get("stringData") or {}), age(s, now)]
 
 
+def print_pdb(obj: Obj, now: datetime) -> list[Any]:
+    """printPodDisruptionBudget (pkg/printers/internalversion/printers.go)."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    def shown(value: Any) -> str:
+        return "N/A" if value is None else str(value)
+    return [obj["metadata"]["name"], shown(spec.get("minAvailable")),
+            shown(spec.get("maxUnavailable")), status.get("disruptionsAllowed", 0), age(obj, now)]
+
+
+def print_network_policy(obj: Obj, now: datetime) -> list[Any]:
+    """printNetworkPolicy: the pod selector as a label selector string."""
+    selector = (obj.get("spec") or {}).get("podSelector") or {}
+    return [obj["metadata"]["name"], selector_text(selector) or "<none>", age(obj, now)]
+
+
 def print_generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], dig(obj, "metadata", "creationTimestamp", default="")]
 
@@ -522,6 +537,11 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
                                 ("Images", S, 1), ("Selector", S, 1)],
                                print_replicationcontroller),
     "horizontalpodautoscalers.autoscaling": (hpa_table.COLUMNS, print_hpa),
+    "poddisruptionbudgets.policy": ([(N, S, 0), ("Min Available", S, 0),
+                                     ("Max Unavailable", S, 0),
+                                     ("Allowed Disruptions", INT, 0), ("Age", S, 0)], print_pdb),
+    "networkpolicies.networking.k8s.io": ([(N, S, 0), ("Pod-Selector", S, 0), ("Age", S, 0)],
+                                          print_network_policy),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)

@@ -130,6 +130,9 @@ def tail(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
 
 
 def hostname(sh: Shell, args: list[str], stdin: str, out: list[str]) -> int:
+    if "-i" in args:  # busybox hostname -i: the addresses of the host name
+        out.append((sh.ctx.ip or "127.0.0.1") + "\n")
+        return 0
     out.append(sh.ctx.hostname + "\n")
     return 0
 
@@ -414,6 +417,102 @@ def wget(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
     return 0
 
 
+def nc(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
+    """busybox nc (nc_bloaty) as a TCP check: ``nc -z [-v] [-w SECS] HOST PORT``. Exit 0 when
+    the connection is accepted; refused at once, or silent until -w runs out."""
+    wait: float | None = None
+    verbose = False
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if a == "-w" and i < len(args):
+            wait = _timeout(args[i], 0.0)
+            i += 1
+        elif a.startswith("-w") and len(a) > 2:
+            wait = _timeout(a[2:], 0.0)
+        elif a.startswith("-") and len(a) > 1:
+            verbose = verbose or "v" in a
+        else:
+            rest.append(a)
+    if len(rest) != 2 or not rest[1].isdigit():
+        sh.err("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\n"
+               "Usage: nc [OPTIONS] HOST PORT  - connect")
+        return 1
+    host, port = rest[0], int(rest[1])
+    if sh.ctx.tcp is None:
+        sh.err(f"nc: bad address '{host}'")
+        return 1
+    result = sh.ctx.tcp(host, port)
+    address = host
+    if sh.ctx.resolve is not None:
+        found = sh.ctx.resolve(host)
+        address = found[0] if found else host
+    if result == "resolve":
+        sh.err(f"nc: bad address '{host}'")
+        return 1
+    if result == "timeout":
+        # No answer: nc waits out -w (or the kernel's connect timeout, about 2 minutes).
+        yield from sh.wait(wait if wait is not None else 127.0)
+        sh.err("nc: timeout" if wait is not None else
+               f"nc: can't connect to remote host ({address}): Connection timed out")
+        return 1
+    if result == "refused":
+        if verbose:
+            sh.err(f"nc: {host} ({address}:{port}): Connection refused")
+        return 1
+    if verbose:
+        sh.err(f"{host} ({address}:{port}) open")
+    return 0
+
+
+def ping(sh: Shell, args: list[str], stdin: str, out: list[str]) -> Waits:
+    """busybox ping: ``ping [-c COUNT] [-W SECS] HOST``, one echo a second."""
+    count = 0
+    hosts: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if a in ("-c", "-W", "-w", "-i", "-s") and i < len(args):
+            if a == "-c":
+                count = int(_timeout(args[i], 0))
+            i += 1
+        elif a.startswith("-c") and len(a) > 2:
+            count = int(_timeout(a[2:], 0))
+        elif not a.startswith("-"):
+            hosts.append(a)
+    if not hosts:
+        sh.err("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\n"
+               "Usage: ping [OPTIONS] HOST")
+        return 1
+    host = hosts[0]
+    found = sh.ctx.resolve(host) if sh.ctx.resolve is not None else None
+    if not found:
+        sh.err(f"ping: bad address '{host}'")
+        return 1
+    ip = found[0]
+    answers = sh.ctx.ping(host) if sh.ctx.ping is not None else None
+    out.append(f"PING {host} ({ip}): 56 data bytes\n")
+    sent = received = 0
+    while count <= 0 or sent < count:
+        if answers:
+            out.append(f"64 bytes from {ip}: seq={sent} ttl=62 time=0.081 ms\n")
+            received += 1
+        sent += 1
+        if count <= 0 or sent < count:
+            yield from sh.wait(1.0)
+        elif not answers:
+            yield from sh.wait(1.0)  # the last echo waits for its reply in vain
+    loss = 100 * (sent - received) // sent
+    out.append(f"\n--- {host} ping statistics ---\n{sent} packets transmitted, "
+               f"{received} packets received, {loss}% packet loss\n")
+    if received:
+        out.append("round-trip min/avg/max = 0.081/0.081/0.081 ms\n")
+    return 0 if received else 1
+
+
 def _timeout(value: str, default: float) -> float:
     try:
         return float(value)
@@ -431,4 +530,5 @@ APPLETS: dict[str, Applet] = {
     "tail": tail, "hostname": hostname, "env": env, "printenv": env, "mkdir": mkdir,
     "touch": touch, "rm": rm, "ls": ls, "grep": grep, "wc": wc, "head": head, "date": date,
     "test": test, "[": bracket, "kill": kill, "nslookup": nslookup, "wget": wget,
+    "nc": nc, "ping": ping,
 }

@@ -59,6 +59,11 @@ class Context:
     # --post-data and --header.
     http: Callable[..., tuple[int, str]] | None = None
     fqdn: Callable[[str], str] | None = None  # the name a lookup matched (search paths)
+    # A TCP connect to (host, port): None when it is accepted, else "refused", "timeout" or
+    # "resolve"; and whether an address answers ICMP echo (ping).
+    tcp: Callable[[str, int], str | None] | None = None
+    ping: Callable[[str], str | None] | None = None  # the address that answers, or None
+    ip: str = ""  # the pod's IP (hostname -i)
     nameserver: str = "10.96.0.10"
     steps: int = 0
     max_steps: int = 20000  # commands without time passing before it counts as spinning

@@ -39,7 +39,8 @@ class FakeNodes:
         return 0.0  # no CPU queue: these fake containers are never throttled
 
     def http_get(self, namespace: str, pod_name: str, port: int, path: str,
-                 method: str = "GET") -> tuple[int, str] | None:
+                 method: str = "GET", client_ip: str | None = None,
+                 user_agent: str | None = None) -> tuple[int, str] | None:
         self.calls.append((namespace, pod_name, port, path))
         pod = self.cluster.store.get(PODS, namespace, pod_name)
         if pod is None:
