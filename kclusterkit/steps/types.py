@@ -99,12 +99,20 @@ def parse_count(text: str) -> int | BadValue:
     return int(text)
 
 
+@parse.with_pattern(r"(?!cluster DNS\b)[A-Za-z][A-Za-z -]*[A-Za-z]")
+def parse_component(text: str) -> str:
+    """A control-plane component's words, with or without "the" (the scheduler, etcd …);
+    steps.control_plane says which words name a component."""
+    return text[4:] if text.lower().startswith("the ") else text
+
+
 TYPES = {
     "Duration": parse_duration,
     "Q": parse_quoted,
     "Cpu": parse_cpu,
     "Memory": parse_memory,
     "N": parse_count,
+    "Component": parse_component,
 }
 register_type(**TYPES)
 
