@@ -23,8 +23,9 @@ What follows, as upstream:
   holder renews every retry period; a holder that cannot renew for the renew deadline
   stops leading (and restarts with a new identity); another instance takes the lease once
   it has not been renewed for the lease duration. A kube-scheduler told to stop releases
-  its lease first (ReleaseOnCancel), so the next one takes it within a retry period. Only the leader works: while none leads, nothing is scheduled and no
-  controller reconciles; a new leader starts from a full resync.
+  its lease first (ReleaseOnCancel), so the next one takes it within a retry period.
+  Only the leader works: while none leads, nothing is scheduled and no controller
+  reconciles; a new leader starts from a full resync.
 - The kubelets and kube-proxy keep doing what they did: running pods keep running and
   Services keep routing among the endpoints they had.
 """
