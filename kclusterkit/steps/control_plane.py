@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import parse
-
 from kclusterkit.driver import Observation
 from kclusterkit.steps._support import (
     CONTROL_PLANE_LABEL,
@@ -27,7 +25,7 @@ from kclusterkit.steps._support import (
     kk,
     step,
 )
-from kclusterkit.steps.types import add_type, format_duration
+from kclusterkit.steps.types import format_duration
 
 #: how a feature file names each component → its name on the node (kubeadm's)
 COMPONENT_WORDS = {
@@ -43,13 +41,6 @@ SYSTEM_NAMESPACE = "kube-system"
 POLL_EVERY = 1.0
 
 
-@parse.with_pattern(r"(?!cluster DNS\b)[A-Za-z][A-Za-z -]*[A-Za-z]")
-def parse_component(text: str) -> str:
-    """A component's words, with or without "the" (the scheduler, etcd …)."""
-    return text[4:] if text.lower().startswith("the ") else text
-
-
-add_type("Component", parse_component)
 
 
 def component_name(word: str) -> str:
@@ -301,6 +292,36 @@ def component_runs_on(context: Any, component: str, node: str) -> None:
     if phase != "Running":
         raise WaitTimedOut(f"expected pod {SYSTEM_NAMESPACE}/{name}-{node} Running\n"
                            f"observed: {'it does not exist' if pod is None else phase}")
+
+
+@step("then", "every control-plane node runs its control-plane pods within {d:Duration}",
+      any_keyword=True)
+def every_node_runs_components(context: Any, d: float) -> None:
+    """Eventually each control-plane node's static pods — API server, etcd, scheduler and
+    controller manager, ``<component>-<node>`` in kube-system as kubeadm names them — run.
+
+    Example: Then every control-plane node runs its control-plane pods within 1 minute
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        nodes = control_plane_nodes(context)
+        pods = {p["metadata"]["name"]: p
+                for p in driver.list("pods", namespace=SYSTEM_NAMESPACE)}
+        missing = []
+        for node in nodes:
+            for component in ("kube-apiserver", "etcd", "kube-scheduler",
+                              "kube-controller-manager"):
+                pod = pods.get(f"{component}-{node}")
+                phase = ((pod or {}).get("status") or {}).get("phase")
+                if phase != "Running":
+                    missing.append(f"{component}-{node} ({phase or 'no such pod'})")
+        seen = (f"{len(nodes)} control-plane node(s): {', '.join(nodes) or 'none'}"
+                + (f"; not running: {', '.join(missing)}" if missing else "; all running"))
+        return Observation(bool(nodes) and not missing, seen)
+
+    _poll(context, "every control-plane node to run its four components", check, d,
+          until=True)
 
 
 # -- leases --------------------------------------------------------------------------------------

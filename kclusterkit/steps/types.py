@@ -10,7 +10,6 @@ which the step's guard turns into a failure naming the value and what is accepte
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import parse
 from behave import register_type
@@ -100,21 +99,22 @@ def parse_count(text: str) -> int | BadValue:
     return int(text)
 
 
+@parse.with_pattern(r"(?!cluster DNS\b)[A-Za-z][A-Za-z -]*[A-Za-z]")
+def parse_component(text: str) -> str:
+    """A control-plane component's words, with or without "the" (the scheduler, etcd …);
+    steps.control_plane says which words name a component."""
+    return text[4:] if text.lower().startswith("the ") else text
+
+
 TYPES = {
     "Duration": parse_duration,
     "Q": parse_quoted,
     "Cpu": parse_cpu,
     "Memory": parse_memory,
     "N": parse_count,
+    "Component": parse_component,
 }
 register_type(**TYPES)
-
-
-def add_type(name: str, parser: Any) -> None:
-    """A step domain's own value type (``{x:Name}`` in its patterns): registered with
-    behave and known to the catalog's checks, like the types above."""
-    TYPES[name] = parser
-    register_type(**{name: parser})
 
 
 def format_duration(seconds: float) -> str:

@@ -91,10 +91,20 @@ def pinned_node(pod: Obj) -> str | None:
     return None
 
 
-def should_run(template_spec: dict[str, Any], node: Obj) -> tuple[bool, bool]:
-    """NodeShouldRunDaemonPod: (should run a new pod, should keep a running one)."""
+def daemon_spec(template_spec: dict[str, Any]) -> dict[str, Any]:
+    """The template's pod spec with the default daemon tolerations, as NewPod builds it."""
     spec = clone(template_spec)
     default_daemon_tolerations(spec)
+    return spec
+
+
+def should_run(template_spec: dict[str, Any], node: Obj) -> tuple[bool, bool]:
+    """NodeShouldRunDaemonPod: (should run a new pod, should keep a running one)."""
+    return fits(daemon_spec(template_spec), node)
+
+
+def fits(spec: dict[str, Any], node: Obj) -> tuple[bool, bool]:
+    """``predicates`` for a daemon pod spec (tolerations already defaulted)."""
     if not node_matches(node, spec):
         return False, False
     taints = (node.get("spec") or {}).get("taints") or []
@@ -158,13 +168,15 @@ class DaemonSetController:
             if node:
                 by_node.setdefault(node, []).append(pod)
         nodes = {n["metadata"]["name"]: n for n in self.store.iter(NODES)}
+        spec = daemon_spec(tspec)
+        verdicts = {name: fits(spec, node) for name, node in nodes.items()}
         to_create: list[str] = []
         to_delete: list[Obj] = []
         want: dict[str, Obj] = {}
         for name in sorted(set(nodes) | set(by_node)):
             pods = sorted(by_node.get(name, []), key=creation_key)
             node = nodes.get(name)
-            run, keep = should_run(tspec, node) if node is not None else (False, False)
+            run, keep = verdicts[name] if node is not None else (False, False)
             if run or (keep and pods):
                 alive = [p for p in pods if (p.get("status") or {}).get("phase") != "Failed"]
                 to_delete += [p for p in pods if p not in alive]
@@ -185,7 +197,7 @@ class DaemonSetController:
                 self._delete(ds, pod)
             for name in to_create:
                 self._create(ds, name, current_hash)
-        self._update_status(ds, nodes, by_node, want, current_hash)
+        self._update_status(ds, verdicts, by_node, want, current_hash)
 
     def _rolling_victims(self, ds: Obj, want: dict[str, Obj], missing: list[str],
                          current_hash: str) -> list[Obj]:
@@ -252,14 +264,13 @@ class DaemonSetController:
         self.api.record_event(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {name}",
                               COMPONENT)
 
-    def _update_status(self, ds: Obj, nodes: dict[str, Obj], by_node: dict[str, list[Obj]],
-                       want: dict[str, Obj], current_hash: str) -> None:
+    def _update_status(self, ds: Obj, verdicts: dict[str, tuple[bool, bool]],
+                       by_node: dict[str, list[Obj]], want: dict[str, Obj],
+                       current_hash: str) -> None:
         """updateDaemonSetStatus: counts over the nodes that should run the pod."""
-        tspec = (ds["spec"].get("template") or {}).get("spec") or {}
         min_ready = ds["spec"].get("minReadySeconds") or 0
         desired = scheduled = misscheduled = ready = available = updated = 0
-        for name, node in nodes.items():
-            run, _ = should_run(tspec, node)
+        for name, (run, _) in verdicts.items():
             pods = [p for p in by_node.get(name, [])
                     if (p.get("status") or {}).get("phase") != "Failed"]
             if run:

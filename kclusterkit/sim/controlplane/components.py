@@ -21,9 +21,11 @@ What follows, as upstream:
   defaults (k8s.io/component-base/config/v1alpha1/defaults.go: lease duration 15 s, renew
   deadline 10 s, retry period 2 s; client-go tools/leaderelection/leaderelection.go). The
   holder renews every retry period; a holder that cannot renew for the renew deadline
-  stops leading; another instance takes the lease once it has not been renewed for the
-  lease duration. Only the leader works: while none leads, nothing is scheduled and no
-  controller reconciles; a new leader starts from a full resync.
+  stops leading (and restarts with a new identity); another instance takes the lease once
+  it has not been renewed for the lease duration. A kube-scheduler told to stop releases
+  its lease first (ReleaseOnCancel), so the next one takes it within a retry period.
+  Only the leader works: while none leads, nothing is scheduled and no controller
+  reconciles; a new leader starts from a full resync.
 - The kubelets and kube-proxy keep doing what they did: running pods keep running and
   Services keep routing among the endpoints they had.
 """
@@ -141,10 +143,32 @@ class ControlPlane:
         return [node]
 
     def stop(self, component: str, node: str | None = None) -> None:
-        """The instance(s) stop, as when the manifest leaves /etc/kubernetes/manifests."""
+        """The instance(s) stop, as when the manifest leaves /etc/kubernetes/manifests: the
+        kubelet sends SIGTERM. kube-scheduler then releases a lease it holds
+        (cmd/kube-scheduler/app/options/options.go: ReleaseOnCancel: true), so another
+        instance takes it at its next retry; kube-controller-manager does not release, so
+        its lease must expire first."""
         for name in self.check(component, node):
+            if component == "kube-scheduler" and self.running(component, name):
+                self._release(self.elections[component], name)
             self.stopped.add((component, name))
         self.refresh()
+
+    def _release(self, election: Election, node: str) -> None:
+        """LeaderElector.release (client-go): an empty holder with a 1-second lease."""
+        lease = self.store.get(LEASES, "kube-system", election.name)
+        spec = (lease or {}).get("spec") or {}
+        if lease is None or spec.get("holderIdentity") != election.identities[node] \
+                or not self.api_server_serving(node):
+            return
+        stamp = self.clock.micro_timestamp(self.clock.now)
+        updated = clone(lease)
+        updated["spec"].update({"holderIdentity": "", "leaseDurationSeconds": 1,
+                                "acquireTime": stamp, "renewTime": stamp})
+        try:
+            self.api.update(updated)
+        except errors.StatusError:
+            return
 
     def start(self, component: str, node: str | None = None) -> None:
         for name in self.check(component, node):
@@ -257,7 +281,8 @@ class ControlPlane:
             updated["spec"].update({
                 "holderIdentity": me, "leaseDurationSeconds": duration,
                 "acquireTime": stamp, "renewTime": stamp,
-                "leaseTransitions": (spec.get("leaseTransitions") or 0) + (1 if holder else 0)})
+                # tryAcquireOrRenew: a different holder than before counts a transition.
+                "leaseTransitions": (spec.get("leaseTransitions") or 0) + 1})
             self.api.update(updated)
             self._took(election, node, now)
         except errors.StatusError:

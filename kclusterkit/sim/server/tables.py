@@ -267,6 +267,12 @@ def print_daemonset(obj: Obj, now: datetime) -> list[Any]:
             selector_text(spec.get("selector"))]
 
 
+def print_lease(obj: Obj, now: datetime) -> list[Any]:
+    """printLease: who holds it (coordination.k8s.io, e.g. kube-scheduler's election)."""
+    return [obj["metadata"]["name"], dig(obj, "spec", "holderIdentity", default="") or "",
+            age(obj, now)]
+
+
 def _port_string(ports: list[dict[str, Any]]) -> str:
     out = []
     for port in ports:
@@ -501,6 +507,7 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
                          ("Up-to-date", INT, 0), ("Available", INT, 0), ("Node Selector", S, 0),
                          ("Age", S, 0), ("Containers", S, 1), ("Images", S, 1),
                          ("Selector", S, 1)], print_daemonset),
+    "leases.coordination.k8s.io": ([(N, S, 0), ("Holder", S, 0), ("Age", S, 0)], print_lease),
     "services": ([(N, S, 0), ("Type", S, 0), ("Cluster-IP", S, 0), ("External-IP", S, 0),
                   ("Port(s)", S, 0), ("Age", S, 0), ("Selector", S, 1)], print_service),
     "events": ([("Last Seen", S, 0), ("Type", S, 0), ("Reason", S, 0), ("Object", S, 0),

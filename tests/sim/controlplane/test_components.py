@@ -82,21 +82,42 @@ def test_without_a_controller_manager_deleted_pods_are_not_replaced() -> None:
 
 
 def test_another_instance_takes_the_lease_after_it_expires() -> None:
+    # kube-controller-manager does not release its lease when it stops: the others wait
+    # for the 15 s lease duration past its last renewal, trying every 2 s.
+    c = cluster_of(cp=3)
+    holder = c.store.must_get(LEASES, "kube-system", "kube-controller-manager")["spec"]
+    leader = holder["holderIdentity"].split("_")[0]
+    renewed = c.clock.seconds_of(holder["renewTime"])
+    faults.apply(c, "stop-component", {"component": "kube-controller-manager", "node": leader})
+    c.advance(12)
+    assert c.control_plane.lease_holder("kube-controller-manager") == holder["holderIdentity"]
+    assert not c.control_plane.controllers_leading()
+    c.advance(8)
+    lease = c.store.must_get(LEASES, "kube-system", "kube-controller-manager")["spec"]
+    assert lease["holderIdentity"].split("_")[0] != leader
+    assert lease["leaseTransitions"] == 1
+    assert c.control_plane.controllers_leading()
+    took = c.clock.seconds_of(lease["acquireTime"])
+    assert renewed + 15 <= took <= renewed + 15 + 2
+
+
+def test_a_stopped_scheduler_releases_its_lease_and_another_takes_it_at_once() -> None:
     c = cluster_of(cp=3)
     holder = c.store.must_get(LEASES, "kube-system", "kube-scheduler")["spec"]
     leader = holder["holderIdentity"].split("_")[0]
     stopped_at = c.now
     faults.apply(c, "stop-component", {"component": "kube-scheduler", "node": leader})
-    c.advance(12)
-    assert c.control_plane.lease_holder("kube-scheduler") == holder["holderIdentity"]
-    assert not c.control_plane.scheduler_leading()
-    c.advance(8)  # lease duration 15 s from the last renewal, tried every 2 s
+    released = c.store.must_get(LEASES, "kube-system", "kube-scheduler")["spec"]
+    assert (released["holderIdentity"], released["leaseDurationSeconds"]) == ("", 1)
+    c.advance(2)  # the next retry period
     lease = c.store.must_get(LEASES, "kube-system", "kube-scheduler")["spec"]
-    assert lease["holderIdentity"].split("_")[0] != leader
-    assert lease["leaseTransitions"] == 1
+    assert lease["holderIdentity"].split("_")[0] not in ("", leader)
+    assert c.clock.seconds_of(lease["acquireTime"]) - stopped_at <= 2
     assert c.control_plane.scheduler_leading()
-    took = c.clock.seconds_of(lease["acquireTime"])
-    assert 15 <= took - stopped_at + 2 <= 19
+    # A failed node sends no SIGTERM: nothing is released.
+    new_leader = lease["holderIdentity"].split("_")[0]
+    c.nodes.fail_node(new_leader)
+    assert c.control_plane.lease_holder("kube-scheduler") == lease["holderIdentity"]
 
 
 def test_etcd_needs_a_majority_and_keeps_the_data() -> None:

@@ -50,6 +50,18 @@ def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
                                                 "--timeout=60s")
     pods = kubectl(kube, "get", "pods", "-n", "default", "-o", "wide")
     assert pods.count("Running") == 3 and "10.244." in pods
+    # kubeadm's kube-system: the static pods on the control-plane node (host network),
+    # kube-proxy and kindnet on every node, CoreDNS on the workers
+    system = [line.split() for line in
+              kubectl(kube, "get", "pods", "-n", "kube-system", "-o", "wide").splitlines()[1:]]
+    where = {row[0]: (row[2], row[5], row[6]) for row in system}
+    for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        assert where[f"{component}-control-plane"] == ("Running", "172.18.0.2", "control-plane")
+    for prefix in ("kube-proxy-", "kindnet-"):
+        assert sorted(n for name, (_, _, n) in where.items() if name.startswith(prefix)) == [
+            "control-plane", "worker-1", "worker-2"]
+    assert sorted(n for name, (_, _, n) in where.items() if name.startswith("coredns-")) == [
+        "worker-1", "worker-2"]
 
     described = kubectl(kube, "describe", "deployment", "web")
     assert "RollingUpdateStrategy:  25% max unavailable, 25% max surge" in described

@@ -76,3 +76,20 @@ def test_other_printers() -> None:
              "source": {"component": "default-scheduler"}}
     assert print_event(event, NOW) == ["5s", "Normal", "Scheduled", "pod/p", "",
                                        "default-scheduler", "ok", "10s", 2, "e1"]
+
+
+def test_daemonset_and_lease_columns() -> None:
+    from kclusterkit.sim.server.tables import print_daemonset, print_lease
+
+    ds = {"metadata": {"name": "kube-proxy", "creationTimestamp": "2026-01-01T00:58:00Z"},
+          "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+                   "template": {"spec": {"nodeSelector": {"kubernetes.io/os": "linux"},
+                                         "containers": [{"name": "kube-proxy",
+                                                         "image": "kube-proxy:v1"}]}}},
+          "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3,
+                     "numberReady": 2, "updatedNumberScheduled": 3, "numberAvailable": 2}}
+    assert print_daemonset(ds, NOW)[:8] == ["kube-proxy", 3, 3, 2, 3, 2,
+                                            "kubernetes.io/os=linux", "2m"]
+    lease = {"metadata": {"name": "kube-scheduler", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"holderIdentity": "control-plane_1234"}}
+    assert print_lease(lease, NOW) == ["kube-scheduler", "control-plane_1234", "60m"]
