@@ -21,8 +21,13 @@ BEHAVE_ARGS ?=
 TAGS ?= --tags="not @ha"
 SERVE_ENV ?= kclusterkit/environments/sim-api.yaml
 API_ENV ?= sim-api
+# The API runs give each feature file a served cluster of its own, as the in-process run gives
+# each scenario a fresh cluster: a feature that fails nodes or removes the network plugin
+# must not decide how the next feature's scenarios start.
+FEATURES ?= $(sort $(wildcard features/*.feature))
+HA_FEATURES := $(shell grep -l '@ha' features/*.feature 2>/dev/null)
 
-.PHONY: run test report bench lint features features-api features-kubeconfig _features-kubeconfig agree clean dist \
+.PHONY: run test report bench lint features features-api features-kubeconfig _served-feature agree clean dist \
 	features-ha _features-ha-inprocess agree-ha
 
 # The venv is rebuilt only when pyproject.toml changes.
@@ -88,21 +93,24 @@ endef
 ## drives it through the kubernetes client exactly as the kubeconfig target drives a cluster.
 features-api: $(STAMP)
 	rm -rf $(API_JUNIT)
-	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=$(API_ENV) --junit-directory $(API_JUNIT) $(TAGS) $(BEHAVE_ARGS))
+	$(call parked_run,$(API_RESULTS),( s=0; for f in $(FEATURES); do $(BIN)/behave -D env=$(API_ENV) --junit-directory $(API_JUNIT) $(TAGS) $(BEHAVE_ARGS) $$f || s=1; done; exit $$s ))
 
 ## features-kubeconfig: every feature on the kubeconfig target (kclusterkit/environments/sim-served.yaml:
 ## hook commands, no simulator settings) against a `kclusterkit sim serve` started here.
 features-kubeconfig: $(STAMP)
-	rm -rf $(KC_JUNIT) $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
+	rm -rf $(KC_JUNIT)
+	$(call parked_run,$(KC_RESULTS),( s=0; for f in $(FEATURES); do $(MAKE) --no-print-directory _served-feature FEATURE=$$f || s=1; done; exit $$s ))
+
+# one feature file against a `kclusterkit sim serve` of its own
+_served-feature:
+	rm -rf $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
 	$(BIN)/kclusterkit sim serve --env $(SERVE_ENV) --seed 1 --speed 100 \
 	  --kubeconfig $(SERVED)/kubeconfig --print-kubeconfig > $(SERVED)/serve.log 2>&1 & \
 	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $(SERVED)' EXIT; \
 	for i in $$(seq 300); do [ -s $(SERVED)/serve.log ] && break; sleep 0.1; done; \
 	if [ ! -s $(SERVED)/kubeconfig ]; then cat $(SERVED)/serve.log; exit 1; fi; \
-	$(MAKE) --no-print-directory _features-kubeconfig KUBECONFIG=$(CURDIR)/$(SERVED)/kubeconfig
-
-_features-kubeconfig:
-	$(call parked_run,$(KC_RESULTS),KUBECONFIG=$(KUBECONFIG) $(BIN)/behave -D env=sim-served --junit-directory $(KC_JUNIT) $(TAGS) $(BEHAVE_ARGS))
+	KUBECONFIG=$(CURDIR)/$(SERVED)/kubeconfig $(BIN)/behave -D env=sim-served \
+	  --junit-directory $(KC_JUNIT) $(TAGS) $(BEHAVE_ARGS) $(FEATURE)
 
 ## agree: the three runs agree scenario by scenario
 agree: $(STAMP)
@@ -114,9 +122,9 @@ agree: $(STAMP)
 features-ha: $(STAMP)
 	status=0; \
 	$(MAKE) --no-print-directory _features-ha-inprocess || status=$$?; \
-	$(MAKE) --no-print-directory features-api TAGS=--tags=@ha API_ENV=sim-ha-api \
+	$(MAKE) --no-print-directory features-api TAGS=--tags=@ha API_ENV=sim-ha-api FEATURES="$(HA_FEATURES)" \
 	  API_JUNIT=reports/junit-ha-api API_RESULTS=reports/allure-results-ha-api || status=$$?; \
-	$(MAKE) --no-print-directory features-kubeconfig TAGS=--tags=@ha \
+	$(MAKE) --no-print-directory features-kubeconfig TAGS=--tags=@ha FEATURES="$(HA_FEATURES)" \
 	  SERVE_ENV=kclusterkit/environments/sim-ha-api.yaml KC_JUNIT=reports/junit-ha-kubeconfig \
 	  KC_RESULTS=reports/allure-results-ha-kubeconfig || status=$$?; \
 	$(MAKE) --no-print-directory agree-ha || status=$$?; \

@@ -111,6 +111,15 @@ def coredns() -> Obj:
                                 {"key": "node-role.kubernetes.io/control-plane",
                                  "effect": "NoSchedule"}],
                 "nodeSelector": {"kubernetes.io/os": "linux"},
+                # kubeadm's manifest: replicas on different nodes where it can
+                "affinity": {"podAntiAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [{
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "labelSelector": {"matchExpressions": [{
+                                "key": "k8s-app", "operator": "In",
+                                "values": ["kube-dns"]}]},
+                            "topologyKey": "kubernetes.io/hostname"}}]}},
                 "containers": [{
                     "name": "coredns", "image": COREDNS_IMAGE,
                     "args": ["-conf", "/etc/coredns/Corefile"],
