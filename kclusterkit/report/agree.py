@@ -60,7 +60,9 @@ def read_results(folder: str | Path) -> dict[Key, str]:
         except (ET.ParseError, OSError) as exc:
             raise ResultsError(f"{file}: not readable JUnit XML ({exc})") from exc
         for case in root.iter("testcase"):
-            classname = case.get("classname") or ""
+            # behave names a class after the feature file's path as it was given: a run
+            # of `features/x.feature` says "features.x.<Feature>", a run of the folder "x.…"
+            classname = (case.get("classname") or "").removeprefix("features.")
             name = case.get("name") or ""
             key, n = (classname, name), 1
             while key in results:

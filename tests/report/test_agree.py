@@ -83,3 +83,14 @@ def test_three_runs_agree_only_when_every_one_says_the_same(tmp_path, capsys):
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
     assert rows == [["FEATURE", "SCENARIO", "SIM", "SIM-API", "KUBECONFIG"],
                     ["scaling.Scaling", "Scale", "out", "passed", "passed", "skipped"]]
+
+
+def test_a_run_given_feature_files_agrees_with_a_run_given_the_folder(tmp_path, capsys):
+    _junit(tmp_path / "sim", "scaling", (PASSED, "Scale out"))
+    folder = tmp_path / "api"
+    folder.mkdir()
+    (folder / "TESTS-features.scaling.xml").write_text(
+        '<testsuite name="features.scaling.Scaling" tests="1">'
+        + PASSED.format(c="features.scaling.Scaling", n="Scale out") + "</testsuite>")
+    assert main([str(tmp_path / "sim"), str(folder)]) == 0
+    assert capsys.readouterr().out == "1 scenario agrees (in-process and api)\n"
