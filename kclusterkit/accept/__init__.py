@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
         prog="kclusterkit accept",
         description="Check that a freshly provisioned cluster is fit for use: nodes, system "
                     "pods, pod network between every pair of nodes, DNS, Services, storage, "
-                    "API latency. Non-destructive; removes what it creates.")
+                    "RBAC, API latency. Non-destructive; removes what it creates.")
     p.add_argument("-e", "--env", help="environment name or file (default: the current "
                                        "kubeconfig context, as the built-in 'kubeconfig')")
     p.add_argument("--kubeconfig", metavar="PATH", help="this kubeconfig instead")

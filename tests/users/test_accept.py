@@ -14,7 +14,8 @@ from kubernetes import client, config
 
 from tests.users.conftest import Installed
 
-CHECKS = ["nodes", "system-pods", "network", "dns", "services", "storage", "api-latency"]
+CHECKS = ["nodes", "system-pods", "network", "dns", "services", "storage", "rbac",
+          "api-latency"]
 SYSTEM = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
@@ -43,8 +44,9 @@ def test_accept_on_the_simulator(installed: Installed, tmp_path: Path) -> None:
     assert "9 of 9 node pairs answered" in run.stdout  # 3 nodes, each with each
     assert "3 nodes Ready, kubelet v1.34.1" in run.stdout
     junit = list((tmp_path / "reports" / "junit").glob("TESTS-*.xml"))
-    assert len(junit) == 1 and 'tests="7"' in junit[0].read_text()
-    assert len(list((tmp_path / "reports" / "allure-results").glob("*-result.json"))) == 7
+    assert len(junit) == 1 and f'tests="{len(CHECKS)}"' in junit[0].read_text()
+    results = (tmp_path / "reports" / "allure-results").glob("*-result.json")
+    assert len(list(results)) == len(CHECKS)
 
 
 def test_a_failing_check_fails_the_command(installed: Installed, tmp_path: Path) -> None:
@@ -92,7 +94,8 @@ def test_accept_against_a_served_simulator_through_its_kubeconfig(
     assert table(run.stdout) == expected_on_the_simulator()
     assert "9 of 9 node pairs answered" in run.stdout
     assert list((work / "reports" / "junit").glob("TESTS-*.xml"))
-    assert len(list((work / "reports" / "allure-results").glob("*-result.json"))) == 7
+    results = (work / "reports" / "allure-results").glob("*-result.json")
+    assert len(list(results)) == len(CHECKS)
     api = client.CoreV1Api(config.new_client_from_config(str(served)))
     left = [ns.metadata.name for ns in api.list_namespace().items
             if ns.metadata.name not in SYSTEM and ns.metadata.deletion_timestamp is None]

@@ -47,6 +47,13 @@ Feature: A freshly provisioned cluster is fit for use
     When I claim 1Gi of storage as "data" for pod "writer"
     Then claim "data" is Bound within 3 minutes
 
+  @rbac
+  Scenario: RBAC denies a service account that was granted nothing
+    Given a service account "kk-unprivileged"
+    Then service account "kk-unprivileged" cannot list pods
+    And service account "kk-unprivileged" cannot create deployments.apps
+    And service account "kk-unprivileged" cannot list secrets in namespace "kube-system"
+
   @api-latency
   Scenario: The API server answers a burst of requests within the SLO
     When I make 100 API requests in a burst
