@@ -35,10 +35,10 @@ from kclusterkit.sim.controllers.deployment_util import compute_hash
 from kclusterkit.sim.controllers.util import (
     RetryingQueue,
     controller_uid,
+    create_pod,
     creation_key,
     is_pod_available,
     is_pod_ready,
-    namespace_terminating,
 )
 from kclusterkit.sim.resources import DAEMONSETS, NODES, PODS
 from kclusterkit.sim.scheduler import node_matches, untolerated
@@ -239,17 +239,8 @@ class DaemonSetController:
         spec = clone(template.get("spec") or {})
         default_daemon_tolerations(spec)
         pin_to_node(spec, node)
-        try:
-            created = self.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
-                                       "spec": spec})
-        except errors.StatusError as exc:
-            if namespace_terminating(exc):
-                return
-            self.api.record_event(ds, "Warning", "FailedCreate",
-                                  f"Error creating: {exc.message}", COMPONENT)
-            raise
-        self.api.record_event(ds, "Normal", "SuccessfulCreate",
-                              f"Created pod: {created['metadata']['name']}", COMPONENT)
+        create_pod(self.api, ds, {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
+                                  "spec": spec}, COMPONENT)
 
     def _delete(self, ds: Obj, pod: Obj) -> None:
         name = pod["metadata"]["name"]

@@ -22,7 +22,7 @@ from typing import Any
 from kclusterkit.kube.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
-from kclusterkit.sim.controllers.util import RetryingQueue, is_pod_ready, namespace_terminating
+from kclusterkit.sim.controllers.util import RetryingQueue, create_pod, is_pod_ready
 from kclusterkit.sim.resources import JOBS, PODS
 
 COMPONENT = "job-controller"
@@ -277,16 +277,7 @@ class JobController:
             pod_meta["annotations"] = dict(tmeta["annotations"])
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
                "spec": clone(template.get("spec") or {})}
-        try:
-            created = self.api.create(pod)
-        except errors.StatusError as exc:
-            if namespace_terminating(exc):
-                return
-            self.api.record_event(job, "Warning", "FailedCreate",
-                                  f"Error creating: {exc.message}", COMPONENT)
-            raise
-        self.api.record_event(job, "Normal", "SuccessfulCreate",
-                              f"Created pod: {created['metadata']['name']}", COMPONENT)
+        create_pod(self.api, job, pod, COMPONENT)
 
     def _delete_pod(self, job: Obj, pod: Obj) -> None:
         name = pod["metadata"]["name"]

@@ -22,10 +22,10 @@ from kclusterkit.sim.controllers.util import (
     RetryingQueue,
     claim,
     controller_uid,
+    create_pod,
     is_pod_active,
     is_pod_available,
     is_pod_ready,
-    namespace_terminating,
     next_availability_check,
     ready_since,
     set_or_drop,
@@ -218,16 +218,7 @@ class ReplicaSetController:
         pod_meta["ownerReferences"] = [owner_reference(rs)]
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
                "spec": clone(template.get("spec") or {})}
-        try:
-            created = self.api.create(pod)
-        except errors.StatusError as exc:
-            if namespace_terminating(exc):
-                return None
-            self.api.record_event(rs, "Warning", "FailedCreate", f"Error creating: {exc.message}",
-                                  self.component)
-            raise
-        self.api.record_event(rs, "Normal", "SuccessfulCreate",
-                              f"Created pod: {created['metadata']['name']}", self.component)
+        create_pod(self.api, rs, pod, self.component)
         return None
 
     def _delete_pod(self, rs: Obj, pod: Obj) -> errors.StatusError | None:

@@ -161,6 +161,23 @@ def claim(candidates: dict[str, Obj], uid: str, selector: dict[str, Any] | None,
     return claimed
 
 
+def create_pod(api: Any, owner: Obj, pod: Obj, component: str) -> Obj | None:
+    """RealPodControl.CreatePods (pkg/controller/controller_utils.go): create the owner's pod
+    and record SuccessfulCreate, or FailedCreate and raise; None when the namespace is
+    terminating (the create is refused and nothing is recorded, as upstream skips it)."""
+    try:
+        created = api.create(pod)
+    except errors.StatusError as exc:
+        if namespace_terminating(exc):
+            return None
+        api.record_event(owner, "Warning", "FailedCreate", f"Error creating: {exc.message}",
+                         component)
+        raise
+    api.record_event(owner, "Normal", "SuccessfulCreate",
+                     f"Created pod: {created['metadata']['name']}", component)
+    return created
+
+
 def set_or_drop(meta: dict[str, Any], field: str, items: list[Any]) -> None:
     """Set a metadata list (ownerReferences, finalizers), or drop it when empty: the API
     serves those fields omitempty."""
