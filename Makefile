@@ -73,10 +73,11 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory features-ha || status=$$?; \
 	exit $$status
 
-## features: every feature on the simulator, in-process
+## features: every feature on the simulator, in-process (FEATURES="features/x.feature" narrows
+## this, features-api and features-kubeconfig alike, and `agree` then compares just those)
 features: $(STAMP)
 	rm -rf $(RESULTS) $(JUNIT)
-	$(BIN)/behave $(TAGS) $(BEHAVE_ARGS)
+	$(BIN)/behave $(TAGS) $(BEHAVE_ARGS) $(FEATURES)
 
 # behave's config always writes Allure results to $(RESULTS): a run other than the in-process
 # one parks those meanwhile and moves its own to $(1) afterwards. $(2) is the behave command.
