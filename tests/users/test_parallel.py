@@ -19,9 +19,6 @@ from kclusterkit.parallel import SplitError, buckets, parse_shard, scenarios
 from kclusterkit.report.agree import read_results
 from tests.users.conftest import REPO
 
-# Every scenario of the repository's features (other features come and go: count them).
-TOTAL = len(scenarios([str(REPO / "features")]))
-
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kclusterkit.cli", "run", *args], cwd=cwd,

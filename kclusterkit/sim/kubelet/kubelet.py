@@ -45,6 +45,13 @@ def _unready_gates(spec: dict[str, Any], conditions: list[dict[str, Any]]) -> li
     return out
 
 
+def _ready_status(pod: Obj) -> str | None:
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return cond.get("status")
+    return None
+
+
 def go_duration(seconds: float) -> str:
     """Render seconds as Go's time.Duration.String() does (``1m20s``, ``512ms``, ``5m0s``)."""
     ns = int(round(seconds * 1e9))
@@ -234,6 +241,11 @@ class Kubelet:
             # The pod worker syncs on every update: a new observedGeneration to report, or a
             # readiness-gate condition someone else set that Ready depends on.
             self.status.mark_dirty(pr)
+        elif old is not None and not pr.done and \
+                _ready_status(pod) != _ready_status(old):
+            # Ready flipped by someone else (MarkPodsNotReady) or by our own write: the
+            # status manager's next syncBatch writes the kubelet's view back if it differs.
+            self.status.needs_reconcile(pr)
 
     def _spec_changed(self, pr: PodRun, spec: dict[str, Any]) -> None:
         """A container's definition changed (a new image): restart it with the new one."""

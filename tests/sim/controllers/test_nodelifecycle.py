@@ -3,7 +3,7 @@ timing (pkg/controller/nodelifecycle, pkg/controller/tainteviction)."""
 
 from __future__ import annotations
 
-from kclusterkit.kube.meta import condition
+from kclusterkit.kube.meta import clone, condition
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
 from kclusterkit.sim.resources import EVENTS, NODES, PODS
 
@@ -114,3 +114,24 @@ def test_an_api_outage_does_not_make_every_node_unknown() -> None:
     cluster.api.unavailable_reason = None
     cluster.advance(30)
     assert all(ready(cluster, n)["status"] == "True" for n in ("worker-1", "worker-2"))
+
+
+def test_a_ready_condition_flipped_behind_a_live_kubelet_is_written_back_at_its_sync() -> None:
+    # MarkPodsNotReady runs whenever a node goes NotReady, also when its kubelet stays alive
+    # (the network plugin gone, say). Once the node is fine again, only the kubelet's status
+    # manager (syncBatch every 10 s) writes its own Ready=True back; without it Services
+    # would keep the pods out of their endpoints for good.
+    cluster = Cluster(ClusterSpec(worker_nodes=1), seed=1)
+    cluster.api.create(deployment(1))
+    cluster.advance(10)
+    [pod] = list(cluster.store.iter(PODS, "default"))
+    name = pod["metadata"]["name"]
+    flipped = clone(pod)
+    condition(flipped, "Ready")["status"] = "False"
+    cluster.api.update(flipped, subresource="status")
+    cluster.advance(0.5)
+    assert condition(cluster.store.must_get(PODS, "default", name), "Ready")["status"] == \
+        "False"
+    cluster.advance(10)
+    assert condition(cluster.store.must_get(PODS, "default", name), "Ready")["status"] == \
+        "True"
