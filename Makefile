@@ -21,13 +21,13 @@ BEHAVE_ARGS ?=
 TAGS ?= --tags="not @ha"
 SERVE_ENV ?= kclusterkit/environments/sim-api.yaml
 API_ENV ?= sim-api
-# The API runs give each feature file a served cluster of its own, as the in-process run gives
-# each scenario a fresh cluster: a feature that fails nodes or removes the network plugin
-# must not decide how the next feature's scenarios start.
+# The API runs drive one served cluster for the whole run, as a user's run drives one real
+# cluster: a scenario that fails nodes or removes the network plugin must leave it whole for
+# the next one. FEATURES narrows every run (e.g. FEATURES=features/storage.feature).
 FEATURES ?= $(sort $(wildcard features/*.feature))
 HA_FEATURES := $(shell grep -l '@ha' features/*.feature 2>/dev/null)
 
-.PHONY: run test report bench lint features features-api features-kubeconfig _served-feature agree clean dist \
+.PHONY: run test report bench lint features features-api features-kubeconfig _served agree clean dist \
 	features-ha _features-ha-inprocess agree-ha
 
 # The venv is rebuilt only when pyproject.toml changes.
@@ -94,16 +94,16 @@ endef
 ## drives it through the kubernetes client exactly as the kubeconfig target drives a cluster.
 features-api: $(STAMP)
 	rm -rf $(API_JUNIT)
-	$(call parked_run,$(API_RESULTS),( s=0; for f in $(FEATURES); do $(BIN)/behave -D env=$(API_ENV) --junit-directory $(API_JUNIT) $(TAGS) $(BEHAVE_ARGS) $$f || s=1; done; exit $$s ))
+	$(call parked_run,$(API_RESULTS),$(BIN)/behave -D env=$(API_ENV) --junit-directory $(API_JUNIT) $(TAGS) $(BEHAVE_ARGS) $(FEATURES))
 
 ## features-kubeconfig: every feature on the kubeconfig target (kclusterkit/environments/sim-served.yaml:
 ## hook commands, no simulator settings) against a `kclusterkit sim serve` started here.
 features-kubeconfig: $(STAMP)
 	rm -rf $(KC_JUNIT)
-	$(call parked_run,$(KC_RESULTS),( s=0; for f in $(FEATURES); do $(MAKE) --no-print-directory _served-feature FEATURE=$$f || s=1; done; exit $$s ))
+	$(call parked_run,$(KC_RESULTS),$(MAKE) --no-print-directory _served)
 
-# one feature file against a `kclusterkit sim serve` of its own
-_served-feature:
+# the features against one `kclusterkit sim serve` started for them
+_served:
 	rm -rf $(SERVED) && mkdir -p $(SERVED) && chmod 700 $(SERVED)
 	$(BIN)/kclusterkit sim serve --env $(SERVE_ENV) --seed 1 --speed 100 \
 	  --kubeconfig $(SERVED)/kubeconfig --print-kubeconfig > $(SERVED)/serve.log 2>&1 & \
@@ -111,7 +111,7 @@ _served-feature:
 	for i in $$(seq 300); do [ -s $(SERVED)/serve.log ] && break; sleep 0.1; done; \
 	if [ ! -s $(SERVED)/kubeconfig ]; then cat $(SERVED)/serve.log; exit 1; fi; \
 	KUBECONFIG=$(CURDIR)/$(SERVED)/kubeconfig $(BIN)/behave -D env=sim-served \
-	  --junit-directory $(KC_JUNIT) $(TAGS) $(BEHAVE_ARGS) $(FEATURE)
+	  --junit-directory $(KC_JUNIT) $(TAGS) $(BEHAVE_ARGS) $(FEATURES)
 
 ## agree: the three runs agree scenario by scenario
 agree: $(STAMP)
