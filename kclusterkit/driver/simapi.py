@@ -78,12 +78,15 @@ def serve(env: Any, seed: int, speed: float, port: int = 0,
     folder = Path(tempfile.mkdtemp(prefix="kclusterkit-sim-api-"))
     os.chmod(folder, 0o700)
     kubeconfig = folder / "kubeconfig"
+    # --exit-with-stdin: the server stops when the pipe we hold closes, so a run killed
+    # outright (SIGKILL, a CI job cancelled) leaves no server behind.
     command = [sys.executable, "-m", "kclusterkit", "sim", "serve", "--print-kubeconfig",
+               "--exit-with-stdin",
                "--kubeconfig", str(kubeconfig), "--seed", str(seed), "--speed", f"{speed:g}",
                "--port", str(port), "--env", str(_cluster_file(env, folder))]
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   stdin=subprocess.DEVNULL, text=True,
+                                   stdin=subprocess.PIPE, text=True,
                                    start_new_session=True)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -100,6 +103,9 @@ def serve(env: Any, seed: int, speed: float, port: int = 0,
         why = err.splitlines()[-1] if err else (
             f"it wrote no kubeconfig within {timeout:g} s" if not first else "it exited")
         raise ClusterError(f"kclusterkit sim serve did not start: {why}")
+    # It has read its cluster file; the folder keeps only the kubeconfig, which the server
+    # removes when it stops, however its parent ended.
+    (folder / "cluster.yaml").unlink(missing_ok=True)
     # Its further output (none expected) must not fill a pipe and stall it.
     threading.Thread(target=_drain, args=(process,), daemon=True).start()
     return served

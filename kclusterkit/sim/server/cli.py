@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 import sys
 from pathlib import Path
@@ -34,6 +35,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watch-history-mib", type=float, default=None,
                    help="memory budget of past events kept for watches, in MiB of JSON "
                         "(default 64); older watches get 410 Expired")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="stop when standard input closes: the process that started this one "
+                        "holds the other end, so the server never outlives it, not even a "
+                        "SIGKILL of it")
     p.add_argument("--print-kubeconfig", action="store_true",
                    help="print only the kubeconfig path (for scripts)")
     return p
@@ -101,6 +106,8 @@ async def serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if args.exit_with_stdin:
+        _stop_at_end_of_input(loop, stop)
     started = await start(cluster, port=args.port, speed=speed)
     try:
         url = started.url
@@ -116,6 +123,21 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         await started.stop()
     return 0
+
+
+def _stop_at_end_of_input(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            stop.set()
+
+    loop.add_reader(fd, readable)
 
 
 def main(argv: list[str] | None = None) -> int:
