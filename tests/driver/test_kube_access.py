@@ -8,27 +8,19 @@ import pytest
 from kclusterkit.driver.base import Subject
 from kclusterkit.driver.kube import KubeDriver
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
-from kclusterkit.sim.server import serve_in_thread
+from tests.driver.served import scenario_driver, served_cluster
 
 RBAC = "rbac.authorization.k8s.io/v1"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    handle = serve_in_thread(cluster_factory=lambda: Cluster(ClusterSpec(worker_nodes=1), 3),
-                             kubeconfig_path=tmp_path_factory.mktemp("kube") / "config")
-    yield handle
-    handle.stop()
+    yield from served_cluster(tmp_path_factory, lambda: Cluster(ClusterSpec(worker_nodes=1), 3))
 
 
 @pytest.fixture
 def driver(served, request):
-    d = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path)},
-                               run_id=request.node.name[5:30], target="sim-api")
-    d.open_scenario("access")
-    yield d
-    d.close_scenario(passed=True)
-    d.close()
+    yield from scenario_driver(served, request, "access")
 
 
 def _binding(driver: KubeDriver, name: str) -> dict:

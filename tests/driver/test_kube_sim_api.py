@@ -17,7 +17,7 @@ from kclusterkit.driver.base import Observation
 from kclusterkit.driver.errors import ApiError, ClusterError
 from kclusterkit.driver.kube import KubeDriver
 from kclusterkit.driver.simapi import from_environment
-from kclusterkit.sim.server import serve_in_thread
+from tests.driver.served import scenario_driver, served_cluster
 from tests.sim.server.fakes import FakeCluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,20 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    handle = serve_in_thread(cluster_factory=FakeCluster,
-                             kubeconfig_path=tmp_path_factory.mktemp("kube") / "config")
-    yield handle
-    handle.stop()
+    yield from served_cluster(tmp_path_factory, FakeCluster)
 
 
 @pytest.fixture
 def driver(served, request):
-    d = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path)},
-                               run_id=request.node.name[5:30], target="sim-api")
-    d.open_scenario("integration")
-    yield d
-    d.close_scenario(passed=True)
-    d.close()
+    yield from scenario_driver(served, request, "integration")
 
 
 def _pod(name: str, **labels: str) -> dict:

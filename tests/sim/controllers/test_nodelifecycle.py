@@ -5,27 +5,8 @@ from __future__ import annotations
 
 from kclusterkit.kube.meta import clone, condition
 from kclusterkit.sim.cluster import Cluster, ClusterSpec
-from kclusterkit.sim.resources import EVENTS, NODES, PODS
-
-
-def deployment(replicas: int = 3) -> dict:
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "n", "image": "nginx:1.25"}]}}},
-    }
-
-
-def ready(cluster: Cluster, name: str) -> dict:
-    cond = condition(cluster.store.must_get(NODES, "", name), "Ready")
-    assert cond is not None
-    return cond
-
-
-def node_events(cluster: Cluster, name: str, reason: str) -> list[dict]:
-    return [e for e in cluster.store.iter(EVENTS, "default")
-            if e["involvedObject"]["name"] == name and e["reason"] == reason]
+from kclusterkit.sim.resources import NODES, PODS
+from tests.sim.node_checks import deployment, node_events, ready
 
 
 def test_a_failed_node_goes_unknown_after_the_grace_period_and_its_pods_move() -> None:

@@ -7,15 +7,11 @@ and finish once the evicted pod's replacement is Ready elsewhere; DaemonSet pods
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from tests.sim.server.kubectl import Kube, kubectl, served_for_kubectl
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -47,35 +43,19 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not on PATH, so kubectl drain cannot be run")
-    root = tmp_path_factory.mktemp("kubectl-drain")
-    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
-    (root / "web.yaml").write_text(MANIFEST)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl-drain", speed=20.0,
+                                  files={"web.yaml": MANIFEST})
 
 
-def kubectl(kube: tuple[ServerHandle, Path], *args: str, ok: bool = True) -> str:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=90, check=False)
-    if ok:
-        assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-            f"{done.stderr}{done.stdout}"
-    return done.stdout + done.stderr
-
-
-def pods_on(kube: tuple[ServerHandle, Path], node: str, app: str) -> list[str]:
+def pods_on(kube: Kube, node: str, app: str) -> list[str]:
     out = kubectl(kube, "get", "pods", "-l", f"app={app}", "--field-selector",
                   f"spec.nodeName={node}", "-o", "jsonpath={.items[*].metadata.name}")
     return out.split()
 
 
 def test_drain_honours_the_budget_and_uncordon_undoes_the_cordon(
-        kube: tuple[ServerHandle, Path]) -> None:
+        kube: Kube) -> None:
     kubectl(kube, "apply", "-f", "web.yaml")
     kubectl(kube, "rollout", "status", "deployment/web", "--timeout=60s")
     kubectl(kube, "rollout", "status", "daemonset/agent", "--timeout=60s")
@@ -103,7 +83,7 @@ def test_drain_honours_the_budget_and_uncordon_undoes_the_cordon(
     assert "SchedulingDisabled" not in kubectl(kube, "get", "node", "worker-1")
 
 
-def test_drain_refuses_a_bare_pod_without_force(kube: tuple[ServerHandle, Path]) -> None:
+def test_drain_refuses_a_bare_pod_without_force(kube: Kube) -> None:
     kubectl(kube, "run", "bare", "--image=nginx:1.25",
             '--overrides={"spec":{"nodeName":"worker-2"}}')
     out = kubectl(kube, "drain", "worker-2", "--ignore-daemonsets", "--timeout=10s", ok=False)

@@ -6,40 +6,29 @@ This is what a new user tries first; every command must work as it does on a clu
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from tests.sim.server.kubectl import Kube, served_for_kubectl
+from tests.sim.server.kubectl import kubectl as run_kubectl
 
 WEB = (Path(__file__).resolve().parents[3] / "examples" / "web.yaml").read_text()
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not on PATH, so the README's kubectl session cannot be run")
-    root = tmp_path_factory.mktemp("kubectl")
-    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
-    (root / "web.yaml").write_text(WEB)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl", speed=20.0,
+                                  files={"web.yaml": WEB})
 
 
-def kubectl(kube: tuple[ServerHandle, Path], *args: str) -> str:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=60, check=False)
-    assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-        f"{done.stderr}{done.stdout}"
-    return done.stdout
+def kubectl(kube: Kube, *args: str) -> str:
+    return run_kubectl(kube, *args, stderr=False, timeout=60)
 
 
-def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
+def test_the_readme_session(kube: Kube) -> None:
     nodes = kubectl(kube, "get", "nodes", "-o", "wide")
     assert nodes.split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert nodes.count(" Ready ") == 3 and "control-plane" in nodes
@@ -91,7 +80,7 @@ def test_the_readme_session(kube: tuple[ServerHandle, Path]) -> None:
 
 
 def test_kubectl_create_generators_are_told_what_to_do_instead(
-        kube: tuple[ServerHandle, Path]) -> None:
+        kube: Kube) -> None:
     handle, root = kube
     env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
     done = subprocess.run(["kubectl", "create", "deployment", "gen", "--image=nginx:1.25"],

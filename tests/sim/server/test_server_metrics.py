@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from tests.sim.server.kubectl import Kube, kubectl, served_for_kubectl
 
 APP = """\
 apiVersion: apps/v1
@@ -64,27 +60,12 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    assert shutil.which("kubectl"), "kubectl must be on PATH"
-    root = tmp_path_factory.mktemp("kubectl-top")
-    handle = serve_in_thread(seed=1, speed=50.0, kubeconfig_path=root / "config")
-    (root / "app.yaml").write_text(APP)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl-top", speed=50.0,
+                                  files={"app.yaml": APP})
 
 
-def kubectl(kube: tuple[ServerHandle, Path], *args: str, ok: bool = True) -> str:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=60, check=False)
-    if ok:
-        assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-            f"{done.stderr}{done.stdout}"
-    return done.stdout + done.stderr
-
-
-def until(kube: tuple[ServerHandle, Path], check: object, *args: str, wall: float = 30) -> str:
+def until(kube: Kube, check: object, *args: str, wall: float = 30) -> str:
     deadline = time.monotonic() + wall
     out = ""
     while time.monotonic() < deadline:
@@ -95,7 +76,7 @@ def until(kube: tuple[ServerHandle, Path], check: object, *args: str, wall: floa
     raise AssertionError(f"kubectl {' '.join(args)} never matched; last:\n{out}")
 
 
-def test_top_and_hpa_move_under_load(kube: tuple[ServerHandle, Path]) -> None:
+def test_top_and_hpa_move_under_load(kube: Kube) -> None:
     groups = json.loads(kubectl(kube, "get", "--raw", "/apis"))
     assert "metrics.k8s.io" in [g["name"] for g in groups["groups"]]
     kubectl(kube, "apply", "-f", "app.yaml")
@@ -123,7 +104,7 @@ def test_top_and_hpa_move_under_load(kube: tuple[ServerHandle, Path]) -> None:
 
 
 def test_the_metrics_api_refuses_what_metrics_server_refuses(
-        kube: tuple[ServerHandle, Path]) -> None:
+        kube: Kube) -> None:
     import requests
 
     handle, _ = kube
@@ -146,7 +127,7 @@ def test_the_metrics_api_refuses_what_metrics_server_refuses(
         assert r.json()["kind"] == "Status" and r.json()["code"] == code
 
 
-def test_an_invalid_autoscaler_is_refused_with_the_field(kube: tuple[ServerHandle, Path]) -> None:
+def test_an_invalid_autoscaler_is_refused_with_the_field(kube: Kube) -> None:
     handle, root = kube
     (root / "bad-hpa.yaml").write_text(
         "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: bad}\n"
