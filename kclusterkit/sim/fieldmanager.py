@@ -46,23 +46,64 @@ Obj = dict[str, Any]
 
 
 class Entry:
-    """One managedFields entry, decoded."""
+    """One managedFields entry. Its field set is decoded when first read, and an entry
+    nobody changed is stored again as it came (encoding is most of a write's cost)."""
 
-    __slots__ = ("api_version", "fields", "manager", "operation", "subresource", "time")
+    __slots__ = ("_fields", "_raw", "api_version", "manager", "operation", "subresource",
+                 "time")
 
     def __init__(self, manager: str, operation: str, api_version: str, time: str | None,
-                 fields: FieldSet, subresource: str = "") -> None:
+                 fields: FieldSet | None, subresource: str = "",
+                 raw: Obj | None = None) -> None:
         self.manager = manager
         self.operation = operation
         self.api_version = api_version
         self.time = time
-        self.fields = fields
+        self._fields = fields
         self.subresource = subresource
+        self._raw = raw
+
+    @property
+    def fields(self) -> FieldSet:
+        if self._fields is None:
+            self._fields = fieldpath.decode((self._raw or {}).get("fieldsV1", {}))
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: FieldSet) -> None:
+        if value != self._fields:
+            self._raw = None
+        self._fields = value
+
+    def owns_any(self, paths: FieldSet) -> bool:
+        """Whether the entry owns one of ``paths`` (looked up in its FieldsV1 while it is
+        still undecoded: a write usually changes a few fields of a large entry)."""
+        if self._fields is not None or self._raw is None:
+            return not self.fields.isdisjoint(paths)
+        root = self._raw.get("fieldsV1") or {}
+        for path in paths:
+            node: Any = root
+            for pe in path:
+                node = node.get(pe) if isinstance(node, dict) else None
+                if node is None:
+                    break
+            else:
+                if isinstance(node, dict) and (not node or "." in node):
+                    return True
+        return False
+
+    def empty(self) -> bool:
+        if self._fields is None and self._raw is not None:
+            return not self._raw.get("fieldsV1")
+        return not self.fields
 
     def ident(self) -> tuple[str, str, str]:
         return (self.manager, self.operation, self.subresource)
 
     def encode(self) -> Obj:
+        if self._raw is not None and self._raw.get("time") == self.time and \
+                self._raw.get("apiVersion") == self.api_version:
+            return self._raw
         out: Obj = {"manager": self.manager, "operation": self.operation,
                     "apiVersion": self.api_version}
         if self.time:
@@ -100,8 +141,10 @@ def decode(entries: Any) -> list[Entry]:
         if not all(isinstance(v, str) for v in (manager, version, sub)) or \
                 not isinstance(time, str | None):
             raise fieldpath.FieldsError("managedFields entry fields must be strings")
-        out.append(Entry(manager, op, version, time, fieldpath.decode(raw.get("fieldsV1", {})),
-                         sub))
+        fields_v1 = raw.get("fieldsV1", {})
+        if not isinstance(fields_v1, dict):
+            raise fieldpath.FieldsError("FieldsV1 must be a JSON object")
+        out.append(Entry(manager, op, version, time, None, sub, raw))
     return out
 
 
@@ -129,7 +172,7 @@ def _request_entries(live: Obj | None, new: Obj, subresource: str) -> list[Entry
 
 
 def _store(obj: Obj, entries: Iterable[Entry]) -> None:
-    kept = [e for e in entries if e.fields]
+    kept = [e for e in entries if not e.empty()]
     kept.sort(key=lambda e: (e.operation, e.time or "", e.manager, e.api_version,
                              e.subresource))
     meta = obj.setdefault("metadata", {})
@@ -147,7 +190,8 @@ def _take(entries: list[Entry], cmp: fieldpath.Comparison, manager: str, operati
     lost = changed | cmp.removed
     if lost:
         for e in entries:
-            e.fields -= lost
+            if e.owns_any(lost):
+                e.fields = e.fields - lost
     if not changed:
         return entries
     ident = (manager, operation, subresource)
@@ -155,7 +199,7 @@ def _take(entries: list[Entry], cmp: fieldpath.Comparison, manager: str, operati
     if own is None:
         entries.append(Entry(manager, operation, version, now, changed, subresource))
     else:
-        own.fields |= changed
+        own.fields = own.fields | changed
         own.api_version, own.time = version, now
     return entries
 
@@ -175,6 +219,9 @@ def apply(live: Obj | None, config: Obj, manager: str, version: str, now: str, *
     """The object ``manager``'s applied ``config`` makes of ``live`` (None: it is created
     from it), with its managedFields; a 409 Conflict Status when another manager owns a
     field it changes and ``force`` is not given."""
+    if (config.get("metadata") or {}).get("managedFields") is not None:
+        # structuredmerge.go Apply: the applied configuration says nothing of ownership.
+        raise StatusError(400, "BadRequest", "metadata.managedFields must be nil")
     entries = _live_entries(live)
     base: Obj = clone(live) if live is not None else {}
     if live is not None and not entries:
@@ -189,12 +236,14 @@ def apply(live: Obj | None, config: Obj, manager: str, version: str, now: str, *
     last = own.fields if own is not None else set()
     cmp = fieldpath.compare(base, merged)
     changed = cmp.changed()
-    conflicts = [(e, p) for e in entries if e is not own for p in e.fields & changed]
+    conflicts = [(e, p) for e in entries if e is not own and e.owns_any(changed)
+                 for p in e.fields & changed]
     if conflicts and not force:
         raise conflict_error(conflicts)
+    taken = changed | cmp.removed
     for e in entries:
-        if e is not own:
-            e.fields -= changed | cmp.removed
+        if e is not own and e.owns_any(taken):
+            e.fields = e.fields - taken
     if own is None:
         own = Entry(manager, APPLY, version, now, applied, subresource)
         entries.append(own)

@@ -190,3 +190,19 @@ def test_fields_v1_round_trips() -> None:
                       ("f:spec", "f:ports", 'k:{"port":80,"protocol":"UDP"}', "f:protocol"),
                       ("f:spec", "f:selector", "f:app")}  # a Service selector is granular
     assert fieldpath.decode(fieldpath.encode(fields)) == fields
+
+
+def test_an_applied_configuration_may_not_carry_managed_fields(api: Api) -> None:
+    body = copy.deepcopy(CONFIG)
+    body["metadata"]["managedFields"] = [{"manager": "me", "operation": "Apply"}]
+    with pytest.raises(ApiError, match="metadata.managedFields must be nil") as caught:
+        apply(api, body, "ci")
+    assert caught.value.code == 400
+
+
+def test_ownership_is_read_from_undecoded_entries_as_from_decoded_ones(api: Api) -> None:
+    obj = apply(api, CONFIG, "ci")
+    obj["spec"]["replicas"] = 7  # an Update takes .spec.replicas from the stored Apply entry
+    owned = managers(api.update(obj, manager="kubectl-edit"))
+    assert ".spec.replicas" not in owned[("ci", "Apply")]
+    assert owned[("kubectl-edit", "Update")] == {".spec.replicas"}
