@@ -125,8 +125,9 @@ class Entry:
 
 
 # -- decoding ---------------------------------------------------------------------------
-def decode(entries: Any) -> list[Entry]:
-    """Entries from a managedFields list; FieldsError when it is not a valid one."""
+def decode(entries: Any, *, eager: bool = False) -> list[Entry]:
+    """Entries from a managedFields list; FieldsError when it is not a valid one. The field
+    sets are decoded when first read, or at once (``eager``) for a client's entries."""
     if not isinstance(entries, list):
         raise fieldpath.FieldsError("managedFields must be a list")
     out = []
@@ -144,7 +145,10 @@ def decode(entries: Any) -> list[Entry]:
         fields_v1 = raw.get("fieldsV1", {})
         if not isinstance(fields_v1, dict):
             raise fieldpath.FieldsError("FieldsV1 must be a JSON object")
-        out.append(Entry(manager, op, version, time, None, sub, raw))
+        entry = Entry(manager, op, version, time, None, sub, raw)
+        if eager:
+            entry.fields  # noqa: B018  (decodes, raising FieldsError on a bad field set)
+        out.append(entry)
     return out
 
 
@@ -165,7 +169,7 @@ def _request_entries(live: Obj | None, new: Obj, subresource: str) -> list[Entry
     if sent == [] or sent == [{}]:  # isResetManagedFields
         return []
     try:
-        entries = decode(sent)
+        entries = decode(sent, eager=True)
     except fieldpath.FieldsError:
         return _live_entries(live)
     return entries or _live_entries(live)

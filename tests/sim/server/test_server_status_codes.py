@@ -62,3 +62,24 @@ def test_an_unauthenticated_request_carries_401(served: ServerHandle) -> None:
     r = requests.get(served.url + f"{NS}/pods", headers={"Authorization": "Bearer wrong"},
                      verify=str(served.ca_path), timeout=30)
     assert r.status_code == 401 and r.json()["code"] == 401
+
+
+@pytest.mark.parametrize("managed,code", [
+    ([{"operation": "Update", "fieldsV1": {"f:data": 1}}], 200),
+    ([{"operation": "Update", "fieldsV1": {"f:data": {"nope": {}}}}], 200),
+    ([None], 200),
+    ([{"operation": "Apply", "manager": 7}], 400),  # not a ManagedFieldsEntry: the decoder's
+    ("not a list", 400),
+])
+def test_undecodable_managed_fields_in_a_write_keep_the_live_ones(applied: ServerHandle,
+                                                                  managed: Any,
+                                                                  code: int) -> None:
+    live = raw(applied, "GET", f"{NS}/configmaps/coded").json()
+    live["metadata"]["managedFields"] = managed
+    r = raw(applied, "PUT", f"{NS}/configmaps/coded?fieldManager=editor", json=live)
+    assert r.status_code == code, r.text[:300]
+    if code == 200:  # decodeLiveOrNew: what cannot be decoded leaves the live entries
+        owners = {e["manager"] for e in r.json()["metadata"]["managedFields"]}
+        assert "first" in owners
+    else:
+        assert r.json()["code"] == code
