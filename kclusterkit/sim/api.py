@@ -319,9 +319,13 @@ class Api:
         if live is None and subresource is not None:
             raise errors.not_found(res.plural, res.group, name)
         now = self.clock.timestamp()
+        reset: tuple[str, ...] = ()
+        if strategy_for(res).has_status:
+            reset = ("spec",) if subresource == "status" else ("status",)
         try:
             merged = fieldmanager.apply(live, config, manager, res.api_version, now,
-                                        force=force, subresource=subresource or "")
+                                        force=force, subresource=subresource or "",
+                                        reset=reset)
         except fieldpath.FieldsError as exc:
             raise errors.bad_request(str(exc)) from None
         merged["apiVersion"], merged["kind"] = res.api_version, res.kind

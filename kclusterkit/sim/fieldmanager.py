@@ -219,13 +219,18 @@ def update(live: Obj | None, new: Obj, manager: str, version: str, now: str,
 
 # -- Apply ------------------------------------------------------------------------------
 def apply(live: Obj | None, config: Obj, manager: str, version: str, now: str, *,
-          force: bool = False, subresource: str = "") -> Obj:
+          force: bool = False, subresource: str = "", reset: Iterable[str] = ()) -> Obj:
     """The object ``manager``'s applied ``config`` makes of ``live`` (None: it is created
     from it), with its managedFields; a 409 Conflict Status when another manager owns a
-    field it changes and ``force`` is not given."""
+    field it changes and ``force`` is not given. ``reset``: top-level fields the write
+    cannot change (the strategy's GetResetFields: ``status`` for the main resource,
+    ``spec`` for the status subresource), left out of the configuration."""
     if (config.get("metadata") or {}).get("managedFields") is not None:
         # structuredmerge.go Apply: the applied configuration says nothing of ownership.
         raise StatusError(400, "BadRequest", "metadata.managedFields must be nil")
+    reset = set(reset)
+    if reset & config.keys():
+        config = {k: v for k, v in config.items() if k not in reset}
     entries = _live_entries(live)
     base: Obj = clone(live) if live is not None else {}
     if live is not None and not entries:

@@ -206,3 +206,21 @@ def test_ownership_is_read_from_undecoded_entries_as_from_decoded_ones(api: Api)
     owned = managers(api.update(obj, manager="kubectl-edit"))
     assert ".spec.replicas" not in owned[("ci", "Apply")]
     assert owned[("kubectl-edit", "Update")] == {".spec.replicas"}
+
+
+def test_status_is_not_applied_through_the_main_resource_nor_spec_through_status(
+        api: Api) -> None:
+    body = copy.deepcopy(CONFIG)
+    body["status"] = {"replicas": 9}
+    obj = apply(api, body, "ci")
+    assert obj.get("status", {}).get("replicas") != 9
+    assert not any(p.startswith(".status") for p in managers(obj)[("ci", "Apply")])
+    status = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+              "spec": {"replicas": 8}, "status": {"observedGeneration": 1}}
+    after = api.patch(DEPLOY, "default", "web", status, APPLY, subresource="status",
+                      manager="reporter")
+    assert after["spec"]["replicas"] == 2
+    entry = next(e for e in after["metadata"]["managedFields"] if e["manager"] == "reporter")
+    assert entry["subresource"] == "status"
+    assert {fieldpath.path_string(p) for p in fieldpath.decode(entry["fieldsV1"])} == {
+        ".status.observedGeneration"}
