@@ -41,6 +41,9 @@ STRIPPED_META = frozenset({"name", "namespace", "creationTimestamp", "selfLink",
 # Objects owned whole: upstream's +structType=atomic / +mapType=atomic fields.
 ATOMIC_MAPS = frozenset({"labelSelector", "namespaceSelector", "nodeSelector",
                          "podAffinityTerm"})
+# Top-level Go maps (absent from a zero object, so adding one adds the map itself), unlike
+# the structs spec and status every typed object has.
+TOP_LEVEL_MAPS = frozenset({"data", "binaryData", "stringData"})
 SELECTOR_FIELDS = frozenset({"matchLabels", "matchExpressions"})
 # Lists keyed by more than one field, with the schema's default for a missing key field.
 PORT_KEY_DEFAULTS = {"protocol": "TCP"}
@@ -154,7 +157,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
-        if (a is None or isinstance(a, dict)) and (b is None or isinstance(b, dict)):
+        if (a is None or isinstance(a, dict)) and (b is None or isinstance(b, dict)) and \
+                key not in TOP_LEVEL_MAPS:
             ma, mb = a or {}, b or {}
             strip = STRIPPED_META if key == "metadata" else ()
             for sub in ma.keys() | mb.keys():

@@ -224,3 +224,11 @@ def test_status_is_not_applied_through_the_main_resource_nor_spec_through_status
     assert entry["subresource"] == "status"
     assert {fieldpath.path_string(p) for p in fieldpath.decode(entry["fieldsV1"])} == {
         ".status.observedGeneration"}
+
+
+def test_a_config_maps_data_is_a_member_of_its_creators_fields(api: Api) -> None:
+    made = api.create({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": f"cm-{id(api)}"}, "data": {"a": "1"}},
+                      "default", manager="kubectl-create")
+    assert made["metadata"]["managedFields"][0]["fieldsV1"] == {
+        "f:data": {".": {}, "f:a": {}}}
