@@ -40,6 +40,9 @@ from kclusterkit.sim.fieldpath import FieldSet
 APPLY = "Apply"
 UPDATE = "Update"
 BEFORE_FIRST_APPLY = "before-first-apply"
+# capmanagers.go: at most this many Update entries; the oldest merge into ANCIENT_CHANGES.
+MAX_UPDATE_MANAGERS = 10
+ANCIENT_CHANGES = "ancient-changes"
 MAX_MANAGER_LENGTH = 128  # validation.FieldManagerMaxLength
 
 Obj = dict[str, Any]
@@ -214,7 +217,21 @@ def update(live: Obj | None, new: Obj, manager: str, version: str, now: str,
     ``new``'s managedFields."""
     entries = _request_entries(live, new, subresource)
     cmp = fieldpath.compare(live or {}, new)
-    _store(new, _take(entries, cmp, manager, UPDATE, subresource, version, now))
+    _store(new, _cap_updaters(_take(entries, cmp, manager, UPDATE, subresource, version,
+                                    now)))
+
+
+def _cap_updaters(entries: list[Entry]) -> list[Entry]:
+    """capUpdateManagers: the oldest Update entries beyond the cap become one
+    ``ancient-changes`` entry holding their fields, with the newest of their times."""
+    updaters = [e for e in entries if e.operation == UPDATE and not e.empty()]
+    if len(updaters) <= MAX_UPDATE_MANAGERS:
+        return entries
+    updaters.sort(key=lambda e: (e.time or "", e.ident()))
+    merged = updaters[:len(updaters) - MAX_UPDATE_MANAGERS + 1]
+    bucket = Entry(ANCIENT_CHANGES, UPDATE, merged[-1].api_version, merged[-1].time,
+                   set().union(*(e.fields for e in merged)))
+    return [e for e in entries if e not in merged] + [bucket]
 
 
 # -- Apply ------------------------------------------------------------------------------

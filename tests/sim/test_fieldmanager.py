@@ -232,3 +232,17 @@ def test_a_config_maps_data_is_a_member_of_its_creators_fields(api: Api) -> None
                       "default", manager="kubectl-create")
     assert made["metadata"]["managedFields"][0]["fieldsV1"] == {
         "f:data": {".": {}, "f:a": {}}}
+
+
+def test_more_than_ten_updaters_leave_the_oldest_as_ancient_changes(api: Api) -> None:
+    obj = api.create({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "many"}, "data": {}}, "default", manager="m00")
+    for n in range(1, 13):
+        obj["data"] = {**obj.get("data", {}), f"k{n:02}": "v"}
+        obj = api.update(obj, manager=f"m{n:02}")
+    owned = managers(obj)
+    assert len(owned) == 10
+    assert owned[("ancient-changes", "Update")] == {".data", ".data.k01", ".data.k02",
+                                                     ".data.k03"}
+    assert ("m12", "Update") in owned and ("m03", "Update") not in owned
+    api.delete(for_kind("v1", "ConfigMap"), "default", "many")
