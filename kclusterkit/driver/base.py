@@ -27,6 +27,8 @@ class Observation:
 
 
 Check = Callable[[], Observation]
+# The field manager the objects the drivers write are recorded for (managedFields).
+FIELD_MANAGER = "kclusterkit"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,12 @@ class Driver(ABC):
         namespace: str | None = None,
     ) -> Obj:
         """``patch_type``: "json", "merge" or "strategic"."""
+
+    def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
+        """Server-side apply of ``obj`` as ``field_manager`` (created when absent). A field
+        another manager owns at another value is a 409 Conflict ``ApiError`` whose causes
+        name the fields, unless ``force`` takes them."""
+        self._unsupported("server-side-apply", "server-side apply")
 
     @abstractmethod
     def delete(

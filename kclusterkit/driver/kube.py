@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kclusterkit import redact
+from kclusterkit import __version__, redact
 from kclusterkit.driver import kubeaccess
 from kclusterkit.driver.base import (
+    FIELD_MANAGER,
     AccessCheck,
     Check,
     Driver,
@@ -155,6 +156,9 @@ def load_client(kubeconfig: str | None = None, context: str | None = None) -> tu
     except Exception as exc:  # noqa: BLE001 — ConfigException, bad certificate data …
         raise ConfigurationError(f"kubeconfig {path} (context {name}) is not usable: "
                           f"{_one_line(exc)}") from exc
+    # The API server names a request's field manager after its User-Agent's prefix: the
+    # objects kclusterkit writes are managed by "kclusterkit" (the SimDriver says the same).
+    client.user_agent = f"{FIELD_MANAGER}/{__version__}"
     bearer = (configuration.api_key or {}).get("authorization") or ""
     redact.remember(bearer.split(" ", 1)[-1])  # the kubeconfig's token never shows in a report
     return client, name
@@ -721,6 +725,15 @@ class KubeDriver(Driver):
         self._writable(res, ns, f"patching {res.kind} {name}")
         return self.rest.call("PATCH", res.path(ns, name), body=body,
                               content_type=PATCH_TYPES[patch_type])
+
+    def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
+        res, ns = self._placed(obj)
+        name = (obj.get("metadata") or {}).get("name", "")
+        self._writable(res, ns, f"applying {res.kind} {name}")
+        return self.rest.call("PATCH", res.path(ns, name), body=obj,
+                              query={"fieldManager": field_manager,
+                                     "force": "true" if force else None},
+                              content_type="application/apply-patch+yaml")
 
     def delete(self, kind: str, name: str, namespace: str | None = None,
                grace_period: int | None = None) -> None:

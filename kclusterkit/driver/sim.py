@@ -16,6 +16,7 @@ from typing import Any
 
 from kclusterkit.driver import nodeops
 from kclusterkit.driver.base import (
+    FIELD_MANAGER,
     AccessCheck,
     Check,
     Driver,
@@ -149,7 +150,7 @@ class SimDriver(Driver):
     def create(self, obj: Obj) -> Obj:
         with _api_errors():
             created = self.cluster.api.create(obj, namespace=None if obj.get("metadata", {}).get(
-                "namespace") else self.namespace, decode=True)
+                "namespace") else self.namespace, decode=True, manager=FIELD_MANAGER)
         self._created = True
         return created
 
@@ -172,7 +173,7 @@ class SimDriver(Driver):
     def update(self, obj: Obj) -> Obj:
         with _api_errors():
             return self.cluster.api.update(obj, namespace=None if obj.get("metadata", {}).get(
-                "namespace") else self.namespace, decode=True)
+                "namespace") else self.namespace, decode=True, manager=FIELD_MANAGER)
 
     def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
               namespace: str | None = None) -> Obj:
@@ -181,7 +182,18 @@ class SimDriver(Driver):
             raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
         with _api_errors():
             return self.cluster.api.patch(res, self._ns(res, namespace), name, body,
-                                          PATCH_TYPES[patch_type])
+                                          PATCH_TYPES[patch_type], manager=FIELD_MANAGER)
+
+    def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
+        meta = obj.get("metadata") or {}
+        with _api_errors():
+            res = self.cluster.api.resource_of(obj)
+            ns = (meta.get("namespace") or self.namespace) if res.namespaced else ""
+            applied = self.cluster.api.patch(res, ns, meta.get("name") or "", obj,
+                                             "application/apply-patch+yaml",
+                                             manager=field_manager, force=force)
+        self._created = True
+        return applied
 
     def delete(self, kind: str, name: str, namespace: str | None = None,
                grace_period: int | None = None) -> None:
@@ -192,7 +204,8 @@ class SimDriver(Driver):
     def scale(self, kind: str, name: str, replicas: int, namespace: str | None = None) -> None:
         res = self._resource(kind)
         with _api_errors():
-            self.cluster.api.update_scale(res, self._ns(res, namespace), name, replicas)
+            self.cluster.api.update_scale(res, self._ns(res, namespace), name, replicas,
+                                          manager=FIELD_MANAGER)
 
     def events(self, namespace: str | None = None) -> list[Obj]:
         items = self.list("events", namespace)

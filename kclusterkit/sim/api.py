@@ -25,7 +25,7 @@ from kclusterkit.kube.meta import (
     random_suffix,
     selector_matches,
 )
-from kclusterkit.sim import decoding, errors
+from kclusterkit.sim import decoding, errors, fieldmanager, fieldpath
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.kinds.policy import update_disruption_allowed_condition
@@ -102,9 +102,10 @@ class Api:
 
     # -- create -----------------------------------------------------------------------
     def create(self, obj: Obj, namespace: str | None = None, *, dry_run: bool = False,
-               decode: bool = False) -> Obj:
+               decode: bool = False, manager: str | None = None) -> Obj:
         """``decode``: a client's object, checked against the Go types first (``decoding``);
-        the simulator's own components write well-typed objects and skip that walk."""
+        the simulator's own components write well-typed objects and skip that walk.
+        ``manager``: the field manager the write is recorded for (``fieldmanager``)."""
         self.check_available()
         obj = clone(obj)
         res = self.resource_of(obj)
@@ -141,6 +142,8 @@ class Api:
         strategy.default(self, obj)
         if strategy.tracks_generation:
             meta["generation"] = 1
+        if manager is not None:
+            fieldmanager.update(None, obj, manager, res.api_version, self.clock.timestamp())
         causes = _validate_meta(res, obj) + strategy.validate(self, obj, None)
         if causes:
             raise errors.invalid(res.kind, res.group, meta.get("name") or "", causes)
@@ -192,6 +195,7 @@ class Api:
         subresource: str | None = None,
         dry_run: bool = False,
         decode: bool = False,
+        manager: str | None = None,
     ) -> Obj:
         self.check_available()
         obj = clone(obj)
@@ -201,11 +205,15 @@ class Api:
         ns = self._namespace_of(res, obj, namespace)
         name = obj["metadata"].get("name") or ""
         old = self.store.must_get(res, ns, name)
-        return self._write(res, old, obj, subresource, dry_run=dry_run)
+        return self._write(res, old, obj, subresource, dry_run=dry_run, manager=manager)
 
     def _write(
-        self, res: Resource, old: Obj, obj: Obj, subresource: str | None, *, dry_run: bool = False
+        self, res: Resource, old: Obj, obj: Obj, subresource: str | None, *, dry_run: bool = False,
+        manager: str | None = None, via: str | None = None, skip_noop: bool = False,
     ) -> Obj:
+        """``manager``: record the write for that field manager, through the subresource
+        ``via`` (default ``subresource``); ``skip_noop``: an unchanged object is not
+        written again (no new resourceVersion), as etcd3's GuaranteedUpdate."""
         strategy = strategy_for(res)
         meta = obj["metadata"]
         old_meta = old["metadata"]
@@ -235,11 +243,19 @@ class Api:
         if strategy.tracks_generation and subresource is None:
             if obj.get("spec") != old.get("spec"):
                 meta["generation"] = old_meta.get("generation", 1) + 1
+        if manager is not None:
+            fieldmanager.update(old, obj, manager, res.api_version, self.clock.timestamp(),
+                                via or subresource or "")
+        elif "managedFields" in old_meta and "managedFields" not in meta:
+            meta["managedFields"] = old_meta["managedFields"]
         causes = _validate_meta(res, obj) + strategy.validate(self, obj, old)
         if causes:
             raise errors.invalid(res.kind, res.group, meta.get("name") or "", causes)
         if dry_run:
             return obj
+        if skip_noop and obj == {**old, "metadata": {**old_meta, "resourceVersion":
+                                                    meta.get("resourceVersion")}}:
+            return clone(old)
         # Finalizers cleared on an object being deleted: it goes now.
         if (
             old_meta.get("deletionTimestamp")
@@ -261,8 +277,15 @@ class Api:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        manager: str | None = None,
+        force: bool = False,
     ) -> Obj:
-        """Apply a JSON, merge or strategic merge patch (``patch_type`` is the content type)."""
+        """Apply a JSON, merge or strategic merge patch (``patch_type`` is the content type);
+        an apply patch with a ``manager`` is server-side apply (``apply``)."""
+        if manager is not None and \
+                patch_type.split(";", 1)[0].strip() == patching.APPLY_PATCH:
+            return self.apply(res, namespace, name, body, manager, force=force,
+                              subresource=subresource, dry_run=dry_run)
         self.check_available()
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
         try:
@@ -280,7 +303,40 @@ class Api:
         # A patch carries no precondition unless it sets resourceVersion itself.
         if patched["metadata"].get("resourceVersion") == old["metadata"]["resourceVersion"]:
             pass
-        return self._write(res, old, patched, subresource, dry_run=dry_run)
+        return self._write(res, old, patched, subresource, dry_run=dry_run, manager=manager)
+
+    def apply(self, res: Resource, namespace: str, name: str, config: Any, manager: str, *,
+              force: bool = False, subresource: str | None = None,
+              dry_run: bool = False) -> Obj:
+        """Server-side apply of ``config`` by ``manager`` (``fieldmanager.apply``): merged
+        with field ownership, a 409 on another manager's field unless ``force``; an absent
+        object is created from it."""
+        self.check_available()
+        if not isinstance(config, dict):
+            raise errors.bad_request("the applied configuration must be an object")
+        ns = namespace if res.namespaced else ""
+        live = self.store.get(res, ns, name)
+        if live is None and subresource is not None:
+            raise errors.not_found(res.plural, res.group, name)
+        now = self.clock.timestamp()
+        reset: tuple[str, ...] = ()
+        if strategy_for(res).has_status:
+            reset = ("spec",) if subresource == "status" else ("status",)
+        try:
+            merged = fieldmanager.apply(live, config, manager, res.api_version, now,
+                                        force=force, subresource=subresource or "",
+                                        reset=reset)
+        except fieldpath.FieldsError as exc:
+            raise errors.bad_request(str(exc)) from None
+        merged["apiVersion"], merged["kind"] = res.api_version, res.kind
+        meta = merged.setdefault("metadata", {})
+        meta["name"] = name
+        if res.namespaced:
+            meta["namespace"] = ns
+        if live is None:
+            return self.create(merged, ns or None, dry_run=dry_run, decode=True)
+        decoding.check(res, merged)
+        return self._write(res, live, merged, subresource, dry_run=dry_run, skip_noop=True)
 
     # -- scale subresource ------------------------------------------------------------
     def get_scale(self, res: Resource, namespace: str, name: str) -> Obj:
@@ -289,7 +345,8 @@ class Api:
         return _scale_of(obj)
 
     def update_scale(self, res: Resource, namespace: str, name: str, replicas: int,
-                     resource_version: str | None = None, *, dry_run: bool = False) -> Obj:
+                     resource_version: str | None = None, *, dry_run: bool = False,
+                     manager: str | None = None) -> Obj:
         """The ``scale`` subresource's update: a Scale that names a resourceVersion must name
         the current one (optimistic concurrency, as every update), however it arrives."""
         self.check_available()
@@ -314,7 +371,7 @@ class Api:
         obj["spec"]["replicas"] = replicas
         if dry_run:
             return _scale_of(obj)
-        return _scale_of(self._write(res, old, obj, None))
+        return _scale_of(self._write(res, old, obj, None, manager=manager, via="scale"))
 
     # -- binding ----------------------------------------------------------------------
     def bind(self, namespace: str, name: str, node: str) -> Obj:

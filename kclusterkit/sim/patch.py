@@ -207,7 +207,9 @@ def _remove(doc: Any, parts: list[str], path: str) -> Any:
 
 
 # -- strategic merge patch --------------------------------------------------------------
-def _merge_key(field: str, parent: str) -> str | None:
+def merge_key(field: str, parent: str) -> str | None:
+    """The merge key of the list at ``field`` under ``parent`` (None: not keyed); server-side
+    apply's field sets (``fieldpath``) key the same lists by it."""
     if field == "ports":
         return PORT_KEYS.get(parent, "containerPort")
     return MERGE_KEYS.get(field)
@@ -252,7 +254,7 @@ def strategic_merge(target: Any, patch: dict[str, Any], parent: str) -> Any:
 
 
 def _merge_list(current: list[Any], patch: list[Any], field: str, parent: str) -> list[Any]:
-    key = _merge_key(field, parent)
+    key = merge_key(field, parent)
     if key is None:
         if field in MERGED_SCALAR_LISTS:
             out = list(current)

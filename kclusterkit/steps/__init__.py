@@ -10,6 +10,7 @@ from __future__ import annotations
 from kclusterkit.steps import (  # noqa: F401
     acceptance,
     access,
+    apply,
     autoscaling,
     batch,
     cluster,
@@ -41,7 +42,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
-           "autoscaling", "access", "nodes", "placement", "network", "netpol")
+           "autoscaling", "access", "nodes", "placement", "network", "netpol", "apply")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

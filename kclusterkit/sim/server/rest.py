@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import clone
-from kclusterkit.sim import errors
+from kclusterkit.sim import errors, fieldmanager
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.auth import ADMIN, UserInfo, escalation, reviews
 from kclusterkit.sim.errors import StatusError
@@ -105,6 +105,30 @@ class Rest:
         """Who the request is, as the server's authentication filter found it."""
         found = request.get(USER)
         return found if isinstance(found, UserInfo) else ADMIN
+
+    def manager(self, request: web.Request, options: str) -> str:
+        """The request's field manager: ``?fieldManager=``, else its User-Agent's prefix
+        (managerOrUserAgent, handlers/create.go); checked as ValidateFieldManager does."""
+        given = request.query.get("fieldManager", "")
+        if not given:
+            return fieldmanager.manager_from_user_agent(request.headers.get("User-Agent", ""))
+        problem = None
+        if len(given.encode()) > fieldmanager.MAX_MANAGER_LENGTH:
+            problem = f"Too long: may not be more than {fieldmanager.MAX_MANAGER_LENGTH} bytes"
+        else:
+            bad = next(((i, ch) for i, ch in enumerate(given) if not ch.isprintable()), None)
+            if bad is not None:
+                problem = (f"Invalid value: {json.dumps(given)}: invalid character "
+                           f"U+{ord(bad[1]):04X} (at position {bad[0]})")
+        if problem:
+            raise errors.StatusError(422, "Invalid", f'{options}.meta.k8s.io "" is invalid: '
+                                     f"fieldManager: {problem}",
+                                     {"group": "meta.k8s.io", "kind": options, "causes": [
+                                         {"reason": "FieldValueInvalid"
+                                          if problem.startswith("Invalid") else
+                                          "FieldValueTooLong", "message": problem,
+                                          "field": "fieldManager"}]})
+        return given
 
     def check_escalation(self, request: web.Request, res: Resource, obj: Any) -> None:
         escalation.check(self.server.access, self.user(request), res, obj)
@@ -228,7 +252,7 @@ class Rest:
             body["metadata"].setdefault("namespace", target.namespace)
         self.check_escalation(request, target.res, body)
         created = self.api.create(body, target.namespace or None, dry_run=dry_run(request),
-                                  decode=True)
+                                  decode=True, manager=self.manager(request, "CreateOptions"))
         self.server.kick()
         return json_response(created, 201, headers)
 
@@ -250,7 +274,8 @@ class Rest:
             body["metadata"].setdefault("namespace", target.namespace)
         self.check_escalation(request, target.res, body)
         updated = self.api.update(body, target.namespace or None, subresource=sub,
-                                  dry_run=dry_run(request), decode=True)
+                                  dry_run=dry_run(request), decode=True,
+                                  manager=self.manager(request, "UpdateOptions"))
         self.server.kick()
         return json_response(updated, 200, headers)
 
@@ -265,30 +290,33 @@ class Rest:
         headers = self._validation_headers(request, res, body, ctype)
         dry = dry_run(request)
         _check_name(body, name, ns)
+        # ValidatePatchOptions (apimachinery's validation.go), before the object is read.
+        force = flag(request, "force")
         if ctype == patching.APPLY_PATCH:
             if not request.query.get("fieldManager"):
                 raise errors.StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: '
                                          "fieldManager: Required value: is required for apply "
-                                         "patch")
-            # Server-side apply, knowingly simplified: a strategic merge with no field
-            # ownership; an absent object is created from the applied configuration.
-            if self.store.get(res, ns, name) is None and sub is None:
-                obj = self._object_body(clone(body), res)
-                obj.setdefault("metadata", {})["name"] = name
-                if ns:
-                    obj["metadata"].setdefault("namespace", ns)
-                self.check_escalation(request, res, obj)
-                created = self.api.create(obj, ns or None, dry_run=dry, decode=True)
-                self.server.kick()
-                return json_response(created, 201, headers)
-            if isinstance(body, dict):
-                body = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
+                                         "patch", {"group": "meta.k8s.io", "kind": "PatchOptions",
+                                                   "causes": [{"reason": "FieldValueRequired",
+                                                               "message": "Required value: is "
+                                                               "required for apply patch",
+                                                               "field": "fieldManager"}]})
+            # The applied configuration is a whole object of the resource's kind.
+            body = self._object_body(body, res)
+        elif "force" in request.query:
+            raise errors.StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: '
+                                     "force: Forbidden: may not be specified for non-apply patch")
+        manager = self.manager(request, "PatchOptions")
+        creating = ctype == patching.APPLY_PATCH and sub is None and \
+            self.store.get(res, ns, name) is None
         if res.group == escalation.RBAC:  # what the patch would write, checked first
-            self.check_escalation(request, res, self.api.patch(res, ns, name, body, ctype,
-                                                               subresource=sub, dry_run=True))
-        patched = self.api.patch(res, ns, name, body, ctype, subresource=sub, dry_run=dry)
+            self.check_escalation(request, res, self.api.patch(
+                res, ns, name, clone(body), ctype, subresource=sub, dry_run=True,
+                manager=manager, force=force))
+        patched = self.api.patch(res, ns, name, body, ctype, subresource=sub, dry_run=dry,
+                                 manager=manager, force=force)
         self.server.kick()
-        return json_response(patched, 200, headers)
+        return json_response(patched, 201 if creating else 200, headers)
 
     async def _delete_options(self, request: web.Request) -> dict[str, Any]:
         body = await self._body(request) or {}

@@ -96,7 +96,10 @@ async def _scale(rest: Rest, request: web.Request, target: Target) -> web.Respon
     decoding.check_scale(scale)
     result = api.update_scale(res, ns, name, dig(scale, "spec", "replicas", default=0),
                               dig(scale, "metadata", "resourceVersion"),
-                              dry_run=dry_run(request))
+                              dry_run=dry_run(request),
+                              manager=rest.manager(request, "UpdateOptions"
+                                                   if request.method == "PUT" else
+                                                   "PatchOptions"))
     rest.server.kick()
     return json_response(result)
 
