@@ -34,14 +34,14 @@ def served_for_kubectl(tmp_path_factory: pytest.TempPathFactory, name: str, *, s
     handle.stop()
 
 
-def kubectl(kube: Kube, *args: str, ok: bool = True, stderr: bool = True,
+def kubectl(kube: Kube, *args: str, ok: bool | None = True, stderr: bool = True,
             timeout: float = 90) -> str:
-    """kubectl's output (stdout, then stderr unless ``stderr=False``); with ``ok`` it must
-    exit 0."""
+    """kubectl's output (stdout, then stderr unless ``stderr=False``). ``ok``: it must exit
+    0 (True), must fail (False), or either (None)."""
     env = {**os.environ, "KUBECONFIG": str(kube.handle.kubeconfig_path), "HOME": str(kube.root)}
     done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
                           cwd=kube.root, timeout=timeout, check=False)
-    if ok:
-        assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-            f"{done.stderr}{done.stdout}"
+    if ok is not None:
+        assert (done.returncode == 0) == ok, f"kubectl {' '.join(args)} exited " \
+            f"{done.returncode}:\n{done.stderr}{done.stdout}"
     return done.stdout + done.stderr if stderr else done.stdout

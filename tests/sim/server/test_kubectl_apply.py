@@ -4,17 +4,13 @@ conflict kubectl prints when another manager changed a field, ``--force-conflict
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 from kubernetes import client, config
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from tests.sim.server.kubectl import Kube, kubectl, served_for_kubectl
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -36,27 +32,12 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not on PATH")
-    root = tmp_path_factory.mktemp("kubectl-apply")
-    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
-    (root / "deploy.yaml").write_text(DEPLOY)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl-apply", speed=20.0,
+                                  files={"deploy.yaml": DEPLOY})
 
 
-def kubectl(kube: tuple[ServerHandle, Path], *args: str, ok: bool = True) -> str:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=60, check=False)
-    assert (done.returncode == 0) == ok, f"kubectl {' '.join(args)} exited " \
-        f"{done.returncode}:\n{done.stderr}{done.stdout}"
-    return done.stdout + done.stderr
-
-
-def entries(kube: tuple[ServerHandle, Path]) -> dict[tuple[str, str, str], dict]:
+def entries(kube: Kube) -> dict[tuple[str, str, str], dict]:
     shown = yaml.safe_load(kubectl(kube, "get", "deploy", "web", "-o", "yaml",
                                    "--show-managed-fields"))
     return {(e["manager"], e["operation"], e.get("subresource", "")): e["fieldsV1"]
@@ -64,7 +45,7 @@ def entries(kube: tuple[ServerHandle, Path]) -> dict[tuple[str, str, str], dict]
 
 
 def test_server_side_apply_twice_then_a_conflict_then_force(
-        kube: tuple[ServerHandle, Path]) -> None:
+        kube: Kube) -> None:
     assert "deployment.apps/web serverside-applied" in kubectl(
         kube, "apply", "--server-side", "-f", "deploy.yaml")
     # the second apply changes nothing: the spec's generation and the entry's time stay
@@ -95,7 +76,7 @@ def test_server_side_apply_twice_then_a_conflict_then_force(
     assert "f:replicas" in owners[("kubectl", "Apply", "")]["f:spec"]
 
 
-def test_the_python_clients_apply_patch(kube: tuple[ServerHandle, Path]) -> None:
+def test_the_python_clients_apply_patch(kube: Kube) -> None:
     handle, _ = kube
     api = client.AppsV1Api(config.new_client_from_config(str(handle.kubeconfig_path)))
     body = yaml.safe_load(DEPLOY)
