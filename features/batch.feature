@@ -19,3 +19,11 @@ Feature: Batch work runs to completion
   Scenario: A cron job starts a job every minute
     Given a cron job "tick" running "busybox:1.36 sh -c 'date'" on schedule "*/1 * * * *"
     Then cron job "tick" has run 2 times within 3 minutes
+
+  Scenario: An indexed job runs every index once
+    Given an indexed job "shard" running "busybox:1.36 sh -c 'echo shard $JOB_COMPLETION_INDEX'" with 4 completions, 2 at a time
+    Then job "shard" completed indexes "0-3" within 2 minutes
+
+  Scenario: A pod failure policy ends a job at a fatal exit code
+    Given a job "fatal" running "busybox:1.36 sh -c 'exit 42'" that fails as a whole on exit code 42
+    Then job "fatal" fails with reason "PodFailurePolicy" within 1 minute
