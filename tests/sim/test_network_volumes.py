@@ -92,9 +92,10 @@ def test_a_local_volume_stays_on_its_node(cluster: Cluster) -> None:
                  if n["metadata"]["name"] != node
                  and "node-role.kubernetes.io/control-plane" not in n["metadata"]["labels"])
     second = pod("second", "data")
-    second["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": [
-            {"key": "kubernetes.io/hostname", "operator": "In", "values": [other]}]}]}}}
+    required = {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": [other]}]}]}
+    second["spec"]["affinity"] = {"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": required}}
     cluster.api.create(second)
     cluster.advance(30)
     got = cluster.store.get(PODS, "default", "second")
