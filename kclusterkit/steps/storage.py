@@ -635,6 +635,13 @@ def a_pod_with_claim_elsewhere(context: Any, name: str, image: str, claim: str, 
     if not node:
         raise StepUsageError(f'pod "{other}" is not on a node yet: wait for it to run first '
                              f'(e.g. Then pod "{other}" is running within 2 minutes)')
+    others = [n["metadata"]["name"] for n in driver.list("nodes", "")
+              if n["metadata"]["name"] != node and not (n.get("spec") or {}).get("unschedulable")
+              and not any(t.get("effect") in ("NoSchedule", "NoExecute")
+                          for t in (n.get("spec") or {}).get("taints") or ())]
+    if not others:
+        raise NotSupported(f'no schedulable node other than "{node}" (where pod "{other}" '
+                           "runs): the scenario needs two")
     obj = _pod_with_claim(name, image, claim, path)
     obj["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [{"matchExpressions": [

@@ -176,3 +176,19 @@ def test_a_schedule_past_its_starting_deadline_is_missed() -> None:
                     if e["reason"] == "TooManyMissedTimes"]
         cluster.advance(3600)
         assert len(list(cluster.store.iter(JOBS, "default"))) == started + 1
+
+
+def test_pod_failure_policy_ignores_an_evicted_pod() -> None:
+    """An evicted pod carries DisruptionTarget: the Ignore rule keeps it out of the failed
+    count, and the Job replaces it and completes."""
+    cluster = Cluster(seed=2)
+    cluster.api.create(job("pf", "sleep 120", backoffLimit=0, podFailurePolicy={"rules": [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]}))
+    cluster.advance(10)
+    first = job_pods(cluster, "pf")[0]["metadata"]["name"]
+    cluster.api.evict("default", first)  # sh ignores SIGTERM: killed after the grace period
+    cluster.advance(300)
+    got = cluster.store.get(JOBS, "default", "pf")
+    assert conditions(cluster, "pf").get("Complete") == "CompletionsReached", got["status"]
+    assert "failed" not in got["status"]
+    assert [p["status"]["phase"] for p in job_pods(cluster, "pf")] == ["Succeeded"]
