@@ -1,7 +1,8 @@
 @batch
 Feature: Batch work runs to completion
   A job runs pods until enough of them succeed, retrying failures with a growing pause
-  until its back-off limit; a cron job starts a job at every scheduled minute.
+  until its back-off limit; a cron job starts a job at every scheduled minute. An indexed
+  job gives each pod its own index, and a pod failure policy can end a job at once.
 
   Scenario: A job runs its pod to completion
     Given a job "migrate" running "busybox:1.36 sh -c 'sleep 5'"

@@ -3,7 +3,8 @@ Feature: Data outlives pods
   A claim asks the cluster's default StorageClass for a volume. What a pod writes there
   belongs to the volume, not the pod: a replacement pod mounting the same claim finds it.
   A pod whose claim does not exist is never started, and a claim in use is not deleted
-  from under its pod.
+  from under its pod. A network-attached volume follows its pod to any node, attached to
+  one node at a time, and a claim of a class that allows it grows while in use.
 
   Background:
     Given the cluster has a default StorageClass
