@@ -151,3 +151,22 @@ def test_the_default_class_refuses_expansion(cluster: Cluster) -> None:
            "provisions the pvc must support resize" in info.value.message
     assert not [e for e in cluster.store.iter(EVENTS, "default")
                 if e["reason"] == "ExternalExpanding"]
+
+
+def test_a_local_volume_does_not_mount_on_another_node(cluster: Cluster) -> None:
+    """A pod placed by hand (nodeName) on another node than its local volume's stays
+    ContainerCreating: the mount's node-affinity check fails there."""
+    cluster.api.create(claim("data"))
+    cluster.api.create(pod("first", "data"))
+    cluster.advance(30)
+    node = cluster.store.get(PODS, "default", "first")["spec"]["nodeName"]
+    pv_name = cluster.store.get(PVCS, "default", "data")["spec"]["volumeName"]
+    other = next(n["metadata"]["name"] for n in cluster.store.iter(NODES)
+                 if n["metadata"]["name"] != node
+                 and "node-role.kubernetes.io/control-plane" not in n["metadata"]["labels"])
+    cluster.api.create(on_node(pod("second", "data"), other))
+    cluster.advance(30)
+    second = cluster.store.get(PODS, "default", "second")
+    assert second["status"]["phase"] == "Pending"
+    assert ("FailedMount", f'MountVolume.NodeAffinity check failed for volume "{pv_name}" : '
+            "no matching NodeSelectorTerms") in events(cluster, "second")

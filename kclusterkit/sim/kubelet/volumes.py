@@ -9,6 +9,11 @@ or mount volumes: unmounted volumes=[…], unattached volumes=[…], failed to p
 volumes=[]: context deadline exceeded``) and waits again; it shows ContainerCreating all the
 while.
 
+A persistent volume whose node affinity excludes the node (a local volume of another node,
+reached by a pod given its ``nodeName`` directly) never mounts: FailedMount
+``MountVolume.NodeAffinity check failed for volume "…" : no matching NodeSelectorTerms``,
+so a local volume's files are reachable only from its own node.
+
 It also finishes an online expansion: a mounted volume whose claim waits with
 ``FileSystemResizePending`` is grown on the node (NodeExpandVolume), the claim's
 ``status.capacity`` becomes the volume's, and the pod and claim get
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim import errors
+from kclusterkit.sim.controllers.persistentvolume import node_allows
 from kclusterkit.sim.csi import set_claim_condition
 from kclusterkit.sim.resources import NODES, PODS, PVCS, PVS
 
@@ -32,15 +38,32 @@ TIMEOUT_SECONDS = 123.0  # podAttachAndMountTimeout: 2 min 3 s
 NODE_EXPAND_SECONDS = 1.0
 
 
-def _attachable(kubelet: Kubelet, namespace: str, volume: dict[str, Any]) -> Obj | None:
-    """The CSI PersistentVolume behind a pod volume, when it must be attached."""
+def _volume_of(kubelet: Kubelet, namespace: str, volume: dict[str, Any]) -> Obj | None:
+    """The PersistentVolume behind a pod volume (None for other volumes)."""
     name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
     if not name:
         return None
     claim = kubelet.cluster.store.get(PVCS, namespace, name)
     pv_name = ((claim or {}).get("spec") or {}).get("volumeName")
-    pv = kubelet.cluster.store.get(PVS, "", pv_name) if pv_name else None
+    return kubelet.cluster.store.get(PVS, "", pv_name) if pv_name else None
+
+
+def _attachable(kubelet: Kubelet, namespace: str, volume: dict[str, Any]) -> Obj | None:
+    """The CSI PersistentVolume behind a pod volume, when it must be attached."""
+    pv = _volume_of(kubelet, namespace, volume)
     return pv if pv is not None and (pv.get("spec") or {}).get("csi") else None
+
+
+def foreign(kubelet: Kubelet, pr: PodRun) -> list[str]:
+    """The pod's persistent volumes whose node affinity excludes this node (a local volume
+    of another node): the mount's node-affinity check fails for them."""
+    node = kubelet.cluster.store.get(NODES, "", kubelet.node_name)
+    out = []
+    for volume in pr.spec.get("volumes") or ():
+        pv = _volume_of(kubelet, pr.namespace, volume)
+        if pv is not None and not node_allows(pv, node):
+            out.append(pv["metadata"]["name"])
+    return out
 
 
 def unattached(kubelet: Kubelet, pr: PodRun) -> list[str]:
@@ -62,21 +85,32 @@ def wait_for_attach(kubelet: Kubelet, pr: PodRun) -> bool:
     """True when the pod's volumes are attached; otherwise keep the pod waiting and look
     again in a moment (and say FailedMount each time the wait times out)."""
     missing = unattached(kubelet, pr)
-    if not missing:
+    elsewhere = foreign(kubelet, pr)
+    if not missing and not elsewhere:
         pr.attach_wait = None
         return True
     now = kubelet.clock.now
     if pr.attach_wait is None:
         pr.attach_wait = now
+        pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name)
+        for pv_name in elsewhere if pod is not None else ():
+            # operation_generator.go checkNodeAffinity, as GenerateError words it.
+            kubelet.api.record_event(
+                pod, "Warning", "FailedMount",
+                f'MountVolume.NodeAffinity check failed for volume "{pv_name}" : '
+                "no matching NodeSelectorTerms", "kubelet", host=kubelet.node_name)
     elif now - pr.attach_wait >= TIMEOUT_SECONDS:
         pr.attach_wait = now
-        names = " ".join(missing)
+        names = " ".join(missing) or " ".join(
+            v.get("name", "") for v in pr.spec.get("volumes") or ()
+            if (_volume_of(kubelet, pr.namespace, v) or {}).get("metadata", {}).get("name")
+            in elsewhere)
         pod = kubelet.cluster.store.get(PODS, pr.namespace, pr.name)
         if pod is not None:
             kubelet.api.record_event(
                 pod, "Warning", "FailedMount",
                 f"Unable to attach or mount volumes: unmounted volumes=[{names}], "
-                f"unattached volumes=[{names}], failed to process volumes=[]: "
+                f"unattached volumes=[{' '.join(missing)}], failed to process volumes=[]: "
                 "context deadline exceeded", "kubelet", host=kubelet.node_name)
     if pr.sandbox_timer is None:  # one poll at a time, however often the pod syncs
         pr.sandbox_timer = kubelet.clock.call_later(RETRY_SECONDS, _poll, kubelet, pr)
