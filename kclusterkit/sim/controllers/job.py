@@ -177,8 +177,10 @@ class JobController:
                 elif indexed:
                     completed = job_indexed.parse_indexes(status.get("completedIndexes"),
                                                           completions or 0)
-                    running = {job_indexed.pod_index(p) for p in active} | {
-                        job_indexed.pod_index(p) for p in terminating}
+                    running = {job_indexed.pod_index(p) for p in active}
+                    if spec.get("podReplacementPolicy") == "Failed":
+                        # onlyReplaceFailedPods: a terminating pod's index is not pending.
+                        running |= {job_indexed.pod_index(p) for p in terminating}
                     for index in job_indexed.first_pending(missing, completions or 0,
                                                            completed, running):
                         self._create_pod(job, index)
