@@ -3,7 +3,8 @@ Feature: Data outlives pods
   A claim asks the cluster's default StorageClass for a volume. What a pod writes there
   belongs to the volume, not the pod: a replacement pod mounting the same claim finds it.
   A pod whose claim does not exist is never started, and a claim in use is not deleted
-  from under its pod.
+  from under its pod. A network-attached volume follows its pod to any node, attached to
+  one node at a time, and a claim of a class that allows it grows while in use.
 
   Background:
     Given the cluster has a default StorageClass
@@ -63,3 +64,25 @@ Feature: Data outlives pods
     Then it prints "INSERT 0 3"
     When I delete a pod of deployment "db"
     Then in the pod of deployment "db" the command "psql -U postgres -tAc 'SELECT count(*) FROM orders'" prints "3" within 3 minutes
+
+  Scenario: A network-attached volume follows its pod to another node, one node at a time
+    Given the cluster has a network-attached StorageClass
+    And a persistent volume claim "data" of 1Gi on the network-attached StorageClass
+    And a pod "writer" running "busybox:1.36 sleep 3600", mounting claim "data" at "/data"
+    Then pod "writer" is running within 2 minutes
+    When I run "sh -c 'echo hello > /data/probe.txt'" in pod "writer"
+    Given a pod "reader" running "busybox:1.36 sleep 3600", mounting claim "data" at "/data", on another node than pod "writer"
+    Then pod "reader" waits with a Multi-Attach error within 1 minute
+    When I delete pod "writer"
+    Then pod "reader" is running within 3 minutes
+    And in pod "reader" the file "/data/probe.txt" contains "hello"
+
+  Scenario: A claim of an expandable class grows while its pod runs
+    Given the cluster has a network-attached StorageClass
+    And the network-attached StorageClass allows volume expansion
+    And a persistent volume claim "data" of 1Gi on the network-attached StorageClass
+    And a pod "app" running "busybox:1.36 sleep 3600", mounting claim "data" at "/data"
+    Then pod "app" is running within 2 minutes
+    When I resize claim "data" to 2Gi
+    Then claim "data" is resized to 2Gi within 2 minutes
+    And resizing claim "data" to 1Gi is refused with "field can not be less than status.capacity"

@@ -54,6 +54,7 @@ class ClusterConfig:
     node: NodeShapeConfig = field(default_factory=NodeShapeConfig)
     network_plugin: bool = True
     default_storage_class: bool = True  # kind's "standard" (a real cluster may have none)
+    network_storage_class: bool = True  # the simulator's "longhorn" (network-attached)
     zones: tuple[str, ...] = ()
 
 
@@ -186,6 +187,7 @@ CLUSTER_FIELDS: dict[str, Checker] = {
     "node": _mapping,  # checked field by field below
     "network_plugin": _boolean,
     "default_storage_class": _boolean,
+    "network_storage_class": _boolean,
     "zones": _zones,
 }
 #: Options the non-simulator targets read; extend here for a new target.

@@ -42,6 +42,7 @@ def cluster_spec(env: Environment) -> ClusterSpec:
         node=NodeShape(cpu=shape.node.cpu, memory=shape.node.memory, pods=shape.node.pods),
         network_plugin=shape.network_plugin,
         default_storage_class=shape.default_storage_class,
+        network_storage_class=shape.network_storage_class,
         zones=tuple(shape.zones),
         timings=Timings().updated(env.timings),
     )

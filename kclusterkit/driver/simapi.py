@@ -63,6 +63,7 @@ def _cluster_file(env: Any, folder: Path) -> Path:
                      "pods": shape.node.pods},
             "network_plugin": shape.network_plugin,
             "default_storage_class": shape.default_storage_class,
+            "network_storage_class": shape.network_storage_class,
             **({"zones": list(shape.zones)} if shape.zones else {}),
         },
         "timings": dict(env.timings),

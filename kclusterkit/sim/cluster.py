@@ -51,6 +51,8 @@ class ClusterSpec:
     missing_images: tuple[str, ...] = ()
     # kind's default StorageClass "standard" (local-path, WaitForFirstConsumer).
     default_storage_class: bool = True
+    # A non-default class of network-attached volumes (Longhorn's CSI driver "longhorn").
+    network_storage_class: bool = True
     # Zones the nodes are spread over, round robin (topology.kubernetes.io/zone), or none.
     zones: tuple[str, ...] = ()
 
@@ -85,7 +87,8 @@ class Cluster:
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         # The API server's RBAC bootstrap (storage_rbac.go PostStartHook) and kubeadm's binding.
         reconcile(self.api)
-        self.storage = Storage(self.api, self.spec.default_storage_class)
+        self.storage = Storage(self.api, self.spec.default_storage_class,
+                               self.spec.network_storage_class)
         self.nodes = start_nodes(self)
         self.metrics_server = MetricsServer(self)  # the metrics-server add-on (kube-system)
         self.controller_manager = ControllerManager(self)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import errors
-from kclusterkit.sim.kubelet import server
+from kclusterkit.sim.kubelet import server, volumes
 from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
 from kclusterkit.sim.kubelet.logs import LogLine, LogOptions, render
-from kclusterkit.sim.resources import PODS
+from kclusterkit.sim.resources import PODS, PVCS
 
 if TYPE_CHECKING:
     from kclusterkit.sim.cluster import Cluster
@@ -34,6 +34,11 @@ class Nodes:
         self.timings = cluster.timings
         self.kubelets: dict[str, Kubelet] = {}
         self.store.subscribe(PODS, self._on_pod)
+        self.store.subscribe(PVCS, self._on_claim)
+
+    def _on_claim(self, etype: str, claim: Obj, old: Obj | None) -> None:
+        for kubelet in self.kubelets.values():
+            volumes.on_claim(kubelet, etype, claim, old)
 
     # -- machines ---------------------------------------------------------------------
     def add_node(self, name: str, control_plane: bool = False,

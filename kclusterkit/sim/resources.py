@@ -124,6 +124,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True,
              ("netpol",)),
     Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
+    Resource("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", False, (),
+             ("status",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
@@ -191,3 +193,4 @@ CONTROLLERREVISIONS = _BY_PLURAL[("apps", "controllerrevisions")]
 PDBS = _BY_PLURAL[("policy", "poddisruptionbudgets")]
 NETWORKPOLICIES = _BY_PLURAL[("networking.k8s.io", "networkpolicies")]
 PRIORITYCLASSES = _BY_PLURAL[("scheduling.k8s.io", "priorityclasses")]
+VOLUMEATTACHMENTS = _BY_PLURAL[("storage.k8s.io", "volumeattachments")]

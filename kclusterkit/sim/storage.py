@@ -12,6 +12,12 @@ library it uses (sig-storage-lib-external-provisioner controller.go): volumes na
 ``pvc-<claim uid>``, a host path under ``/var/local-path-provisioner``, a required node
 affinity to the node the scheduler chose, ReadWriteOnce only, and deletion of what it
 provisioned once the volume is Released under a ``Delete`` policy.
+
+A second, non-default class offers network-attached volumes: ``longhorn`` (Longhorn's CSI
+driver ``driver.longhorn.io``, as its chart installs it: ``Immediate`` binding, volume
+expansion allowed). Its volumes are ``csi`` volumes with no node affinity, so their files
+follow a pod to whichever node it runs on, once the attach/detach controller has attached
+them there (``sim.csi`` holds that driver's attacher and resizer).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import errors
+from kclusterkit.sim.csi import CsiControllerPlugin
 from kclusterkit.sim.resources import PVCS, PVS, STORAGECLASSES
 
 if TYPE_CHECKING:
@@ -34,6 +41,22 @@ ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
 ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
 ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 ANN_LOCAL_NODE = "local.path.provisioner/selected-node"
+
+LONGHORN = "driver.longhorn.io"
+# The csi-provisioner sidecar of longhorn-csi-plugin's controller names itself like this.
+LONGHORN_IDENTITY = f"{LONGHORN}_csi-provisioner-5d8dd96b57-lf8pq_" \
+                    "8c1f3a52-7d0e-4b6a-9c47-2e5b8f0d1a63"
+LONGHORN_CLASS: Obj = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {"name": "longhorn"},
+    "provisioner": LONGHORN,
+    "allowVolumeExpansion": True,
+    "reclaimPolicy": "Delete",
+    "volumeBindingMode": "Immediate",
+    "parameters": {"numberOfReplicas": "3", "staleReplicaTimeout": "30",
+                   "fromBackup": "", "fsType": "ext4", "dataLocality": "disabled"},
+}
 
 STANDARD_CLASS: Obj = {
     "apiVersion": "storage.k8s.io/v1",
@@ -50,7 +73,8 @@ class Storage:
     """The cluster's persistent volumes' files (one tree per PersistentVolume) and the
     local-path provisioner."""
 
-    def __init__(self, api: Api | None = None, default_class: bool = True) -> None:
+    def __init__(self, api: Api | None = None, default_class: bool = True,
+                 network_class: bool = True) -> None:
         self._volumes: dict[str, dict[str, str]] = {}
         self._claims: dict[tuple[str, str], dict[str, str]] = {}
         self.api = api
@@ -59,6 +83,11 @@ class Storage:
         self.store = api.store
         if default_class and self.store.get(STORAGECLASSES, "", "standard") is None:
             api.create(STANDARD_CLASS)
+        if network_class and self.store.get(STORAGECLASSES, "", "longhorn") is None:
+            api.create(LONGHORN_CLASS)
+        # Longhorn's CSI controller sidecars (attacher, resizer) run whether or not the
+        # class exists: a class made later by hand may name the driver.
+        self.csi = CsiControllerPlugin(api, LONGHORN)
         self.store.subscribe(PVCS, self._on_claim)
         self.store.subscribe(PVS, self._on_volume)
 
@@ -86,7 +115,7 @@ class Storage:
         if etype == "DELETED" or claim["metadata"].get("deletionTimestamp"):
             return
         ann = claim["metadata"].get("annotations") or {}
-        if ann.get(ANN_STORAGE_PROVISIONER) != LOCAL_PATH or \
+        if ann.get(ANN_STORAGE_PROVISIONER) not in (LOCAL_PATH, LONGHORN) or \
                 (claim.get("spec") or {}).get("volumeName"):
             return
         self.api.clock.call_soon(self._provision, claim["metadata"].get("namespace", ""),
@@ -108,6 +137,9 @@ class Storage:
         node = ann.get(ANN_SELECTED_NODE)
         modes = list(spec.get("accessModes") or [])
         failure = None
+        if cls.get("provisioner") == LONGHORN:
+            self._provision_network(claim, cls, pv_name)
+            return
         if any(m not in ("ReadWriteOnce", "ReadWriteOncePod") for m in modes):
             failure = ("NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) "
                        "access modes")
@@ -153,12 +185,56 @@ class Storage:
         self.api.record_event(claim, "Normal", "ProvisioningSucceeded",
                               f"Successfully provisioned volume {pv_name}", PROVISIONER_IDENTITY)
 
+    def _provision_network(self, claim: Obj, cls: Obj, pv_name: str) -> None:
+        """The external-provisioner sidecar with Longhorn's CreateVolume: a csi volume
+        with no node affinity (any node may attach it)."""
+        meta, spec = claim["metadata"], claim.get("spec") or {}
+        ns, name = meta.get("namespace", ""), meta["name"]
+        self.api.record_event(claim, "Normal", "Provisioning",
+                              f'External provisioner is provisioning volume for claim '
+                              f'"{ns}/{name}"', LONGHORN_IDENTITY)
+        params = dict(cls.get("parameters") or {})
+        pv = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": pv_name, "annotations": {
+                ANN_PROVISIONED_BY: LONGHORN,
+                "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""}},
+            "spec": {
+                "accessModes": list(spec.get("accessModes") or []),
+                "capacity": {"storage": spec["resources"]["requests"]["storage"]},
+                "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                             "namespace": ns, "name": name, "uid": meta["uid"],
+                             "resourceVersion": meta["resourceVersion"]},
+                "csi": {"driver": LONGHORN, "volumeHandle": pv_name,
+                        "fsType": params.pop("fsType", "ext4"),
+                        "volumeAttributes": {
+                            **params,
+                            "storage.kubernetes.io/csiProvisionerIdentity":
+                                LONGHORN_IDENTITY.split("_", 1)[1]}},
+                "persistentVolumeReclaimPolicy": cls.get("reclaimPolicy", "Delete"),
+                "storageClassName": cls["metadata"]["name"],
+                "volumeMode": spec.get("volumeMode", "Filesystem"),
+            },
+        }
+        try:
+            self.api.create(pv)
+        except errors.StatusError as exc:
+            self.api.record_event(claim, "Warning", "ProvisioningFailed",
+                                  f'failed to provision volume with StorageClass '
+                                  f'"{cls["metadata"]["name"]}": {exc.message}',
+                                  LONGHORN_IDENTITY)
+            return
+        self.api.record_event(claim, "Normal", "ProvisioningSucceeded",
+                              f"Successfully provisioned volume {pv_name}", LONGHORN_IDENTITY)
+
     def _on_volume(self, etype: str, pv: Obj, old: Obj | None) -> None:
         if etype == "DELETED":
             self._volumes.pop(pv["metadata"]["name"], None)
             return
         ann = pv["metadata"].get("annotations") or {}
-        if ann.get(ANN_PROVISIONED_BY) != LOCAL_PATH or \
+        if ann.get(ANN_PROVISIONED_BY) not in (LOCAL_PATH, LONGHORN) or \
                 (pv.get("status") or {}).get("phase") != "Released" or \
                 (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") != "Delete" or \
                 pv["metadata"].get("deletionTimestamp"):

@@ -193,3 +193,73 @@ def cron_job_ran(context: Any, name: str, n: int, d: float) -> None:
 
     wait_for(context, f'cron job "{name}" to have run {n} times', check, d,
              kinds=("cronjobs", "jobs"))
+
+
+# -- Indexed jobs and pod failure policy ---------------------------------------------------
+@step("given", 'an indexed job "{name:Q}" running "{image:Q}" with {n:N} completion(s), {p:N} at a time')
+def an_indexed_job(context: Any, name: str, image: str, n: int, p: int) -> None:
+    """An Indexed Job: each pod gets a completion index 0…n-1 (``JOB_COMPLETION_INDEX``
+    in its environment) and the Job is done when every index has succeeded once.
+
+    Example: Given an indexed job "shard" running "busybox:1.36 sh -c 'echo $JOB_COMPLETION_INDEX'" with 5 completions, 2 at a time
+    """
+    if n < 1 or p < 1:
+        raise StepUsageError("completions and parallelism must be at least 1")
+    obj = job_manifest(name, image, n, p)
+    obj["spec"]["completionMode"] = "Indexed"
+    kk(context).driver.create(obj)
+
+
+@step("given", 'a job "{name:Q}" running "{image:Q}" that fails as a whole on exit code {code:d}')
+def a_job_failing_on_exit_code(context: Any, name: str, image: str, code: int) -> None:
+    """A Job whose pod failure policy ends it at once when a container exits with the code
+    (rule ``FailJob`` on ``onExitCodes``), while disruptions (the ``DisruptionTarget``
+    condition) are ignored and other failures count towards the back-off limit.
+
+    Example: Given a job "fatal" running "busybox:1.36 sh -c 'exit 42'" that fails as a whole on exit code 42
+    """
+    obj = job_manifest(name, image)
+    obj["spec"]["podFailurePolicy"] = {"rules": [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [code]}}]}
+    kk(context).driver.create(obj)
+
+
+@step("then", 'job "{name:Q}" completed indexes "{indexes:Q}" within {d:Duration}', any_keyword=True)
+def job_completed_indexes(context: Any, name: str, indexes: str, d: float) -> None:
+    """The Indexed Job completes and its ``status.completedIndexes`` reads as given
+    (upstream's compressed form: "0-4", "0,1", "1,3-5").
+
+    Example: Then job "shard" completed indexes "0-4" within 2 minutes
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        job, seen, pods = _job_seen(driver, name)
+        got = ((job or {}).get("status") or {}).get("completedIndexes", "")
+        done = job is not None and _condition(job, "Complete") is not None
+        return Observation(done and got == indexes, f"{seen}\ncompletedIndexes: {got!r}",
+                           [o for o in (job, *pods) if o])
+
+    wait_for(context, f'job "{name}" to complete indexes "{indexes}"', check, d,
+             kinds=("jobs", "pods"))
+
+
+@step("then", 'job "{name:Q}" fails with reason "{reason:Q}" within {d:Duration}', any_keyword=True)
+def job_fails_with_reason(context: Any, name: str, reason: str, d: float) -> None:
+    """The Job gets its Failed condition with the reason (PodFailurePolicy,
+    BackoffLimitExceeded, DeadlineExceeded …); its message is shown.
+
+    Example: Then job "fatal" fails with reason "PodFailurePolicy" within 1 minute
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        job, seen, pods = _job_seen(driver, name)
+        failed = _condition(job, "Failed") if job else None
+        message = f'\nFailed: {failed.get("message")}' if failed else ""
+        return Observation(failed is not None and failed.get("reason") == reason,
+                           seen + message, [o for o in (job, *pods) if o])
+
+    wait_for(context, f'job "{name}" to fail with reason {reason}', check, d,
+             kinds=("jobs", "pods"))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from kclusterkit.driver import Observation
-from kclusterkit.errors import NotSupported
+from kclusterkit.errors import ApiError, NotSupported
+from kclusterkit.kube.quantity import parse_quantity
 from kclusterkit.steps._support import (
     Obj,
     StepUsageError,
@@ -28,7 +29,7 @@ from kclusterkit.steps._support import (
 )
 from kclusterkit.steps.discovery import in_namespace, nslookup_addresses
 from kclusterkit.steps.pods_exec import ExecRecord, argv_of, is_running, the_pod_of
-from kclusterkit.steps.workloads import workload
+from kclusterkit.steps.workloads import container_for, workload
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 
@@ -536,3 +537,201 @@ def name_resolves_to_pod(context: Any, pod: str, name: str, target: str, d: floa
              kinds=("pods", "endpoints"))
 
 
+
+
+# -- network-attached volumes and expansion ----------------------------------------------
+NETWORK_CLASS = "network-attached StorageClass"
+# Provisioners whose volumes live on one node's disk: never "network-attached".
+LOCAL_PROVISIONERS = frozenset({
+    "rancher.io/local-path", "kubernetes.io/no-provisioner", "hostpath.csi.k8s.io",
+    "k8s.io/minikube-hostpath", "microk8s.io/hostpath", "openebs.io/local",
+    "local.csi.openebs.io", "topolvm.io", "kubernetes.io/host-path"})
+
+
+def _network_class(context: Any) -> Obj:
+    return kk(context).remembered("network-attached StorageClass (say 'Given the cluster has "
+                                  "a network-attached StorageClass' first)",
+                                  kk(context).memo.get(NETWORK_CLASS))
+
+
+@step("given", "the cluster has a network-attached StorageClass")
+def has_network_class(context: Any) -> None:
+    """A StorageClass whose volumes can be attached to any node (a CSI driver's, not a
+    node's local disk): the one named by ``-D network_storage_class=NAME``, else the first
+    non-default class (then the default) whose provisioner is not a local one. The scenario
+    skips when there is none.
+
+    Example: Given the cluster has a network-attached StorageClass
+    """
+    classes = kk(context).driver.list("storageclasses", "")
+    wanted = getattr(getattr(context, "config", None), "userdata", {}).get(
+        "network_storage_class")
+    if wanted:
+        found = [c for c in classes if c["metadata"]["name"] == wanted]
+        if not found:
+            raise NotSupported(f'no StorageClass "{wanted}" (named by network_storage_class)')
+    else:
+        found = sorted((c for c in classes if c.get("provisioner") not in LOCAL_PROVISIONERS),
+                       key=lambda c: ((c["metadata"].get("annotations") or {}).get(
+                           DEFAULT_CLASS) == "true", c["metadata"]["name"]))
+        if not found:
+            provisioners = sorted({c.get("provisioner", "") for c in classes})
+            raise NotSupported("no network-attached StorageClass: every class provisions "
+                               f"local volumes ({', '.join(provisioners) or 'no classes'})")
+    kk(context).memo[NETWORK_CLASS] = found[0]
+
+
+@step("given", "the network-attached StorageClass allows volume expansion")
+def network_class_expands(context: Any) -> None:
+    """The remembered network-attached class sets ``allowVolumeExpansion: true``; the
+    scenario skips otherwise.
+
+    Example: Given the network-attached StorageClass allows volume expansion
+    """
+    cls = _network_class(context)
+    if not cls.get("allowVolumeExpansion"):
+        raise NotSupported(f'StorageClass "{cls["metadata"]["name"]}" does not allow volume '
+                           "expansion")
+
+
+@step("given", 'a persistent volume claim "{name:Q}" of {size:Memory} on the network-attached StorageClass')
+def a_network_claim(context: Any, name: str, size: str) -> None:
+    """A ReadWriteOnce claim of the network-attached class found earlier.
+
+    Example: Given a persistent volume claim "data" of 1Gi on the network-attached StorageClass
+    """
+    cls = _network_class(context)
+    kk(context).driver.create(claim_manifest(name, size, cls["metadata"]["name"]))
+
+
+def _pod_with_claim(name: str, image: str, claim: str, path: str) -> Obj:
+    obj = mount_claim({"spec": {"template": {"spec": {"containers": [container_for(image)]}}}},
+                      claim, path)
+    return _with_env({"apiVersion": "v1", "kind": "Pod",
+                      "metadata": {"name": name, "labels": {"app": name}},
+                      "spec": obj["spec"]["template"]["spec"]}, image)
+
+
+@step("given", 'a pod "{name:Q}" running "{image:Q}", mounting claim "{claim:Q}" at "{path:Q}"')
+def a_pod_with_claim(context: Any, name: str, image: str, claim: str, path: str) -> None:
+    """A single pod (no controller) that mounts the claim.
+
+    Example: Given a pod "writer" running "busybox:1.36 sleep 3600", mounting claim "data" at "/data"
+    """
+    kk(context).driver.create(_pod_with_claim(name, image, claim, path))
+
+
+@step("given", 'a pod "{name:Q}" running "{image:Q}", mounting claim "{claim:Q}" at "{path:Q}", on another node than pod "{other:Q}"')
+def a_pod_with_claim_elsewhere(context: Any, name: str, image: str, claim: str, path: str,
+                               other: str) -> None:
+    """A pod that mounts the claim and must run on a different node than the other pod
+    (a required node affinity on ``kubernetes.io/hostname``).
+
+    Example: Given a pod "reader" running "busybox:1.36 sleep 3600", mounting claim "data" at "/data", on another node than pod "writer"
+    """
+    driver = kk(context).driver
+    first = driver.get("pods", other)
+    node = ((first or {}).get("spec") or {}).get("nodeName")
+    if not node:
+        raise StepUsageError(f'pod "{other}" is not on a node yet: wait for it to run first '
+                             f'(e.g. Then pod "{other}" is running within 2 minutes)')
+    others = [n["metadata"]["name"] for n in driver.list("nodes", "")
+              if n["metadata"]["name"] != node and not (n.get("spec") or {}).get("unschedulable")
+              and not any(t.get("effect") in ("NoSchedule", "NoExecute")
+                          for t in (n.get("spec") or {}).get("taints") or ())]
+    if not others:
+        raise NotSupported(f'no schedulable node other than "{node}" (where pod "{other}" '
+                           "runs): the scenario needs two")
+    obj = _pod_with_claim(name, image, claim, path)
+    obj["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [node]}]}]}}}
+    driver.create(obj)
+
+
+def _pod_events(driver: Any, name: str, reason: str) -> list[Obj]:
+    return [e for e in driver.events()
+            if (e.get("involvedObject") or {}).get("kind") == "Pod"
+            and (e.get("involvedObject") or {}).get("name") == name
+            and e.get("reason") == reason]
+
+
+@step("then", 'pod "{name:Q}" waits with a Multi-Attach error within {d:Duration}', any_keyword=True)
+def pod_multi_attach(context: Any, name: str, d: float) -> None:
+    """Eventually the pod is still ContainerCreating and the attach/detach controller said
+    its volume is attached to another node (FailedAttachVolume: ``Multi-Attach error for
+    volume "pvc-…" Volume is already used by pod(s) …``).
+
+    Example: Then pod "reader" waits with a Multi-Attach error within 1 minute
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        pod = driver.get("pods", name)
+        if pod is None:
+            return Observation(False, f'pod "{name}" does not exist')
+        events = [e for e in _pod_events(driver, name, "FailedAttachVolume")
+                  if "Multi-Attach error for volume" in (e.get("message") or "")]
+        why = (f'; FailedAttachVolume: {events[-1].get("message")}' if events
+               else "; no Multi-Attach error event yet")
+        return Observation(bool(events) and not is_running(pod), pod_table([pod]) + why, [pod])
+
+    wait_for(context, f'pod "{name}" to wait with a Multi-Attach error', check, d,
+             kinds=("pods", "events"))
+
+
+@step("when", 'I resize claim "{name:Q}" to {size:Memory}')
+def resize_claim(context: Any, name: str, size: str) -> None:
+    """Ask for a new size: raise (or lower) the claim's ``spec.resources.requests.storage``.
+
+    Example: When I resize claim "data" to 2Gi
+    """
+    kk(context).driver.patch("persistentvolumeclaims", name,
+                             {"spec": {"resources": {"requests": {"storage": size}}}})
+
+
+@step("then", 'claim "{name:Q}" is resized to {size:Memory} within {d:Duration}', any_keyword=True)
+def claim_resized(context: Any, name: str, size: str, d: float) -> None:
+    """Eventually the claim's ``status.capacity`` is the size and no resize condition
+    (Resizing, FileSystemResizePending) is left: the volume and its filesystem grew.
+
+    Example: Then claim "data" is resized to 2Gi within 2 minutes
+    """
+    driver = kk(context).driver
+    want = parse_quantity(size)
+
+    def check() -> Observation:
+        claim, seen = _claim_seen(driver, name)
+        if claim is None:
+            return Observation(False, seen)
+        status = claim.get("status") or {}
+        have = (status.get("capacity") or {}).get("storage")
+        conditions = [c.get("type") for c in status.get("conditions") or ()
+                      if c.get("status") == "True"]
+        ok = have is not None and parse_quantity(have) == want and not (
+            {"Resizing", "FileSystemResizePending"} & set(conditions))
+        return Observation(ok, f"{seen}; capacity {have}; conditions {conditions or 'none'}",
+                           [claim])
+
+    wait_for(context, f'claim "{name}" to be resized to {size}', check, d,
+             kinds=("persistentvolumeclaims", "events"))
+
+
+@step("then", 'resizing claim "{name:Q}" to {size:Memory} is refused with "{text:Q}"')
+def resize_refused(context: Any, name: str, size: str, text: str) -> None:
+    """The API server refuses the new size, with the text in its message (e.g. shrinking:
+    ``field can not be less than status.capacity``).
+
+    Example: Then resizing claim "data" to 1Gi is refused with "can not be less than status.capacity"
+    """
+    driver = kk(context).driver
+
+    def check() -> Observation:
+        try:
+            driver.patch("persistentvolumeclaims", name,
+                         {"spec": {"resources": {"requests": {"storage": size}}}})
+        except ApiError as exc:
+            return Observation(text in str(exc), f"refused: {exc}")
+        return Observation(False, f'claim "{name}" was resized to {size}: not refused')
+
+    check_now(context, f'resizing claim "{name}" to {size} to be refused with "{text}"', check)

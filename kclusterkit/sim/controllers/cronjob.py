@@ -2,10 +2,13 @@
 
 On cluster time, at each scheduled minute it creates the Job ``<cronjob>-<minutes since the
 epoch>`` from the job template, honouring ``concurrencyPolicy`` (Allow, Forbid: skip while
-one runs, Replace: delete the running one first), ``startingDeadlineSeconds``, ``suspend``
-and the history limits (3 successful, 1 failed by default), with upstream's events. The
-schedule is parsed by croniter (standard five-field cron syntax and the ``@hourly``-style
-descriptors that robfig/cron, used upstream, accepts), in ``spec.timeZone`` or UTC.
+one runs, Replace: delete the running one first), ``startingDeadlineSeconds`` (a schedule
+started later than that is missed: MissSchedule; the deadline also bounds how far back
+missed schedules are counted), ``suspend``, a TooManyMissedTimes warning when more than 100
+schedules were missed, and the history limits (3 successful, 1 failed by default), with
+upstream's events. The schedule is parsed by croniter (standard five-field cron syntax
+and the ``@hourly``-style descriptors that robfig/cron, used upstream, accepts), in
+``spec.timeZone`` or UTC.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from kclusterkit.sim.resources import CRONJOBS, JOBS
 COMPONENT = "cronjob-controller"
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 NEXT_SCHEDULE_DELTA = 0.1  # nextScheduleTimeDuration adds 100 ms
+TOO_MANY_MISSED = 100  # more missed schedules than this gives TooManyMissedTimes
 
 Key = tuple[str, str]
 
@@ -40,11 +44,22 @@ def _zone(cj: Obj) -> Any:
         return None
 
 
-def most_recent_schedule(schedule: str, earliest: datetime, now: datetime) -> datetime | None:
-    """The latest scheduled time t with earliest < t <= now (mostRecentScheduleTime),
-    found from now backwards so a long-suspended CronJob costs one step, not one per miss."""
+def most_recent_schedule(schedule: str, earliest: datetime, now: datetime
+                         ) -> tuple[datetime | None, int]:
+    """mostRecentScheduleTime (utils.go): the latest scheduled time t with
+    earliest < t <= now, found from now backwards so a long-suspended CronJob costs one step,
+    and how many were missed, estimated as upstream does from the first two schedules after
+    ``earliest``: (now - t1) / (t2 - t1) + 1."""
+    t1 = croniter(schedule, earliest).get_next(datetime)
+    if now < t1:
+        return None, 0
+    t2 = croniter(schedule, t1).get_next(datetime)
+    if now < t2:
+        return t1, 1
+    between = round((t2 - t1).total_seconds())
+    missed = int((now - t1).total_seconds()) // max(between, 1) + 1
     latest = croniter(schedule, now + timedelta(microseconds=1)).get_prev(datetime)
-    return latest if latest > earliest else None
+    return (latest if latest > earliest else None), missed
 
 
 def next_schedule(schedule: str, now: datetime) -> datetime:
@@ -100,12 +115,18 @@ class CronJobController:
         deadline = spec.get("startingDeadlineSeconds")
         if deadline is not None:
             earliest = max(earliest, now - timedelta(seconds=deadline))
-        scheduled = most_recent_schedule(schedule, earliest, now)
+        scheduled, missed = most_recent_schedule(schedule, earliest, now)
+        if scheduled is not None and missed > TOO_MANY_MISSED:
+            # nextScheduleTime: a warning, then the most recent schedule still starts.
+            self.api.record_event(cj, "Warning", "TooManyMissedTimes",
+                                  "too many missed start times. Set or decrease "
+                                  ".spec.startingDeadlineSeconds or check clock skew",
+                                  COMPONENT)
         if scheduled is not None:
             if deadline is not None and scheduled + timedelta(seconds=deadline) < now:
                 self.api.record_event(cj, "Warning", "MissSchedule",
                                       f"Missed scheduled time to start a job: "
-                                      f"{scheduled.astimezone(UTC).isoformat()}",
+                                      f"{_rfc1123z(scheduled)}",
                                       COMPONENT)
             else:
                 self._start(cj, status, scheduled)
@@ -216,6 +237,11 @@ class CronJobController:
         fresh = clone(fresh)
         fresh["status"] = status
         self.api.update(fresh, subresource="status")
+
+
+def _rfc1123z(when: datetime) -> str:
+    """Go's time.RFC1123Z of the UTC time, as the MissSchedule event prints it."""
+    return when.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 def _stamp(when: datetime) -> str:

@@ -29,7 +29,6 @@ import math
 from typing import Any
 
 from kclusterkit.kube.meta import Obj, clone, owner_reference
-from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.deployment_util import compute_hash
 from kclusterkit.sim.controllers.util import (
@@ -37,6 +36,7 @@ from kclusterkit.sim.controllers.util import (
     controller_uid,
     create_pod,
     creation_key,
+    delete_pod,
     is_pod_available,
     is_pod_ready,
 )
@@ -243,17 +243,7 @@ class DaemonSetController:
                                   "spec": spec}, COMPONENT)
 
     def _delete(self, ds: Obj, pod: Obj) -> None:
-        name = pod["metadata"]["name"]
-        try:
-            self.api.delete(PODS, pod["metadata"].get("namespace", ""), name)
-        except errors.StatusError as exc:
-            if exc.code == 404:
-                return
-            self.api.record_event(ds, "Warning", "FailedDelete",
-                                  f"Error deleting: {exc.message}", COMPONENT)
-            raise
-        self.api.record_event(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {name}",
-                              COMPONENT)
+        delete_pod(self.api, ds, pod, COMPONENT)
 
     def _update_status(self, ds: Obj, verdicts: dict[str, tuple[bool, bool]],
                        by_node: dict[str, list[Obj]], want: dict[str, Obj],

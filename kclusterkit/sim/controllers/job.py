@@ -1,4 +1,4 @@
-"""The Job controller, following pkg/controller/job/job_controller.go (NonIndexed jobs).
+"""The Job controller, following pkg/controller/job/job_controller.go.
 
 It keeps ``min(parallelism, completions - succeeded)`` pods active, counts finished pods
 through the ``batch.kubernetes.io/job-tracking`` finalizer (removed once counted), waits
@@ -8,11 +8,13 @@ Job with upstream's conditions: ``SuccessCriteriaMet`` then ``Complete`` (reason
 CompletionsReached), or ``FailureTarget`` then ``Failed`` (BackoffLimitExceeded,
 DeadlineExceeded) after terminating what is still running. With ``restartPolicy:
 OnFailure`` container restarts count towards the back-off limit, as upstream's
-pastBackoffLimitOnFailure does.
+pastBackoffLimitOnFailure does. Indexed jobs (``job_indexed``) give each pod a completion
+index and finish when every index succeeded; a pod failure policy (``job_failure_policy``)
+may ignore a failure, count it, or fail the whole Job.
 
 Deliberate differences: no expectations and no uncountedTerminatedPods bookkeeping (the
-store is never stale and a sync never dies half-way); Indexed jobs, suspend and pod
-failure policy rules beyond the default are not modelled.
+store is never stale and a sync never dies half-way); backoffLimitPerIndex, successPolicy
+and suspend's pod deletion are not modelled.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 from kclusterkit.kube.meta import Obj, clone, controller_of, owner_reference, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
-from kclusterkit.sim.controllers.util import RetryingQueue, create_pod, is_pod_ready
+from kclusterkit.sim.controllers import job_failure_policy, job_indexed
+from kclusterkit.sim.controllers.util import RetryingQueue, create_pod, delete_pod, is_pod_ready
 from kclusterkit.sim.resources import JOBS, PODS
 
 COMPONENT = "job-controller"
@@ -101,12 +104,13 @@ class JobController:
         if is_finished(job) or job["metadata"].get("deletionTimestamp"):
             self._count_and_release(job, pods, {})
             return
+        indexed = job_indexed.is_indexed(job)
         spec = job["spec"]
         status = clone(job.get("status") or {})
         now = self.clock.now
         if not status.get("startTime") and not spec.get("suspend"):
             status["startTime"] = self.clock.timestamp()
-        status = self._count_and_release(job, pods, status)
+        status, policy_failure = self._count_and_release(job, pods, status)
         active = [p for p in pods if _phase(p) not in ("Succeeded", "Failed")
                   and not p["metadata"].get("deletionTimestamp")]
         terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")
@@ -122,10 +126,12 @@ class JobController:
                 for cs in (pod.get("status") or {}).get("containerStatuses") or ():
                     restarts += cs.get("restartCount", 0)
         failure: tuple[str, str] | None = None
+        if policy_failure is not None:
+            failure = (job_failure_policy.REASON, policy_failure)
         # exceedsBackoffLimit, or pastBackoffLimitOnFailure for restartPolicy OnFailure.
         on_failure_exceeded = restarts > 0 if backoff_limit == 0 else \
             restarts > 0 and restarts >= backoff_limit
-        if failed > backoff_limit or on_failure_exceeded:
+        if failure is None and (failed > backoff_limit or on_failure_exceeded):
             failure = ("BackoffLimitExceeded", MSG_BACKOFF)
         deadline = spec.get("activeDeadlineSeconds")
         if failure is None and deadline is not None and status.get("startTime"):
@@ -168,6 +174,16 @@ class JobController:
                 wait = self._backoff_remaining(job, pods, failed)
                 if wait > 0:
                     self.queue.add_after(key, wait)
+                elif indexed:
+                    completed = job_indexed.parse_indexes(status.get("completedIndexes"),
+                                                          completions or 0)
+                    running = {job_indexed.pod_index(p) for p in active}
+                    if spec.get("podReplacementPolicy") == "Failed":
+                        # onlyReplaceFailedPods: a terminating pod's index is not pending.
+                        running |= {job_indexed.pod_index(p) for p in terminating}
+                    for index in job_indexed.first_pending(missing, completions or 0,
+                                                           completed, running):
+                        self._create_pod(job, index)
                 else:
                     for _ in range(missing):
                         self._create_pod(job)
@@ -201,9 +217,15 @@ class JobController:
     def _condition(ctype: str, reason: str, message: str) -> dict[str, Any]:
         return {"type": ctype, "status": "True", "reason": reason, "message": message}
 
-    def _count_and_release(self, job: Obj, pods: list[Obj],
-                           status: dict[str, Any]) -> dict[str, Any]:
-        """Count finished pods that still carry the tracking finalizer, then remove it."""
+    def _count_and_release(self, job: Obj, pods: list[Obj], status: dict[str, Any]
+                           ) -> tuple[dict[str, Any], str | None]:
+        """Count finished pods that still carry the tracking finalizer, then remove it.
+        Also returns the message of a pod failure policy's FailJob rule a pod matched."""
+        fail_job: str | None = None
+        has_policy = bool((job.get("spec") or {}).get("podFailurePolicy"))
+        completions = (job.get("spec") or {}).get("completions") or 0
+        indexed = job_indexed.is_indexed(job)
+        completed = job_indexed.parse_indexes(status.get("completedIndexes"), completions)
         for pod in pods:
             finalizers = pod["metadata"].get("finalizers") or []
             if TRACKING_FINALIZER not in finalizers:
@@ -211,13 +233,23 @@ class JobController:
             phase = _phase(pod)
             deleting = bool(pod["metadata"].get("deletionTimestamp"))
             if phase == "Succeeded":
-                status["succeeded"] = status.get("succeeded", 0) + 1
-            elif phase == "Failed" or (deleting and not is_finished(job)
-                                       and phase not in ("Succeeded",)):
-                status["failed"] = status.get("failed", 0) + 1
-                self._last_failure[job["metadata"]["uid"]] = _finished_at(self.clock, pod) \
-                    if phase == "Failed" else self.clock.now
-            elif not deleting:
+                index = job_indexed.pod_index(pod) if indexed else None
+                if index is not None and index < completions:
+                    completed.add(index)
+                elif not indexed:
+                    status["succeeded"] = status.get("succeeded", 0) + 1
+            elif phase == "Failed" or (deleting and not is_finished(job) and not has_policy):
+                # With a pod failure policy a terminating pod counts once it has failed
+                # (isPodFailed), so its exit codes and conditions can be matched.
+                action, message = job_failure_policy.match(job, pod) if phase == "Failed" \
+                    else ("Count", None)
+                if action == "FailJob" and fail_job is None:
+                    fail_job = message
+                if action != "Ignore":
+                    status["failed"] = status.get("failed", 0) + 1
+                    self._last_failure[job["metadata"]["uid"]] = _finished_at(
+                        self.clock, pod) if phase == "Failed" else self.clock.now
+            elif not deleting or (has_policy and not is_finished(job)):
                 continue
             updated = clone(pod)
             rest = [f for f in finalizers if f != TRACKING_FINALIZER]
@@ -230,7 +262,10 @@ class JobController:
             except errors.StatusError as exc:
                 if exc.code != 404:
                     raise
-        return status
+        if indexed:
+            status["succeeded"] = len(completed)
+            status["completedIndexes"] = job_indexed.format_indexes(completed)
+        return status, fail_job
 
     def _write_status(self, job: Obj, status: dict[str, Any]) -> None:
         now_ts = self.clock.timestamp()
@@ -247,7 +282,7 @@ class JobController:
         out: dict[str, Any] = {}
         if conditions:
             out["conditions"] = conditions
-        for field in ("startTime", "completionTime"):
+        for field in ("startTime", "completionTime", "completedIndexes"):
             if status.get(field):
                 out[field] = status[field]
         for field in ("active", "succeeded", "failed", "terminating"):
@@ -264,7 +299,7 @@ class JobController:
         fresh["status"] = out
         self.api.update(fresh, subresource="status")
 
-    def _create_pod(self, job: Obj) -> None:
+    def _create_pod(self, job: Obj, index: int | None = None) -> None:
         meta = job["metadata"]
         template = job["spec"].get("template") or {}
         tmeta = template.get("metadata") or {}
@@ -275,20 +310,14 @@ class JobController:
                                     "finalizers": [TRACKING_FINALIZER]}
         if tmeta.get("annotations"):
             pod_meta["annotations"] = dict(tmeta["annotations"])
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
-               "spec": clone(template.get("spec") or {})}
+        spec = clone(template.get("spec") or {})
+        if index is not None:
+            job_indexed.index_pod(meta["name"], pod_meta, spec, index)
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": spec}
         create_pod(self.api, job, pod, COMPONENT)
 
     def _delete_pod(self, job: Obj, pod: Obj) -> None:
-        name = pod["metadata"]["name"]
-        try:
-            self.api.delete(PODS, pod["metadata"].get("namespace", ""), name)
-        except errors.StatusError as exc:
-            if exc.code == 404:
-                return
-            raise
-        self.api.record_event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {name}",
-                              COMPONENT)
+        delete_pod(self.api, job, pod, COMPONENT)
 
 
 def _key(obj: Obj) -> Key:

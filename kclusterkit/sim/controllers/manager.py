@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kclusterkit.sim.controllers.attachdetach import AttachDetachController
 from kclusterkit.sim.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from kclusterkit.sim.controllers.cronjob import CronJobController
 from kclusterkit.sim.controllers.daemonset import DaemonSetController
 from kclusterkit.sim.controllers.deployment import DeploymentController
 from kclusterkit.sim.controllers.disruption import DisruptionController
+from kclusterkit.sim.controllers.expand import ExpandController
 from kclusterkit.sim.controllers.garbagecollector import GarbageCollector
 from kclusterkit.sim.controllers.job import JobController
 from kclusterkit.sim.controllers.namespace import NamespaceController
@@ -78,6 +80,8 @@ class ControllerManager:
         self.serviceaccounts = ServiceAccountsController(api)
         self.clusterrole_aggregation = ClusterRoleAggregationController(api)
         self.disruption = DisruptionController(api)
+        self.attach_detach = AttachDetachController(api)
+        self.volume_expand = ExpandController(api)
 
     def work_queues(self) -> list[WorkQueue]:
         """Every controller's work queue (found on the controllers' attributes), so that

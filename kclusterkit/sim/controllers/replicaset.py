@@ -23,6 +23,7 @@ from kclusterkit.sim.controllers.util import (
     claim,
     controller_uid,
     create_pod,
+    delete_pod,
     is_pod_active,
     is_pod_available,
     is_pod_ready,
@@ -222,17 +223,10 @@ class ReplicaSetController:
         return None
 
     def _delete_pod(self, rs: Obj, pod: Obj) -> errors.StatusError | None:
-        name = pod["metadata"]["name"]
         try:
-            self.api.delete(PODS, pod["metadata"].get("namespace", ""), name)
+            delete_pod(self.api, rs, pod, self.component)
         except errors.StatusError as exc:
-            if exc.code == 404:
-                return None
-            self.api.record_event(rs, "Warning", "FailedDelete", f"Error deleting: {exc.message}",
-                                  self.component)
             return exc
-        self.api.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name}",
-                              self.component)
         return None
 
     def _related_pods(self, rs: Obj) -> list[Obj]:

@@ -13,6 +13,7 @@ from typing import Any
 from kclusterkit.kube.meta import Obj, controller_of, dig, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.clock import Clock
+from kclusterkit.sim.resources import PODS
 from kclusterkit.sim.workqueue import WorkQueue
 
 # Upstream DefaultControllerRateLimiter: per-item exponential backoff from 5 ms to 1000 s.
@@ -176,6 +177,22 @@ def create_pod(api: Any, owner: Obj, pod: Obj, component: str) -> Obj | None:
     api.record_event(owner, "Normal", "SuccessfulCreate",
                      f"Created pod: {created['metadata']['name']}", component)
     return created
+
+
+def delete_pod(api: Any, owner: Obj, pod: Obj, component: str) -> bool:
+    """RealPodControl.DeletePod (pkg/controller/controller_utils.go): delete the owner's pod
+    and record SuccessfulDelete, or FailedDelete and raise. False when it was already gone."""
+    name = pod["metadata"]["name"]
+    try:
+        api.delete(PODS, pod["metadata"].get("namespace", ""), name)
+    except errors.StatusError as exc:
+        if exc.code == 404:
+            return False
+        api.record_event(owner, "Warning", "FailedDelete", f"Error deleting: {exc.message}",
+                         component)
+        raise
+    api.record_event(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {name}", component)
+    return True
 
 
 def set_or_drop(meta: dict[str, Any], field: str, items: list[Any]) -> None:

@@ -67,9 +67,19 @@ def validate_job_spec(path: str, spec: dict[str, Any]) -> list[Cause]:
         return [*out, v.required(f"{path}.template")]
     out += validate_pod_spec(f"{path}.template.spec", template.get("spec"))
     policy = (template.get("spec") or {}).get("restartPolicy")
-    if policy not in ("OnFailure", "Never"):
+    if spec.get("podFailurePolicy") is not None:
+        # validatePodFailurePolicy: the rules need the pod's own failure, not restarts.
+        if policy != "Never":
+            out.append(v.not_supported(f"{path}.template.spec.restartPolicy", policy,
+                                       ["Never"]))
+    elif policy not in ("OnFailure", "Never"):
         out.append(v.not_supported(f"{path}.template.spec.restartPolicy", policy,
                                    ["OnFailure", "Never"]))
+    mode = spec.get("completionMode", "NonIndexed")
+    if mode not in ("NonIndexed", "Indexed"):
+        out.append(v.not_supported(f"{path}.completionMode", mode, ["NonIndexed", "Indexed"]))
+    elif mode == "Indexed" and spec.get("completions") is None:
+        out.append(v.required(f"{path}.completions", "when completion mode is Indexed"))
     return out
 
 

@@ -18,7 +18,7 @@ from kclusterkit.kube.meta import Obj
 from kclusterkit.kube.quantity import parse_quantity
 from kclusterkit.sim import errors
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.resources import PVCS, PVS, STORAGECLASSES
+from kclusterkit.sim.resources import PVCS, PVS, STORAGECLASSES, VOLUMEATTACHMENTS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
 if TYPE_CHECKING:
@@ -189,6 +189,33 @@ class StorageClassStrategy(Strategy):
         return out
 
 
+class VolumeAttachmentStrategy(Strategy):
+    """pkg/apis/storage/validation ValidateVolumeAttachment(Update): attacher, node and
+    exactly one source; the spec never changes once made."""
+
+    def prepare_create(self, api: Api, obj: Obj) -> None:
+        obj["status"] = {"attached": False}
+
+    def default(self, api: Api, obj: Obj) -> None:
+        obj.setdefault("status", {}).setdefault("attached", False)
+
+    def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
+        spec = obj.get("spec") or {}
+        out: list[Cause] = []
+        if not spec.get("attacher"):
+            out.append(v.required("spec.attacher"))
+        if not spec.get("nodeName"):
+            out.append(v.required("spec.nodeName"))
+        source = spec.get("source") or {}
+        if bool(source.get("persistentVolumeName")) == bool(source.get("inlineVolumeSpec")):
+            out.append(v.required("spec.source", "must specify exactly one of "
+                                  "inlineVolumeSpec and persistentVolumeName"))
+        if old is not None and spec != old.get("spec"):
+            out.append(v.invalid("spec", spec, "field is immutable"))
+        return out
+
+
 register_strategy(PVCS, PersistentVolumeClaimStrategy())
 register_strategy(PVS, PersistentVolumeStrategy())
 register_strategy(STORAGECLASSES, StorageClassStrategy())
+register_strategy(VOLUMEATTACHMENTS, VolumeAttachmentStrategy())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import container_fields, errors, images, shell
 from kclusterkit.sim.clock import Timer
-from kclusterkit.sim.kubelet import pods, usage
+from kclusterkit.sim.kubelet import pods, usage, volumes
 from kclusterkit.sim.kubelet.node_status import NodeStatus
 from kclusterkit.sim.kubelet.prober import Prober
 from kclusterkit.sim.kubelet.status_manager import StatusManager
@@ -145,7 +145,8 @@ class PodRun:
 
     __slots__ = ("uid", "namespace", "name", "spec", "init", "main", "ip", "sandbox",
                  "sandbox_timer", "start_time", "terminating", "done", "cond_times",
-                 "pull_backoff", "pull_errors", "stop_timers", "volumes", "unready")
+                 "pull_backoff", "pull_errors", "stop_timers", "volumes", "unready",
+                 "attach_wait")
 
     def __init__(self, pod: Obj) -> None:
         meta = pod["metadata"]
@@ -172,6 +173,7 @@ class PodRun:
         self.stop_timers: list[Timer] = []
         self.volumes: dict[str, dict[str, str]] = {}  # pod-level volumes (emptyDir…)
         self.unready = False  # a fault made the pod's readiness fail (set_ready)
+        self.attach_wait: float | None = None  # since when it waits for volumes to attach
 
     @property
     def containers(self) -> list[Container]:
@@ -314,6 +316,8 @@ class Kubelet:
         if pr.done or not self.alive or pr.terminating:
             return
         if pr.sandbox is None:
+            if not volumes.wait_for_attach(self, pr):
+                return
             pr.sandbox = "creating"
             pr.sandbox_timer = self.clock.call_later(self.timings.sandbox_start_seconds,
                                                      self._sandbox_ready, pr)

@@ -81,6 +81,8 @@ def cluster_spec(args: argparse.Namespace, env: dict[str, Any]) -> Any:
         spec.network_plugin = bool(env["network_plugin"])
     if "default_storage_class" in env:
         spec.default_storage_class = bool(env["default_storage_class"])
+    if "network_storage_class" in env:
+        spec.network_storage_class = bool(env["network_storage_class"])
     if isinstance(env.get("zones"), list):
         spec.zones = tuple(str(z) for z in env["zones"])
     if isinstance(env.get("timings"), dict):

@@ -430,6 +430,15 @@ def print_storageclass(sc: Obj, now: datetime) -> list[Any]:
             age(sc, now)]
 
 
+def print_volumeattachment(va: Obj, now: datetime) -> list[Any]:
+    """printVolumeAttachment (pkg/printers/internalversion/printers.go)."""
+    spec = va.get("spec") or {}
+    return [va["metadata"]["name"], spec.get("attacher", ""),
+            (spec.get("source") or {}).get("persistentVolumeName") or "",
+            spec.get("nodeName", ""), bool((va.get("status") or {}).get("attached")),
+            age(va, now)]
+
+
 def print_statefulset(obj: Obj, now: datetime) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     return [obj["metadata"]["name"],
@@ -549,6 +558,9 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
                                      ("Allowed Disruptions", INT, 0), ("Age", S, 0)], print_pdb),
     "networkpolicies.networking.k8s.io": ([(N, S, 0), ("Pod-Selector", S, 0), ("Age", S, 0)],
                                           print_network_policy),
+    "volumeattachments.storage.k8s.io": ([(N, S, 0), ("Attacher", S, 0), ("PV", S, 0),
+                                          ("Node", S, 0), ("Attached", "boolean", 0),
+                                          ("Age", S, 0)], print_volumeattachment),
 }
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)

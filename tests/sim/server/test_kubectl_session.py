@@ -87,3 +87,77 @@ def test_kubectl_create_generators_are_told_what_to_do_instead(
                           capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode != 0
     assert "does not decode protobuf" in done.stderr and "kubectl apply -f" in done.stderr
+
+
+STORAGE = """\
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: shared}
+spec:
+  storageClassName: longhorn
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: user}
+spec:
+  containers:
+  - {name: c, image: "busybox:1.36", command: [sleep, "3600"],
+     volumeMounts: [{name: data, mountPath: /data}]}
+  volumes: [{name: data, persistentVolumeClaim: {claimName: shared}}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: shard}
+spec:
+  completions: 3
+  parallelism: 3
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: "busybox:1.36", command: [sh, -c, "true"]}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]
+"""
+
+
+def test_storage_and_batch_columns(kube: tuple[ServerHandle, Path]) -> None:
+    """kubectl get pvc,pv,sts,jobs,volumeattachments prints upstream's columns and states."""
+    handle, root = kube
+    (root / "storage.yaml").write_text(STORAGE)
+    kubectl(kube, "apply", "-n", "default", "-f", "storage.yaml")
+    kubectl(kube, "wait", "-n", "default", "--for=condition=Ready", "pod/user",
+            "--timeout=60s")
+    kubectl(kube, "wait", "-n", "default", "--for=condition=Complete", "job/shard",
+            "--timeout=60s")
+    kubectl(kube, "rollout", "status", "-n", "default", "statefulset/db", "--timeout=60s")
+    out = kubectl(kube, "get", "-n", "default", "pvc,pv,sts,jobs,volumeattachments")
+    headers = [block.splitlines()[0] for block in out.strip().split("\n\n")]
+    assert headers[0].split() == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES",
+                                  "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]
+    assert headers[1].split() == ["NAME", "CAPACITY", "ACCESS", "MODES", "RECLAIM", "POLICY",
+                                  "STATUS", "CLAIM", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS",
+                                  "REASON", "AGE"]
+    assert headers[2].split() == ["NAME", "READY", "AGE"]
+    assert headers[3].split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert headers[4].split() == ["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"]
+    rows = [block.splitlines()[1].split() for block in out.strip().split("\n\n")]
+    assert rows[0][:2] == ["persistentvolumeclaim/shared", "Bound"]
+    assert rows[0][3:6] == ["1Gi", "RWO", "longhorn"]
+    assert rows[1][1:6] == ["1Gi", "RWO", "Delete", "Bound", "default/shared"]
+    assert rows[2][:2] == ["statefulset.apps/db", "1/1"]
+    assert rows[3][:3] == ["job.batch/shard", "Complete", "3/3"]
+    assert rows[4][1] == "driver.longhorn.io" and rows[4][2] == rows[0][2]
+    assert rows[4][4] == "true"
