@@ -133,10 +133,9 @@ spec:
 """
 
 
-def test_storage_and_batch_columns(kube: tuple[ServerHandle, Path]) -> None:
+def test_storage_and_batch_columns(kube: Kube) -> None:
     """kubectl get pvc,pv,sts,jobs,volumeattachments prints upstream's columns and states."""
-    handle, root = kube
-    (root / "storage.yaml").write_text(STORAGE)
+    (kube.root / "storage.yaml").write_text(STORAGE)
     kubectl(kube, "apply", "-n", "default", "-f", "storage.yaml")
     kubectl(kube, "wait", "-n", "default", "--for=condition=Ready", "pod/user",
             "--timeout=60s")
