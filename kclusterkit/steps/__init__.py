@@ -21,6 +21,7 @@ from kclusterkit.steps import (  # noqa: F401
     nodes,
     placement,
     pods_exec,
+    preemption,
     rollout,
     scaling,
     services,
@@ -41,7 +42,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
-           "autoscaling", "access", "nodes", "placement", "network", "netpol")
+           "autoscaling", "access", "nodes", "placement", "network", "netpol", "preemption")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []
