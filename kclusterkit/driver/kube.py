@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kclusterkit import redact
-from kclusterkit.driver import kubeaccess
+from kclusterkit.driver import kubeaccess, kubeplugin
 from kclusterkit.driver.base import (
     AccessCheck,
     Check,
@@ -73,7 +73,7 @@ PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
 }
 OPTIONS = ("kubeconfig", "context", "namespace_prefix", "cleanup", "allow_disruptive", "hooks",
-           "request_timeout", "serve")
+           "request_timeout", "serve", "network_plugin_manifest")
 
 _DNS_BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -298,7 +298,8 @@ class KubeDriver(Driver):
                  allow_disruptive: bool = False, hooks: Mapping[str, str] | None = None,
                  on_close: Callable[[], None] | None = None,
                  log: Callable[[str], None] | None = None,
-                 kubeconfig: str | None = None) -> None:
+                 kubeconfig: str | None = None,
+                 network_plugin_manifest: str | None = None) -> None:
         if cleanup not in CLEANUP_POLICIES:
             raise ConfigurationError(f"cleanup: expected one of "
                                      f"{', '.join(CLEANUP_POLICIES)}, got {cleanup!r}")
@@ -358,8 +359,10 @@ class KubeDriver(Driver):
         caps.add("api-probe")
         self._dns_stopped = False
         self._stopped_components: list[tuple[str, str | None]] = []
+        # Installing: the manifest through the API (kubeplugin), else the hook.
+        self.network_plugin_manifest = network_plugin_manifest
         if allow_disruptive and self.hooks.get("remove_network_plugin") and \
-                self.hooks.get("install_network_plugin"):
+                (network_plugin_manifest or self.hooks.get("install_network_plugin")):
             caps.add("network-plugin")
         self._plugin_removed = False  # the scenario took the network plugin away
         if allow_disruptive:
@@ -385,7 +388,8 @@ class KubeDriver(Driver):
                      cleanup=options.get("cleanup", "always"),
                      allow_disruptive=bool(options.get("allow_disruptive", False)),
                      hooks=options.get("hooks"),
-                     kubeconfig=kubeconfig_path(options.get("kubeconfig")), **extra)
+                     kubeconfig=kubeconfig_path(options.get("kubeconfig")),
+                     network_plugin_manifest=options.get("network_plugin_manifest"), **extra)
         advertised = ClusterClock.discover(rest)
         if advertised is not None:
             driver.clock = advertised
@@ -994,13 +998,22 @@ class KubeDriver(Driver):
                        policy=NO_RETRY)
 
     def set_network_plugin(self, installed: bool) -> None:
-        """Through the environment's remove_network_plugin / install_network_plugin hooks;
-        a plugin the scenario removed is installed again when it ends."""
+        """Removing: the environment's remove_network_plugin hook. Installing: the objects
+        of its network_plugin_manifest created through the API (kubeplugin), else its
+        install_network_plugin hook. A plugin the scenario removed is installed again when
+        it ends."""
         hook = "install_network_plugin" if installed else "remove_network_plugin"
         what = f"{'installing' if installed else 'removing'} the network plugin"
-        self._disruptive(hook, what)
-        self.require("network-plugin", f"{what} (needs both network plugin hooks)")
-        self._hook(hook)
+        if not self.allow_disruptive and (self.hooks.get(hook) or (
+                installed and self.network_plugin_manifest)):
+            raise Refused(f"{what}: disruptive on a shared cluster, and the environment file "
+                          "does not set allow_disruptive: true")
+        self.require("network-plugin", f"{what} (needs the remove_network_plugin hook and "
+                     "network_plugin_manifest or the install_network_plugin hook)")
+        if installed and self.network_plugin_manifest:
+            kubeplugin.apply_manifest(self, self.network_plugin_manifest)
+        else:
+            self._hook(hook)
         self._plugin_removed = not installed
 
     def _reinstall_network_plugin(self) -> None:
