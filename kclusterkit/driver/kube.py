@@ -345,7 +345,8 @@ class KubeDriver(Driver):
         self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
         self.node_changes = NodeChanges(rest, allow_disruptive, self._log)
-        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance"}
+        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance", "namespaces"}
+        self._extra: list[str] = []  # the scenario's other namespaces (create_namespace)
         if allow_disruptive and self.hooks.get("fail_node"):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
@@ -462,7 +463,38 @@ class KubeDriver(Driver):
                 self._owned.remove(ns)
             self._mine.discard(ns)
 
+    def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """``<scenario namespace>-<name>``, labelled with the run like the scenario's own;
+        owned before the create call returns (an interrupt meanwhile deletes it too)."""
+        real = dns_label(f"{self.namespace}-{name}")
+        with self._lock:
+            self._owned.append(real)
+            self._mine.add(real)
+            self._extra.append(real)
+            self._creating = real
+        body = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": real,
+                             "labels": {**(labels or {}), RUN_LABEL: self.run_id,
+                                        MANAGED_LABEL: "true"},
+                             "annotations": {SCENARIO_ANNOTATION: self.scenario}}}
+        try:
+            self.rest.call("POST", "/api/v1/namespaces", body=body)
+        except ApiError as exc:
+            if exc.code != 409 or not self._is_ours(real):
+                self._disown(real)
+                with self._lock:
+                    self._extra.remove(real)
+                raise
+        finally:
+            with self._lock:
+                self._creating = None
+        return real
+
     def close_scenario(self, passed: bool) -> None:
+        with self._lock:
+            extra, self._extra = self._extra, []
+        for ns in extra:  # the scenario's other namespaces go as its own does
+            self._close_namespace(ns, passed)
         ns = self.namespace
         self._stop_traffic()
         if not self.lost:
@@ -474,6 +506,10 @@ class KubeDriver(Driver):
                                                   why="scenario ended")
             self._reinstall_network_plugin()
             self.node_changes.undo()
+        self._close_namespace(ns, passed)
+
+    def _close_namespace(self, ns: str, passed: bool) -> None:
+        """Delete or keep one of the scenario's namespaces, as the cleanup policy says."""
         with self._lock:
             if ns not in self._owned:
                 return

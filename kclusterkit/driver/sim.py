@@ -10,7 +10,7 @@ only the events that fall inside those six minutes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,7 +54,7 @@ class SimDriver(Driver):
     capabilities = frozenset({
         "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
         "traffic", "readiness-fault", "control-plane-fault", "api-probe", "cluster-dns-fault",
-        "node-maintenance", "network-plugin",
+        "node-maintenance", "network-plugin", "namespaces",
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
@@ -74,6 +74,13 @@ class SimDriver(Driver):
         self._spec = self.base_spec
         self._cluster = None
         self._created = False
+
+    def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """The cluster is the scenario's alone (a fresh one each time): the name as is."""
+        with _api_errors():
+            self.cluster.api.create({"apiVersion": "v1", "kind": "Namespace",
+                                     "metadata": {"name": name, "labels": dict(labels or {})}})
+        return name
 
     def close_scenario(self, passed: bool) -> None:
         if self._traffic is not None:

@@ -16,6 +16,7 @@ from kclusterkit.steps import (  # noqa: F401
     control_plane,
     discovery,
     healing,
+    namespaces,
     netpol,
     network,
     nodes,
@@ -42,7 +43,8 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
-           "autoscaling", "access", "nodes", "placement", "network", "netpol", "preemption")
+           "autoscaling", "access", "nodes", "placement", "network", "netpol", "preemption",
+           "namespaces")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []
