@@ -296,7 +296,8 @@ class Preemption:
             except errors.StatusError:
                 continue
             self.api.record_event(victim, "Normal", "Preempted",
-                                  f"Preempted by pod {uid} on node {node}", scheduler_name)
+                                  f"Preempted by pod {uid} on node {node}", scheduler_name,
+                                  related=pod, action="Preempting")
         self._clear_lower_nominations(pod, node)
 
     def _clear_lower_nominations(self, pod: Obj, node: str) -> None:

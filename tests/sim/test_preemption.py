@@ -71,6 +71,8 @@ def test_a_higher_priority_pod_preempts_one_lower_priority_pod() -> None:
     [event] = events(cluster, victim, "Preempted")
     assert event["message"] == f"Preempted by pod {made['metadata']['uid']} on node {target}"
     assert event["type"] == "Normal"
+    assert (event["action"], event["related"]["name"], event["related"]["uid"]) == (
+        "Preempting", "vip", made["metadata"]["uid"])
     vip = get(cluster, "vip")
     assert vip is not None and vip["status"]["nominatedNodeName"] == target
     assert not vip["spec"].get("nodeName")
