@@ -314,6 +314,13 @@ class SimDriver(Driver):
         self._edit_node(name, lambda n: nodeops.with_taint(n, taint, present))
 
     def set_network_plugin(self, installed: bool) -> None:
+        """Before the scenario created anything, a cluster without the plugin is built
+        without it (kind's ``disableDefaultCNI``: no kindnet DaemonSet, no CNI config on
+        the nodes); otherwise the running cluster's plugin is removed or installed."""
+        if not installed and not self._created:
+            self._spec = dataclasses.replace(self._spec, network_plugin=False)
+            self._cluster = None
+            return
         self.cluster.nodes.set_network_plugin(installed)
 
     def evict(self, pod: str, namespace: str | None = None) -> None:
