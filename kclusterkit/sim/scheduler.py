@@ -204,6 +204,9 @@ class Scheduler:
         self.owner_counts: dict[str, dict[int, int]] = {}
         # assigned pods with a required anti-affinity (every later pod is checked against them)
         self.anti_pods: set[tuple[str, str]] = set()
+        # priorities of the assigned pods (preemption looks for lower ones only if any)
+        self.assigned_priority: dict[tuple[str, str], int] = {}
+        self.priority_counts: Counter[int] = Counter()
         self.active: dict[tuple[str, str], _Queued] = {}
         self.backoff: dict[tuple[str, str], _Queued] = {}
         self.unschedulable: dict[tuple[str, str], _Queued] = {}
@@ -338,12 +341,19 @@ class Scheduler:
         owner = ref["uid"] if ref else ""
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, 1)
         self.assigned[key] = (idx, cpu, mem, nz_cpu, nz_mem, owner)
+        priority = int(obj["spec"].get("priority") or 0)
+        self.assigned_priority[key] = priority
+        self.priority_counts[priority] += 1
         if required_anti_affinity(obj["spec"]):
             self.anti_pods.add(key)
 
     def _unassign(self, key: tuple[str, str]) -> None:
         idx, cpu, mem, nz_cpu, nz_mem, owner = self.assigned.pop(key)
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, -1)
+        priority = self.assigned_priority.pop(key)
+        self.priority_counts[priority] -= 1
+        if self.priority_counts[priority] <= 0:
+            del self.priority_counts[priority]
         self.anti_pods.discard(key)
 
     def _account(self, idx: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, owner: str,
