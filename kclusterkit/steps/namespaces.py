@@ -127,3 +127,19 @@ def pod_running_in(context: Any, name: str, ns: str, d: float) -> None:
 
     wait_for(context, f'pod "{name}" in namespace "{ns}" to be running', check, d,
              kinds=("pods",))
+
+
+@step("given", 'a service "{name:Q}" in namespace "{ns:Q}" on port {port:N} targeting port {target:N} of its deployment "{deployment:Q}"')
+def service_in_namespace(context: Any, name: str, ns: str, port: int, target: int,
+                         deployment: str) -> None:
+    """A ClusterIP service in another namespace selecting that namespace's deployment's
+    pods (``app=<deployment>``), from its port to theirs.
+
+    Example: Given a service "db" in namespace "shop" on port 8080 targeting port 8080 of its deployment "db"
+    """
+    kk(context).driver.create({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": real_namespace(context, ns),
+                     "labels": {"app": deployment}},
+        "spec": {"type": "ClusterIP", "selector": {"app": deployment},
+                 "ports": [{"protocol": "TCP", "port": port, "targetPort": target}]}})

@@ -7,10 +7,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from behave.model import Table
 
 from kclusterkit.driver.base import Driver
 from kclusterkit.driver.sim import SimDriver
-from kclusterkit.steps import namespaces, netpol
+from kclusterkit.steps import namespaces, netpol, workloads
 from kclusterkit.steps._support import ScenarioState, StepUsageError
 
 
@@ -52,3 +53,23 @@ def test_bad_names_labels_and_repeats_are_usage_errors() -> None:
     namespaces.a_namespace(context, name="other")
     with pytest.raises(StepUsageError, match="made already"):
         namespaces.a_namespace(context, name="other")
+
+
+def test_a_pod_reaches_a_service_of_another_namespace_by_its_matrix_row() -> None:
+    context = scenario(Prefixing(seed=1))
+    namespaces.a_namespace(context, name="shop")
+    namespaces.deployment_in_namespace(context, name="db", ns="shop",
+                                       image="agnhost:2.53 netexec", n=1)
+    namespaces.service_in_namespace(context, name="db", ns="shop", port=8080, target=8080,
+                                    deployment="db")
+    namespaces.pod_in_namespace(context, name="c", ns="shop", label="app=c",
+                                image="busybox:1.36 sleep 3600")
+    workloads.a_pod(context, name="here", image="busybox:1.36 sleep 3600")
+    namespaces.pod_running_in(context, name="c", ns="shop", d=60)
+    context.kk.driver.sleep(30)
+    context.table = Table(["from", "to", "port", "reachable"], rows=[
+        ['pod "here"', 'service "db" in namespace "shop"', "8080", "yes"],
+        ['pod "c" in namespace "shop"', 'service "db" in namespace "shop"', "8080", "yes"],
+        ['pod "c" in namespace "shop"', 'pod "here"', "8080", "no"],
+    ])
+    netpol.connections_hold(context, d=30)
