@@ -165,10 +165,6 @@ def test_an_alias_bomb_in_an_environment_file_is_refused_with_its_line(
 
 
 def test_the_network_plugin_manifest_is_found_beside_the_environment_file(tmp_path) -> None:
-    from pathlib import Path
-
-    from kclusterkit.config import load_environment
-
     for name in ("sim-api", "sim-served"):
         manifest = load_environment(name).options["network_plugin_manifest"]
         assert Path(manifest).is_file() and manifest.endswith("manifests/kindnet.yaml")
