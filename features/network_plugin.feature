@@ -2,7 +2,8 @@
 Feature: The network plugin makes nodes Ready
   A kubelet reports its node NotReady until the network plugin is in
   (NetworkPluginNotReady); the node lifecycle controller then taints the node so nothing is
-  scheduled there. Installing the plugin turns the nodes Ready and the waiting pods start.
+  scheduled there. The plugin is a DaemonSet (kind's kindnet): once its pod on a node has
+  written the CNI config there, that node turns Ready and the waiting pods start.
 
   Scenario: Nodes wait for the network plugin, and so do pods
     Given a cluster without a network plugin

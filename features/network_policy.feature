@@ -38,3 +38,23 @@ Feature: Network policies decide who may talk to whom
       | pod "web" | service "db"    | 8080 | yes       |
       | pod "api" | deployment "db" | 8080 | no        |
       | pod "api" | service "db"    | 8080 | no        |
+
+  Scenario: Other namespaces are let in by their name or by their labels
+    Given a namespace "frontend" labelled "team=web"
+    And a namespace "partners"
+    And a namespace "outside"
+    And a pod "shop" in namespace "frontend" labelled "app=shop" running "busybox:1.36 sleep 3600"
+    And a pod "partner" in namespace "partners" labelled "app=shop" running "busybox:1.36 sleep 3600"
+    And a pod "stranger" in namespace "outside" labelled "app=shop" running "busybox:1.36 sleep 3600"
+    And pod "shop" in namespace "frontend" is running within 1 minute
+    And pod "partner" in namespace "partners" is running within 1 minute
+    And pod "stranger" in namespace "outside" is running within 1 minute
+    And a network policy "default-deny" that denies all ingress
+    And a network policy "from-web-team" that lets pods in namespaces labelled "team=web" reach pods labelled "app=db" on port 8080
+    And a network policy "from-partners" that lets pods in namespace "partners" reach pods labelled "app=db" on port 8080
+    Then these connections hold within 30 seconds:
+      | from                                    | to              | port | reachable |
+      | pod "shop" in namespace "frontend"      | service "db"    | 8080 | yes       |
+      | pod "partner" in namespace "partners"   | deployment "db" | 8080 | yes       |
+      | pod "stranger" in namespace "outside"   | service "db"    | 8080 | no        |
+      | pod "api"                               | service "db"    | 8080 | no        |

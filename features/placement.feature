@@ -52,3 +52,23 @@ Feature: Pods go where their placement rules say
     Given a deployment "db" running "nginx:1.25" with 4 replicas tolerating "dedicated=db:NoSchedule"
     Then deployment "db" has 4 ready pods within 1 minute
     And the pods of deployment "db" run on 2 different nodes within 10 seconds
+
+  Scenario: A pod of higher priority makes room by preempting one of lower priority
+    Given a priority class "batch" with value 100
+    And a priority class "critical" with value 1000
+    And a deployment "jobs" of priority class "batch" running "nginx:1.25" with 2 replicas each requesting most of a worker node's CPU
+    And deployment "jobs" is available within 1 minute
+    When a pod "urgent" of priority class "critical" running "nginx:1.25" requests most of a worker node's CPU
+    Then pod "urgent" preempts 1 pod of deployment "jobs" within 1 minute
+    And pod "urgent" is running within 2 minutes
+    And 1 pod of deployment "jobs" is Pending within 1 minute
+    And the scheduler reports "preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod." for them
+
+  Scenario: A class that never preempts waits for room instead
+    Given a priority class "batch" with value 100
+    And a priority class "polite" with value 1000 that never preempts
+    And a deployment "jobs" of priority class "batch" running "nginx:1.25" with 2 replicas each requesting most of a worker node's CPU
+    And deployment "jobs" is available within 1 minute
+    When a pod "patient" of priority class "polite" running "nginx:1.25" requests most of a worker node's CPU
+    Then pod "patient" is Pending with "preemption: not eligible due to preemptionPolicy=Never." within 30 seconds
+    And no pod of deployment "jobs" was preempted

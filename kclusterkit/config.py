@@ -200,6 +200,7 @@ TARGET_OPTIONS: dict[str, Checker] = {
     "hooks": _mapping,
     "serve": _mapping,
     "request_timeout": _positive,  # per API request (the driver has read it all along)
+    "network_plugin_manifest": _text,  # a file, relative to the environment file
 }
 TOP_FIELDS: dict[str, Checker | None] = {
     "target": _one_of(*TARGETS),
@@ -272,6 +273,9 @@ def parse_environment(data: Any, name: str, path: Path | None) -> Environment:
     if "serve" in top:
         top["serve"] = _check_fields(top["serve"], SERVE_FIELDS, "serve.", fail)
     env.options = {key: top[key] for key in TARGET_OPTIONS if key in top}
+    manifest = env.options.get("network_plugin_manifest")
+    if manifest and path is not None and not os.path.isabs(manifest):
+        env.options["network_plugin_manifest"] = str(path.parent / manifest)
     return env
 
 

@@ -162,3 +162,14 @@ def test_an_alias_bomb_in_an_environment_file_is_refused_with_its_line(
     message = error_of(tmp_path, "target: sim\n" + bomb(), monkeypatch)
     assert message.startswith("environments/sim.yaml:6: YAML syntax error: document contains "
                               "excessive aliasing"), message
+
+
+def test_the_network_plugin_manifest_is_found_beside_the_environment_file(tmp_path) -> None:
+    for name in ("sim-api", "sim-served"):
+        manifest = load_environment(name).options["network_plugin_manifest"]
+        assert Path(manifest).is_file() and manifest.endswith("manifests/kindnet.yaml")
+    own = tmp_path / "environments"
+    own.mkdir()
+    (own / "kind.yaml").write_text("target: kubeconfig\nnetwork_plugin_manifest: cni.yaml\n")
+    env = load_environment("kind", root=tmp_path)
+    assert env.options["network_plugin_manifest"] == str(own / "cni.yaml")

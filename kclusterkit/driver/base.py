@@ -9,7 +9,7 @@ real cluster after every watch event. Nothing here sleeps in a polling loop.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -143,6 +143,13 @@ class Driver(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most drivers hold nothing
         """Release the connection or the simulator at the end of the run."""
+
+    def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """Another namespace of the scenario's own, besides its namespace, with ``labels``:
+        named as the target names scenario namespaces (with the run's prefix on a real
+        cluster), owned and removed like the scenario's namespace (also on SIGINT). Returns
+        the name it really has (capability namespaces)."""
+        self._unsupported("namespaces", "creating another namespace for the scenario")
 
     # -- cluster shape ----------------------------------------------------------------
     def configure_cluster(self, control_plane_nodes: int, worker_nodes: int) -> None:

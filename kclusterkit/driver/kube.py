@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kclusterkit import __version__, redact
-from kclusterkit.driver import kubeaccess
+from kclusterkit.driver import kubeaccess, kubeplugin
 from kclusterkit.driver.base import (
     FIELD_MANAGER,
     AccessCheck,
@@ -74,7 +74,7 @@ PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
 }
 OPTIONS = ("kubeconfig", "context", "namespace_prefix", "cleanup", "allow_disruptive", "hooks",
-           "request_timeout", "serve")
+           "request_timeout", "serve", "network_plugin_manifest")
 
 _DNS_BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -302,7 +302,8 @@ class KubeDriver(Driver):
                  allow_disruptive: bool = False, hooks: Mapping[str, str] | None = None,
                  on_close: Callable[[], None] | None = None,
                  log: Callable[[str], None] | None = None,
-                 kubeconfig: str | None = None) -> None:
+                 kubeconfig: str | None = None,
+                 network_plugin_manifest: str | None = None) -> None:
         if cleanup not in CLEANUP_POLICIES:
             raise ConfigurationError(f"cleanup: expected one of "
                                      f"{', '.join(CLEANUP_POLICIES)}, got {cleanup!r}")
@@ -348,7 +349,8 @@ class KubeDriver(Driver):
         self._traffic: Any = None  # kclusterkit.driver.kubetraffic.KubeTraffic of the scenario
         self._lock = threading.RLock()
         self.node_changes = NodeChanges(rest, allow_disruptive, self._log)
-        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance"}
+        caps = {"exec", "logs", "container-crash", "traffic", "node-maintenance", "namespaces"}
+        self._extra: list[str] = []  # the scenario's other namespaces (create_namespace)
         if allow_disruptive and self.hooks.get("fail_node"):
             caps.add("node-failure")
         if self.hooks.get("make_unready"):
@@ -362,8 +364,10 @@ class KubeDriver(Driver):
         caps.add("api-probe")
         self._dns_stopped = False
         self._stopped_components: list[tuple[str, str | None]] = []
+        # Installing: the manifest through the API (kubeplugin), else the hook.
+        self.network_plugin_manifest = network_plugin_manifest
         if allow_disruptive and self.hooks.get("remove_network_plugin") and \
-                self.hooks.get("install_network_plugin"):
+                (network_plugin_manifest or self.hooks.get("install_network_plugin")):
             caps.add("network-plugin")
         self._plugin_removed = False  # the scenario took the network plugin away
         if allow_disruptive:
@@ -389,7 +393,8 @@ class KubeDriver(Driver):
                      cleanup=options.get("cleanup", "always"),
                      allow_disruptive=bool(options.get("allow_disruptive", False)),
                      hooks=options.get("hooks"),
-                     kubeconfig=kubeconfig_path(options.get("kubeconfig")), **extra)
+                     kubeconfig=kubeconfig_path(options.get("kubeconfig")),
+                     network_plugin_manifest=options.get("network_plugin_manifest"), **extra)
         advertised = ClusterClock.discover(rest)
         if advertised is not None:
             driver.clock = advertised
@@ -462,7 +467,38 @@ class KubeDriver(Driver):
                 self._owned.remove(ns)
             self._mine.discard(ns)
 
+    def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """``<scenario namespace>-<name>``, labelled with the run like the scenario's own;
+        owned before the create call returns (an interrupt meanwhile deletes it too)."""
+        real = dns_label(f"{self.namespace}-{name}")
+        with self._lock:
+            self._owned.append(real)
+            self._mine.add(real)
+            self._extra.append(real)
+            self._creating = real
+        body = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": real,
+                             "labels": {**(labels or {}), RUN_LABEL: self.run_id,
+                                        MANAGED_LABEL: "true"},
+                             "annotations": {SCENARIO_ANNOTATION: self.scenario}}}
+        try:
+            self.rest.call("POST", "/api/v1/namespaces", body=body)
+        except ApiError as exc:
+            if exc.code != 409 or not self._is_ours(real):
+                self._disown(real)
+                with self._lock:
+                    self._extra.remove(real)
+                raise
+        finally:
+            with self._lock:
+                self._creating = None
+        return real
+
     def close_scenario(self, passed: bool) -> None:
+        with self._lock:
+            extra, self._extra = self._extra, []
+        for ns in extra:  # the scenario's other namespaces go as its own does
+            self._close_namespace(ns, passed)
         ns = self.namespace
         self._stop_traffic()
         if not self.lost:
@@ -474,6 +510,10 @@ class KubeDriver(Driver):
                                                   why="scenario ended")
             self._reinstall_network_plugin()
             self.node_changes.undo()
+        self._close_namespace(ns, passed)
+
+    def _close_namespace(self, ns: str, passed: bool) -> None:
+        """Delete or keep one of the scenario's namespaces, as the cleanup policy says."""
         with self._lock:
             if ns not in self._owned:
                 return
@@ -1007,13 +1047,22 @@ class KubeDriver(Driver):
                        policy=NO_RETRY)
 
     def set_network_plugin(self, installed: bool) -> None:
-        """Through the environment's remove_network_plugin / install_network_plugin hooks;
-        a plugin the scenario removed is installed again when it ends."""
+        """Removing: the environment's remove_network_plugin hook. Installing: the objects
+        of its network_plugin_manifest created through the API (kubeplugin), else its
+        install_network_plugin hook. A plugin the scenario removed is installed again when
+        it ends."""
         hook = "install_network_plugin" if installed else "remove_network_plugin"
         what = f"{'installing' if installed else 'removing'} the network plugin"
-        self._disruptive(hook, what)
-        self.require("network-plugin", f"{what} (needs both network plugin hooks)")
-        self._hook(hook)
+        if not self.allow_disruptive and (self.hooks.get(hook) or (
+                installed and self.network_plugin_manifest)):
+            raise Refused(f"{what}: disruptive on a shared cluster, and the environment file "
+                          "does not set allow_disruptive: true")
+        self.require("network-plugin", f"{what} (needs the remove_network_plugin hook and "
+                     "network_plugin_manifest or the install_network_plugin hook)")
+        if installed and self.network_plugin_manifest:
+            kubeplugin.apply_manifest(self, self.network_plugin_manifest)
+        else:
+            self._hook(hook)
         self._plugin_removed = not installed
 
     def _reinstall_network_plugin(self) -> None:

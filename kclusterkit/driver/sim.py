@@ -10,7 +10,7 @@ only the events that fall inside those six minutes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,7 +55,7 @@ class SimDriver(Driver):
     capabilities = frozenset({
         "virtual-time", "cluster-shape", "container-crash", "node-failure", "exec", "logs",
         "traffic", "readiness-fault", "control-plane-fault", "api-probe", "cluster-dns-fault",
-        "node-maintenance", "network-plugin",
+        "node-maintenance", "network-plugin", "namespaces",
     })
 
     def __init__(self, spec: ClusterSpec | None = None, seed: int = 1,
@@ -75,6 +75,13 @@ class SimDriver(Driver):
         self._spec = self.base_spec
         self._cluster = None
         self._created = False
+
+    def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """The cluster is the scenario's alone (a fresh one each time): the name as is."""
+        with _api_errors():
+            self.cluster.api.create({"apiVersion": "v1", "kind": "Namespace",
+                                     "metadata": {"name": name, "labels": dict(labels or {})}})
+        return name
 
     def close_scenario(self, passed: bool) -> None:
         if self._traffic is not None:
@@ -320,6 +327,13 @@ class SimDriver(Driver):
         self._edit_node(name, lambda n: nodeops.with_taint(n, taint, present))
 
     def set_network_plugin(self, installed: bool) -> None:
+        """Before the scenario created anything, a cluster without the plugin is built
+        without it (kind's ``disableDefaultCNI``: no kindnet DaemonSet, no CNI config on
+        the nodes); otherwise the running cluster's plugin is removed or installed."""
+        if not installed and not self._created:
+            self._spec = dataclasses.replace(self._spec, network_plugin=False)
+            self._cluster = None
+            return
         self.cluster.nodes.set_network_plugin(installed)
 
     def evict(self, pod: str, namespace: str | None = None) -> None:

@@ -631,8 +631,12 @@ class Api:
         component: str,
         host: str | None = None,
         field_path: str | None = None,
+        related: Obj | None = None,
+        action: str | None = None,
     ) -> None:
-        """Record a core/v1 Event, folding repeats into ``count`` as the event recorder does."""
+        """Record a core/v1 Event, folding repeats into ``count`` as the event recorder does.
+        ``related`` and ``action`` are what the events.k8s.io recorder adds (the scheduler's
+        ``Eventf(regarding, related, type, reason, action, note)``)."""
         meta = involved["metadata"]
         ns = meta.get("namespace") or "default"
         ref = {
@@ -682,6 +686,14 @@ class Api:
             "reportingComponent": component,
             "reportingInstance": host or "",
         }
+        if related is not None:
+            rmeta = related["metadata"]
+            event["related"] = {"kind": related.get("kind"),
+                                "apiVersion": related.get("apiVersion"),
+                                "namespace": rmeta.get("namespace", ""),
+                                "name": rmeta["name"], "uid": rmeta.get("uid", "")}
+        if action:
+            event["action"] = action
         self.store.create(EVENTS, event)
         self._event_index[fold_key] = (ns, event["metadata"]["name"])
 

@@ -115,10 +115,12 @@ FAULTS: dict[str, Fault] = {
         ("namespace", "pod"), (), "the pod's readiness recovers",
         _readiness(True)),
     "remove-network-plugin": Fault(
-        (), (), "the network plugin is gone: every node NotReady (NetworkPluginNotReady)",
+        (), (), "the network plugin is gone: kindnet's DaemonSet deleted and every node's "
+        "CNI config removed, so every node is NotReady (NetworkPluginNotReady)",
         _network_plugin(False)),
     "install-network-plugin": Fault(
-        (), (), "the network plugin is installed: nodes turn Ready",
+        (), (), "the network plugin is installed: kindnet's DaemonSet is created, and each "
+        "node turns Ready once its pod has written the CNI config",
         _network_plugin(True)),
 }
 

@@ -253,6 +253,9 @@ class Plan:
     # A shell script the process runs live on the cluster clock (``shell.Process``): when
     # it exits and what it prints is known only by running it, so runs_for stays None.
     script: str | None = None
+    # Once running it writes the node's CNI config (/etc/cni/net.d), as kindnetd does:
+    # the container runtime's network turns ready on that node (sim.network.plugin).
+    cni_config: bool = False
 
 
 def _entrypoint(ref: ImageRef) -> tuple[list[str], list[str]]:
@@ -321,6 +324,9 @@ def plan_for(container: dict[str, Any]) -> Plan:
     base = binary.rsplit("/", 1)[-1]
     if fam == "agnhost" and base == "agnhost":
         return _agnhost_plan(argv[1:], plan)
+    if fam == "kindnetd":
+        plan.cni_config = True
+        return plan
     if fam == "coredns":  # serves DNS on 53, /health on 8080, /ready on 8181, metrics 9153
         plan.serves = "coredns"
     if fam == "resource-consumer" and base == "consumer":

@@ -17,6 +17,7 @@ from kclusterkit.sim import errors
 from kclusterkit.sim.kubelet import server, volumes
 from kclusterkit.sim.kubelet.kubelet import Container, Kubelet, PodRun
 from kclusterkit.sim.kubelet.logs import LogLine, LogOptions, render
+from kclusterkit.sim.network import plugin
 from kclusterkit.sim.resources import PODS, PVCS
 
 if TYPE_CHECKING:
@@ -77,11 +78,12 @@ class Nodes:
                 kubelet.node_status.post_status()
 
     def set_network_plugin(self, installed: bool) -> None:
-        """Install (or remove) the network plugin: nodes turn Ready (or NotReady) at once."""
-        self.cluster.spec.network_plugin = installed
-        for kubelet in self.kubelets.values():
-            if kubelet.alive:
-                kubelet.node_status.post_status()
+        """Install the network plugin's DaemonSet (nodes turn Ready as its pods run), or
+        remove it with every node's CNI config (nodes NotReady at once): sim.network.plugin."""
+        if installed:
+            plugin.install(self.cluster)
+        else:
+            plugin.remove(self.cluster)
 
     def _on_pod(self, etype: str, obj: Obj, old: Obj | None) -> None:
         node = obj["spec"].get("nodeName")

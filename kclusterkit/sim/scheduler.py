@@ -29,6 +29,7 @@ from kclusterkit.sim.podtopology import (
     needs_topology,
     required_anti_affinity,
 )
+from kclusterkit.sim.preemption import Preemption, fit_error
 from kclusterkit.sim.resources import NAMESPACES, NODES, PODS, PVCS, PVS
 
 COMPONENT = "default-scheduler"
@@ -45,8 +46,6 @@ UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 REASON_TOO_MANY_PODS = "Too many pods"
-NOT_HELPFUL = "Preemption is not helpful for scheduling"
-NO_VICTIMS = "No preemption victims found for incoming pod"
 
 
 # -- taints and tolerations (shared with the node lifecycle controller) -----------------
@@ -205,9 +204,16 @@ class Scheduler:
         self.owner_counts: dict[str, dict[int, int]] = {}
         # assigned pods with a required anti-affinity (every later pod is checked against them)
         self.anti_pods: set[tuple[str, str]] = set()
+        # priorities of the assigned pods (preemption looks for lower ones only if any)
+        self.assigned_priority: dict[tuple[str, str], int] = {}
+        self.priority_counts: Counter[int] = Counter()
         self.active: dict[tuple[str, str], _Queued] = {}
         self.backoff: dict[tuple[str, str], _Queued] = {}
         self.unschedulable: dict[tuple[str, str], _Queued] = {}
+        # pods nominated to a node by preemption (status.nominatedNodeName), as the
+        # scheduler's PodNominator: key -> (node idx, priority, cpu, mem)
+        self.nominated: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+        self.preemption = Preemption(self)
         self._seq = 0
         self._static: dict[Any, tuple[int, list[int], Counter[str], set[int]]] = {}
         self._next_start = 0
@@ -268,6 +274,7 @@ class Scheduler:
             if key in self.assigned and (etype == "DELETED" or terminal):
                 self._unassign(key)
                 self._move_all("AssignedPodDelete")
+        self._nominate(key, obj, etype)
         if etype == "DELETED":
             self._dequeue(key)
             return
@@ -294,6 +301,37 @@ class Scheduler:
         entry = _Queued(key, meta["uid"], int(spec.get("priority") or 0), self._seq)
         self._activate(entry)
 
+    def _nominate(self, key: tuple[str, str], obj: Obj, etype: str) -> None:
+        """Keep the nominator in step with a pending pod's status.nominatedNodeName."""
+        name = (obj.get("status") or {}).get("nominatedNodeName")
+        idx = self.nodes.index.get(name) if name else None
+        if etype == "DELETED" or obj["spec"].get("nodeName") or idx is None:
+            self.nominated.pop(key, None)
+            return
+        cpu, mem = pod_requests(obj["spec"])
+        self.nominated[key] = (idx, int(obj["spec"].get("priority") or 0), cpu, mem)
+
+    def nominated_load(self, idx: int, priority: int, pod: Obj) -> tuple[int, int, int]:
+        """What pods nominated to the node with at least ``priority`` (other than ``pod``)
+        hold there (RunFilterPluginsWithNominatedPods): (cpu, memory, pods)."""
+        meta = pod["metadata"]
+        own = (meta.get("namespace", ""), meta["name"])
+        cpu = mem = count = 0
+        for key, (at, prio, c, m) in self.nominated.items():
+            if at == idx and prio >= priority and key != own:
+                cpu, mem, count = cpu + c, mem + m, count + 1
+        return cpu, mem, count
+
+    def nominated_on(self, node: str) -> list[tuple[str, str]]:
+        idx = self.nodes.index.get(node)
+        return [k for k, v in self.nominated.items() if v[0] == idx]
+
+    def requests_of(self, pod: Obj) -> tuple[int, int]:
+        """(cpu, memory) the cache counts for an assigned pod."""
+        meta = pod["metadata"]
+        held = self.assigned.get((meta.get("namespace", ""), meta["name"]))
+        return (held[1], held[2]) if held else pod_requests(pod["spec"])
+
     def _assign(self, key: tuple[str, str], obj: Obj, node: str) -> None:
         idx = self.nodes.index.get(node)
         if idx is None:
@@ -303,12 +341,19 @@ class Scheduler:
         owner = ref["uid"] if ref else ""
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, 1)
         self.assigned[key] = (idx, cpu, mem, nz_cpu, nz_mem, owner)
+        priority = int(obj["spec"].get("priority") or 0)
+        self.assigned_priority[key] = priority
+        self.priority_counts[priority] += 1
         if required_anti_affinity(obj["spec"]):
             self.anti_pods.add(key)
 
     def _unassign(self, key: tuple[str, str]) -> None:
         idx, cpu, mem, nz_cpu, nz_mem, owner = self.assigned.pop(key)
         self._account(idx, cpu, mem, nz_cpu, nz_mem, owner, -1)
+        priority = self.assigned_priority.pop(key)
+        self.priority_counts[priority] -= 1
+        if self.priority_counts[priority] <= 0:
+            del self.priority_counts[priority]
         self.anti_pods.discard(key)
 
     def _account(self, idx: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, owner: str,
@@ -528,15 +573,17 @@ class Scheduler:
         processed = n
         topo = self._topology(pod)
         topo_reasons: dict[int, str] = {}
+        held = self._nominated_loads(entry.key, entry.priority)
         if passing:
             pos = bisect_left(passing, start)
             order = passing[pos:] + passing[:pos]
             for idx in order:
-                if pods[idx] + 1 > alloc_pods[idx]:
+                h_cpu, h_mem, h_pods = held.get(idx, (0, 0, 0))
+                if pods[idx] + h_pods + 1 > alloc_pods[idx]:
                     continue
-                if cpu and cpu > alloc_cpu[idx] - req_cpu[idx]:
+                if cpu and cpu > alloc_cpu[idx] - req_cpu[idx] - h_cpu:
                     continue
-                if mem and mem > alloc_mem[idx] - req_mem[idx]:
+                if mem and mem > alloc_mem[idx] - req_mem[idx] - h_mem:
                     continue
                 if topo is not None:
                     reason = topo.filter(nodes.objs[idx])
@@ -551,8 +598,12 @@ class Scheduler:
             self._next_start = (start + processed) % n
         if not found:
             self._fail(entry, pod, num_all, cpu, mem, passing, static_reasons, unresolvable,
-                       topo_reasons)
+                       topo_reasons, held)
             return
+        own = self.nominated.get(entry.key)
+        if own is not None and own[0] in found:
+            # evaluateNominatedNode: a pod nominated by preemption goes where room was made.
+            found = [own[0]]
         extra = None
         if topo is not None and len(found) > 1 and needs_topology(pod["spec"]):
             extra = topo.scores([nodes.objs[i] for i in found])
@@ -562,6 +613,16 @@ class Scheduler:
             self._select_volume_node(entry, volumes, nodes.names[chosen])
             return
         self._bind(entry, pod, nodes.names[chosen], chosen, cpu, mem, nz_cpu, nz_mem)
+
+    def _nominated_loads(self, key: tuple[str, str], priority: int
+                         ) -> dict[int, tuple[int, int, int]]:
+        """Per node, what nominated pods of at least this priority hold there."""
+        out: dict[int, tuple[int, int, int]] = {}
+        for other, (idx, prio, c, m) in self.nominated.items():
+            if other != key and prio >= priority:
+                oc, om, on = out.get(idx, (0, 0, 0))
+                out[idx] = (oc + c, om + m, on + 1)
+        return out
 
     def _topology(self, pod: Obj) -> Topology | None:
         """The inter-pod view, only for a pod that needs it or when placed pods have
@@ -669,44 +730,46 @@ class Scheduler:
     # -- failures ---------------------------------------------------------------------
     def _fail(self, entry: _Queued, pod: Obj, num_all: int, cpu: int, mem: int,
               passing: list[int], static_reasons: Counter[str], unresolvable: set[int],
-              topo_reasons: dict[int, str] | None = None) -> None:
+              topo_reasons: dict[int, str] | None = None,
+              held: dict[int, tuple[int, int, int]] | None = None) -> None:
         reasons = Counter(static_reasons)
         nodes = self.nodes
-        not_helpful = len(unresolvable)
-        no_victims = 0
+        held = held or {}
+        # Nodes where the filters said Unschedulable (preemption may help), each with
+        # the inter-pod reason when PodTopologySpread / InterPodAffinity rejected it.
+        potential: dict[int, str | None] = {}
         for idx in passing:
             node_reasons = []
             over_capacity = False
-            if nodes.pods[idx] + 1 > nodes.alloc_pods[idx]:
+            h_cpu, h_mem, h_pods = held.get(idx, (0, 0, 0))
+            if nodes.pods[idx] + h_pods + 1 > nodes.alloc_pods[idx]:
                 node_reasons.append(REASON_TOO_MANY_PODS)
-            if cpu and cpu > nodes.alloc_cpu[idx] - nodes.req_cpu[idx]:
+            if cpu and cpu > nodes.alloc_cpu[idx] - nodes.req_cpu[idx] - h_cpu:
                 node_reasons.append("Insufficient cpu")
                 over_capacity = over_capacity or cpu > nodes.alloc_cpu[idx]
-            if mem and mem > nodes.alloc_mem[idx] - nodes.req_mem[idx]:
+            if mem and mem > nodes.alloc_mem[idx] - nodes.req_mem[idx] - h_mem:
                 node_reasons.append("Insufficient memory")
                 over_capacity = over_capacity or mem > nodes.alloc_mem[idx]
             if not node_reasons and topo_reasons and idx in topo_reasons:
                 # PodTopologySpread / InterPodAffinity run after the resource fit.
                 reasons[topo_reasons[idx]] += 1
-                if topo_reasons[idx] in UNRESOLVABLE:
-                    not_helpful += 1
-                else:
-                    no_victims += 1
+                if topo_reasons[idx] not in UNRESOLVABLE:
+                    potential[idx] = topo_reasons[idx]
                 continue
             for reason in node_reasons:
                 reasons[reason] += 1
             # A request above what the node can ever offer is unresolvable: preemption
-            # cannot help there. Otherwise there is nothing of lower priority to evict.
-            if over_capacity:
-                not_helpful += 1
-            else:
-                no_victims += 1
+            # cannot help there.
+            if not over_capacity:
+                potential[idx] = None
         message = fit_error(num_all, reasons)
-        message += " " + self._post_filter_message(pod, num_all, not_helpful, no_victims)
+        outcome = self.preemption.preempt(pod, num_all, potential, (cpu, mem))
+        if outcome.node is None:
+            message += " " + self._post_filter_message("preemption: " + outcome.message)
         entry.attempts += 1
         self._requeue(entry, message)
         entry.topology = bool(topo_reasons)
-        self._report_unschedulable(pod, message)
+        self._report_unschedulable(pod, message, outcome.node)
 
     def _volume_filter(self, volumes: volumebinding.VolumeCheck, passing: list[int],
                        reasons: Counter[str], unresolvable: set[int]
@@ -739,46 +802,41 @@ class Scheduler:
 
     def _fail_pre_filter(self, entry: _Queued, pod: Obj, num_all: int, message: str) -> None:
         """A PreFilter rejection: every node gets the same unresolvable status."""
+        eligible = self.preemption.preempt(pod, num_all, {}, (0, 0))
         text = f"0/{num_all} nodes are available: {message}. " + \
-            self._post_filter_message(pod, num_all, num_all, 0)
+            self._post_filter_message("preemption: " + eligible.message)
         entry.attempts += 1
         self._requeue(entry, text)
         self._report_unschedulable(pod, text)
 
-    def _post_filter_message(self, pod: Obj, num_all: int, not_helpful: int,
-                             no_victims: int) -> str:
-        spec = pod["spec"]
-        if spec.get("preemptionPolicy") == "Never":
-            preemption = "preemption: not eligible due to preemptionPolicy=Never."
-        else:
-            # No pod has a lower priority than another here (no PriorityClasses), so the
-            # dry run finds no victims on any node where preemption could help.
-            hist: Counter[str] = Counter()
-            if not_helpful:
-                hist[NOT_HELPFUL] = not_helpful
-            if no_victims:
-                hist[NO_VICTIMS] = no_victims
-            missing = num_all - not_helpful - no_victims
-            if missing > 0:
-                hist[NOT_HELPFUL] += missing
-            preemption = "preemption: " + fit_error(num_all, hist)
+    def _post_filter_message(self, preemption: str) -> str:
+        """The PostFilter plugins' message when none made the pod schedulable."""
         if _version_tuple(self.cluster.spec.kubernetes_version) >= (1, 34):
             # DynamicResources (GA in v1.34) runs its PostFilter first and has nothing to
             # deallocate for a pod without claims.
             return "no new claims to deallocate, " + preemption
         return preemption
 
-    def _report_unschedulable(self, pod: Obj, message: str) -> None:
+    def _report_unschedulable(self, pod: Obj, message: str, nominated: str | None = None
+                              ) -> None:
+        """The FailedScheduling event and the PodScheduled condition; with a successful
+        preemption, status.nominatedNodeName too (updatePod in handleSchedulingFailure)."""
         self.api.record_event(pod, "Warning", "FailedScheduling", message, COMPONENT)
+        if nominated:
+            pod = self.store.get(PODS, pod["metadata"].get("namespace", ""),
+                                 pod["metadata"]["name"]) or pod
         current = None
         for cond in (pod.get("status") or {}).get("conditions") or []:
             if cond.get("type") == "PodScheduled":
                 current = cond
         if current and current.get("status") == "False" and \
                 current.get("reason") == "Unschedulable" and current.get("message") == message \
-                and current.get("observedGeneration") == pod["metadata"].get("generation"):
+                and current.get("observedGeneration") == pod["metadata"].get("generation") \
+                and not nominated:
             return
         status = clone(pod.get("status") or {})
+        if nominated:
+            status["nominatedNodeName"] = nominated
         cond: dict[str, Any] = {"type": "PodScheduled"}
         if pod["metadata"].get("generation"):
             # CalculatePodConditionObservedGeneration (PodObservedGenerationTracking, on in 1.34)
@@ -808,10 +866,5 @@ def version_hides_taints(version: str) -> bool:
     return v[:2] == (1, 34) and v[2] >= 2
 
 
-def fit_error(num_all: int, reasons: Counter[str]) -> str:
-    """FitError.Error(): ``0/N nodes are available: <sorted histogram>.``"""
-    parts = sorted(f"{count} {reason}" for reason, count in reasons.items() if count)
-    message = f"0/{num_all} nodes are available:"
-    if parts:
-        message += f" {', '.join(parts)}."
-    return message
+__all__ = ["Scheduler", "fit_error", "node_matches", "num_feasible_nodes_to_find",
+           "tolerates", "untolerated", "version_hides_taints"]

@@ -17,11 +17,13 @@ from kclusterkit.steps import (  # noqa: F401
     control_plane,
     discovery,
     healing,
+    namespaces,
     netpol,
     network,
     nodes,
     placement,
     pods_exec,
+    preemption,
     rollout,
     scaling,
     services,
@@ -42,7 +44,8 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
-           "autoscaling", "access", "nodes", "placement", "network", "netpol", "apply")
+           "autoscaling", "access", "nodes", "placement", "network", "netpol", "apply",
+           "preemption", "namespaces")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

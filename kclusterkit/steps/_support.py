@@ -315,6 +315,13 @@ class ScenarioState:
     # every When step (cluster time, step text) and the pods the waits saw, per workload
     actions: list[tuple[float, str]] = field(default_factory=list)
     pod_series: dict[str, PodSeries] = field(default_factory=dict)
+    # the scenario's other namespaces: the name a feature gives -> the name it really has
+    namespaces: dict[str, str] = field(default_factory=dict)
+
+    def namespace(self, name: str) -> str:
+        """What ``in namespace "name"`` means: a namespace the scenario made by that name
+        (its real, prefixed name), else a namespace of the cluster (``kube-system``)."""
+        return self.namespaces.get(name, name)
 
     def note_step(self, keyword: str) -> None:
         """Called before every library step: a When after a non-When starts a new action."""

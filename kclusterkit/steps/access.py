@@ -124,7 +124,7 @@ def _expect_access(context: Any, subject: Subject, verb: str, resource: str,
     state = kk(context)
     driver = state.driver
     verb = _check_verb(verb)
-    ns = state.driver.namespace if namespace is None else namespace
+    ns = state.driver.namespace if namespace is None else state.namespace(namespace)
     where = f' in namespace "{ns}"'
     expected = f"{subject.user} {'may' if allowed else 'may not'} {verb} {resource}{where}"
 

@@ -44,6 +44,7 @@ def cluster_ip(context: Any, service: str) -> str:
     driver = kk(context).driver
     if "/" in service:
         namespace, name = service.split("/", 1)
+        namespace = kk(context).namespace(namespace)  # a namespace the scenario made
         svc = driver.get("services", name, namespace=namespace)
         if svc is None:
             raise StepUsageError(f'service "{name}" does not exist in namespace "{namespace}"')

@@ -27,8 +27,9 @@ from kclusterkit.steps.types import format_duration
 from kclusterkit.steps.workloads import container_for
 
 _LABEL = re.compile(r"^([A-Za-z0-9./_-]+)=([A-Za-z0-9._-]*)$")
-_FROM = re.compile(r'^pod "([^"]+)"$')
-_TO = re.compile(r'^(pod|service|deployment) "([^"]+)"$')
+_IN = r'(?: in namespace "([^"]+)")?'
+_FROM = re.compile(r'^pod "([^"]+)"' + _IN + "$")
+_TO = re.compile(r'^(pod|service|deployment) "([^"]+)"' + _IN + "$")
 NC_TIMEOUT = 2
 
 
@@ -85,6 +86,32 @@ def allow_from(context: Any, name: str, source: str, target: str, port: int) -> 
                      "ports": [{"protocol": "TCP", "port": port}]}]})
 
 
+@step("given", 'a network policy "{name:Q}" that lets pods in namespace "{ns:Q}" reach pods labelled "{target:Q}" on port {port:N}')
+def allow_from_namespace(context: Any, name: str, ns: str, target: str, port: int) -> None:
+    """Ingress to the target pods from every pod of that namespace, picked by the label
+    the API server gives every namespace (kubernetes.io/metadata.name = its real name).
+
+    Example: Given a network policy "from-partners" that lets pods in namespace "partners" reach pods labelled "app=db" on port 8080
+    """
+    _policy(context, name, {
+        "podSelector": {"matchLabels": _label(target)}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": kk(context).namespace(ns)}}}],
+            "ports": [{"protocol": "TCP", "port": port}]}]})
+
+
+@step("given", 'a network policy "{name:Q}" that lets pods in namespaces labelled "{label:Q}" reach pods labelled "{target:Q}" on port {port:N}')
+def allow_from_namespaces(context: Any, name: str, label: str, target: str, port: int) -> None:
+    """Ingress to the target pods from every pod of the namespaces carrying the label.
+
+    Example: Given a network policy "from-web-team" that lets pods in namespaces labelled "team=web" reach pods labelled "app=db" on port 8080
+    """
+    _policy(context, name, {
+        "podSelector": {"matchLabels": _label(target)}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": _label(label)}}],
+                     "ports": [{"protocol": "TCP", "port": port}]}]})
+
+
 @step("given", 'a network policy "{name:Q}" that lets pods labelled "{source:Q}" send only to pods labelled "{target:Q}" on port {port:N} and to the cluster DNS')
 def egress_only_to(context: Any, name: str, source: str, target: str, port: int) -> None:
     """Egress isolation of the source pods: they may open connections only to the target
@@ -104,27 +131,34 @@ def egress_only_to(context: Any, name: str, source: str, target: str, port: int)
              "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]})
 
 
-def _targets(context: Any, text: str) -> list[tuple[str, str]]:
-    """(label, address) for a "to" cell: a pod's IP, a service's name, or every pod of a
-    deployment by IP."""
+def _targets(context: Any, text: str, client_ns: str) -> list[tuple[str, str]]:
+    """(label, address) for a "to" cell: a pod's IP, a service's name (``name.namespace``
+    from a client in another namespace), or every pod of a deployment by IP."""
     match = _TO.match(text.strip())
     if not match:
         raise StepUsageError(f'"{text}" is not a target: expected pod "NAME", service "NAME" '
-                             'or deployment "NAME"')
-    kind, name = match.groups()
-    driver = kk(context).driver
+                             'or deployment "NAME", each optionally followed by in namespace '
+                             '"NS"')
+    kind, name, in_ns = match.groups()
+    state = kk(context)
+    driver = state.driver
+    ns = state.namespace(in_ns) if in_ns else driver.namespace
     if kind == "service":
-        if driver.get("services", name) is None:
-            raise StepUsageError(f'service "{name}" does not exist')
-        return [(text, name)]
+        if driver.get("services", name, ns) is None:
+            raise StepUsageError(f'service "{name}" does not exist in namespace "{ns}"')
+        return [(text, name if ns == client_ns else f"{name}.{ns}")]
     if kind == "pod":
-        pod = driver.get("pods", name)
+        pod = driver.get("pods", name, ns)
         ip = ((pod or {}).get("status") or {}).get("podIP")
         if not ip:
             raise StepUsageError(f'pod "{name}" ' + ("does not exist" if pod is None
                                                     else "has no IP yet"))
         return [(text, ip)]
-    owner, pods = owner_pods(driver, "deployment", name)
+    if in_ns:
+        owner = driver.get("deployment", name, ns)
+        pods = [p for p in driver.list("pods", ns, labels=f"app={name}")] if owner else []
+    else:
+        owner, pods = owner_pods(driver, "deployment", name)
     if owner is None:
         raise StepUsageError(f'deployment "{name}" does not exist')
     out = [(f'pod "{p["metadata"]["name"]}"', p["status"]["podIP"]) for p in pods
@@ -160,22 +194,26 @@ def connections_hold(context: Any, d: float) -> None:
     for row in table:
         source = _FROM.match(row["from"].strip())
         if not source:
-            raise StepUsageError(f'"{row["from"]}" is not a client: expected pod "NAME"')
+            raise StepUsageError(f'"{row["from"]}" is not a client: expected pod "NAME" or '
+                                 'pod "NAME" in namespace "NS"')
         if not row["port"].strip().isdigit():
             raise StepUsageError(f'port: expected a number, got "{row["port"]}"')
-        rows.append((source.group(1), row["to"].strip(), int(row["port"]),
+        rows.append((source.group(1), source.group(2), row["to"].strip(), int(row["port"]),
                      _yes_no(row["reachable"])))
-    driver = kk(context).driver
+    state = kk(context)
+    driver = state.driver
     started = driver.now()
     while True:
         seen: list[tuple[str, str, int, bool, bool, str]] = []
-        for client, to, port, want in rows:
-            for label, address in _targets(context, to):
+        for client, client_in, to, port, want in rows:
+            client_ns = state.namespace(client_in) if client_in else driver.namespace
+            shown = f'pod "{client}"' + (f' in namespace "{client_in}"' if client_in else "")
+            for label, address in _targets(context, to, client_ns):
                 result = driver.exec(client, ["nc", "-z", "-v", "-w", str(NC_TIMEOUT),
-                                              address, str(port)])
+                                              address, str(port)], namespace=client_ns)
                 ok = result.exit_code == 0
                 said = (result.stderr or result.stdout).strip().splitlines()
-                seen.append((f'pod "{client}"', label if label != to else to, port, want, ok,
+                seen.append((shown, label if label != to else to, port, want, ok,
                              said[-1] if said else f"exit {result.exit_code}"))
         if all(want == ok for *_, want, ok, _ in seen):
             return

@@ -176,8 +176,10 @@ NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 
 @step("given", "a cluster without a network plugin")
 def without_network_plugin(context: Any) -> None:
-    """The cluster's network plugin is removed (on a real cluster through the environment's
-    remove_network_plugin hook; it is installed again when the scenario ends).
+    """The cluster's network plugin is removed: its DaemonSet and the CNI config it wrote
+    on every node, so each kubelet reports NetworkPluginNotReady (on a real cluster
+    through the environment's remove_network_plugin hook; it is installed again when the
+    scenario ends).
 
     Example: Given a cluster without a network plugin
     """
@@ -186,7 +188,10 @@ def without_network_plugin(context: Any) -> None:
 
 @step("when", "the network plugin is installed")
 def install_network_plugin(context: Any) -> None:
-    """Install the network plugin (install_network_plugin hook on a real cluster).
+    """Install the network plugin: its DaemonSet is created through the API (on a real
+    cluster the objects of the environment's network_plugin_manifest, else its
+    install_network_plugin hook); each node turns Ready once the plugin's pod there has
+    written its CNI config.
 
     Example: When the network plugin is installed
     """

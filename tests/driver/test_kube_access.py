@@ -97,3 +97,15 @@ def test_a_kubeconfig_that_may_not_impersonate_skips_with_the_reason(served, tmp
         runner.close_scenario(passed=True)
         runner.close()
         admin.close()
+
+
+def test_a_scenarios_priority_class_is_removed_when_it_ends(served) -> None:
+    d = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path)}, run_id="pc-end",
+                               target="sim-api")
+    d.open_scenario("classes")
+    made = d.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                     "metadata": {"name": "pc-end-high"}, "value": 1000})
+    assert made["metadata"]["labels"]["kclusterkit.io/run"] == "pc-end"
+    d.close_scenario(passed=True)
+    assert d.get("PriorityClass", "pc-end-high", "") is None
+    d.close()

@@ -7,6 +7,7 @@ unless the environment allows disruptive actions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -100,6 +101,48 @@ def test_a_removed_network_plugin_is_installed_again_at_scenario_end(
     d.open_scenario("plugin")
     d.set_network_plugin(False)
     assert set(_ready(d)) == {"False"}
+    assert d.get("daemonsets", "kindnet", "kube-system") is None
     d.close_scenario(passed=False)
+    # Installed again: the DaemonSet is back, and each node turns Ready once its pod runs.
+    assert d.get("daemonsets", "kindnet", "kube-system") is not None
+    deadline = time.monotonic() + 10
+    while set(_ready(d)) != {"True"} and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert set(_ready(d)) == {"True"}
     d.close()
+
+
+def test_the_environments_manifest_installs_the_plugin_through_the_api(
+        served: ServerHandle) -> None:
+    from kclusterkit.config import BUILTIN_DIR
+
+    d = KubeDriver.from_config({
+        "kubeconfig": str(served.kubeconfig_path), "allow_disruptive": True,
+        "hooks": {"remove_network_plugin": HOOKS["remove_network_plugin"]},
+        "network_plugin_manifest": str(BUILTIN_DIR / "manifests" / "kindnet.yaml")},
+        run_id="manifest")
+    d.open_scenario("manifest")
+    d.set_network_plugin(False)
+    assert d.get("daemonsets", "kindnet", "kube-system") is None
+    d.set_network_plugin(True)  # no install hook: the manifest's objects, created
+    ds = d.get("daemonsets", "kindnet", "kube-system")
+    assert ds["spec"]["template"]["spec"]["serviceAccountName"] == "kindnet"
+    assert d.get("serviceaccounts", "kindnet", "kube-system") is not None
+    deadline = time.monotonic() + 10
+    while set(_ready(d)) != {"True"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(_ready(d)) == {"True"}
+    d.close_scenario(passed=True)
+    d.close()
+
+
+def test_a_manifest_that_is_not_kubernetes_objects_is_a_clear_error(tmp_path) -> None:
+    from kclusterkit.driver.errors import ConfigurationError
+    from kclusterkit.driver.kubeplugin import load_manifest
+
+    bad = tmp_path / "plugin.yaml"
+    bad.write_text("kind: DaemonSet\n---\n- a list\n")
+    with pytest.raises(ConfigurationError, match=r"plugin.yaml: document 1 is not a Kubernetes"):
+        load_manifest(str(bad))
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        load_manifest(str(tmp_path / "absent.yaml"))

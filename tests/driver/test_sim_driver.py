@@ -185,3 +185,21 @@ def test_a_hold_sees_what_the_last_action_set_off_at_this_instant() -> None:
     cluster.clock.call_soon(lambda: cluster.api.create(configmap("made-by-a-controller")))
     result = driver.hold(exists(driver, "made-by-a-controller"), 60)
     assert result.ok and result.waited == 60
+
+
+def test_a_cluster_without_a_network_plugin_starts_without_its_daemonset() -> None:
+    d = SimDriver(ClusterSpec(worker_nodes=1), seed=1)
+    d.open_scenario("no plugin")
+    d.set_network_plugin(False)
+    assert d.get("daemonsets", "kindnet", "kube-system") is None
+    ready = {n["metadata"]["name"]: [c for c in n["status"]["conditions"]
+                                     if c["type"] == "Ready"][0]["status"]
+             for n in d.list("nodes")}
+    assert set(ready.values()) == {"False"}
+    assert not [e for e in d.events("kube-system") if e["reason"] == "SuccessfulDelete"]
+    d.set_network_plugin(True)
+    assert d.get("daemonsets", "kindnet", "kube-system") is not None
+    d.close_scenario(passed=True)
+    d.open_scenario("next")  # the next scenario has its plugin again
+    assert d.get("daemonsets", "kindnet", "kube-system") is not None
+    d.close_scenario(passed=True)

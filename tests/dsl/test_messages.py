@@ -37,7 +37,7 @@ def test_an_unknown_step_suggests_the_closest(project: Project) -> None:
 
 
 def test_a_step_like_no_other_says_so_instead_of_guessing(project: Project) -> None:
-    project.feature(WEB.format(then='Given a namespace "team-a"'))
+    project.feature(WEB.format(then='Given a resource quota "team-a"'))
     run = project.behave()
     assert run.code == 1, run.out
     assert "Did you mean" not in run.out

@@ -16,7 +16,7 @@ from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import container_fields, errors, images, shell
 from kclusterkit.sim.clock import Timer
 from kclusterkit.sim.kubelet import pods, usage, volumes
-from kclusterkit.sim.kubelet.node_status import NodeStatus
+from kclusterkit.sim.kubelet.node_status import NETWORK_NOT_READY, NodeStatus
 from kclusterkit.sim.kubelet.prober import Prober
 from kclusterkit.sim.kubelet.status_manager import StatusManager
 from kclusterkit.sim.resources import PODS
@@ -210,7 +210,25 @@ class Kubelet:
         self._pulls: dict[str, tuple[float, float, list[tuple[PodRun, Container, float]]]] = {}
         self.status = StatusManager(self)
         self.prober = Prober(self.clock)
+        # The node's /etc/cni/net.d holds a network plugin's config (sim.network.plugin):
+        # a node provisioned with the plugin has it from the start.
+        self.cni_configured = bool(cluster.spec.network_plugin)
         self.node_status = NodeStatus(self)
+
+    def set_cni_configured(self, configured: bool) -> None:
+        """The CNI config appeared on (or left) the node: the runtime's NetworkReady
+        follows, the node's Ready condition with it, and pods waiting for the network
+        get their sandboxes."""
+        if self.cni_configured == configured:
+            return
+        self.cni_configured = configured
+        if not self.alive:
+            return
+        self.node_status.post_status()
+        if configured:
+            for pr in list(self.pods.values()):
+                if pr.sandbox is None:
+                    self.sync(pr)
 
     # -- watch ------------------------------------------------------------------------
     def on_pod(self, etype: str, pod: Obj, old: Obj | None) -> None:
@@ -314,6 +332,16 @@ class Kubelet:
     def sync(self, pr: PodRun) -> None:
         """Take the next step for every container of the pod (SyncPod)."""
         if pr.done or not self.alive or pr.terminating:
+            return
+        if pr.sandbox is None and not self.cni_configured and \
+                not pr.spec.get("hostNetwork"):
+            # syncPod: "network is not ready" until a plugin has configured the node; a
+            # hostNetwork pod (the plugin's own) needs no pod network.
+            stored = self._stored(pr)
+            if stored is not None:
+                self.api.record_event(stored, "Warning", "NetworkNotReady",
+                                      f"network is not ready: {NETWORK_NOT_READY}", "kubelet",
+                                      self.node_name)
             return
         if pr.sandbox is None:
             if not volumes.wait_for_attach(self, pr):
@@ -582,6 +610,8 @@ class Kubelet:
             self.clock.call_later(plan.runs_for, self.process_exited, pr, c, c.run,
                                   plan.exit_code)
         self.status.mark_dirty(pr)
+        if plan.cni_config and not self.cni_configured:
+            self.set_cni_configured(True)  # kindnetd wrote /etc/cni/net.d on this node
         if plan.script is not None:
             # Last: it may exit at once, and it runs before any probe looks at it.
             self._start_process(pr, c, plan.script)

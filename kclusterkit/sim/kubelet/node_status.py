@@ -73,7 +73,8 @@ class NodeStatus:
         self.last_posted = self.clock.now
 
     def _network_ready(self) -> bool:
-        return bool(self.cluster.spec.network_plugin)
+        """The runtime's NetworkReady: a CNI config is on the node (sim.network.plugin)."""
+        return bool(getattr(self.kubelet, "cni_configured", True))
 
     def _node_event(self, reason: str, message: str) -> None:
         # The kubelet's node reference carries the node name as its UID.
