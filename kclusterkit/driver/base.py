@@ -174,8 +174,9 @@ class Driver(ABC):
         body: Any,
         patch_type: str = "merge",
         namespace: str | None = None,
+        subresource: str | None = None,
     ) -> Obj:
-        """``patch_type``: "json", "merge" or "strategic"."""
+        """``patch_type``: "json", "merge" or "strategic"; ``subresource``: e.g. "status"."""
 
     @abstractmethod
     def delete(

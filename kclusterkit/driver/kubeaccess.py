@@ -160,12 +160,17 @@ def anonymous_request(driver: KubeDriver, path: str) -> tuple[int, str]:
 RBAC_GROUP = "rbac.authorization.k8s.io"
 CLUSTER_RBAC = ("clusterroles", "clusterrolebindings")
 SCENARIO_LABEL = "kclusterkit.io/scenario-namespace"
+# The cluster-scoped kinds a run may write (group, plural): RBAC's, and the
+# CustomResourceDefinitions a custom_resources scenario defines.
+CLUSTER_WRITABLE = (*((RBAC_GROUP, p) for p in CLUSTER_RBAC),
+                    ("apiextensions.k8s.io", "customresourcedefinitions"))
 
 
 def may_write_cluster_scoped(res: Any) -> bool:
-    """ClusterRoles and ClusterRoleBindings are the cluster-scoped objects a run may write:
-    labelled with the run (and scenario) and removed after the scenario, or on SIGINT."""
-    return bool(res.group == RBAC_GROUP and res.plural in CLUSTER_RBAC)
+    """ClusterRoles, ClusterRoleBindings and CRDs are the cluster-scoped objects a run may
+    write: labelled with the run (and scenario) and removed after the scenario, or on
+    SIGINT; only objects carrying the run's label are ever deleted."""
+    return (res.group, res.plural) in CLUSTER_WRITABLE
 
 
 def labelled(driver: KubeDriver, obj: dict[str, Any], run_label: str) -> dict[str, Any]:
@@ -177,14 +182,14 @@ def labelled(driver: KubeDriver, obj: dict[str, Any], run_label: str) -> dict[st
 
 def remove_cluster_objects(driver: KubeDriver, run_label: str, *, scenario: str | None,
                            why: str) -> None:
-    """Delete the run's (or one scenario's) ClusterRoles and ClusterRoleBindings."""
+    """Delete the run's (or one scenario's) ClusterRoles, ClusterRoleBindings and CRDs."""
     from kclusterkit.driver.kubeapi import NO_RETRY
 
     selector = f"{run_label}={driver.run_id}"
     if scenario:
         selector += f",{SCENARIO_LABEL}={scenario}"
-    for plural in CLUSTER_RBAC:
-        path = f"/apis/{RBAC_GROUP}/v1/{plural}"
+    for group, plural in CLUSTER_WRITABLE:
+        path = f"/apis/{group}/v1/{plural}"
         try:
             found = driver.rest.call("GET", path, query={"labelSelector": selector},
                                      policy=NO_RETRY, timeout=5.0)

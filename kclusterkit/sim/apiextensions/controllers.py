@@ -161,7 +161,11 @@ class CustomResourceDefinitionControllers:
                                 "reason": "InitialNamesAccepted",
                                 "message": "the initial names have been accepted"},
                       self.api.clock.timestamp())
-        self._update_status(updated)
+        # Served before it says so: whoever sees Established=True can use the API at once.
+        self.api.custom.install(served_from(updated))
+        if not self._update_status(updated) and self.store.get(CRDS, "", crd["metadata"][
+                "name"]) is None:
+            self.api.custom.remove(crd["metadata"]["name"])
 
     # -- finalizing ---------------------------------------------------------------------
     def _finalize(self, crd: Obj) -> None:
@@ -201,6 +205,8 @@ class CustomResourceDefinitionControllers:
                       self.api.clock.timestamp())
         if not self._update_status(updated):
             return
+        # The API goes before the CRD does: whoever sees it gone finds no API either.
+        self.api.custom.remove(name)
         latest = clone(self.store.get(CRDS, "", name) or updated)
         latest["metadata"]["finalizers"] = [
             f for f in latest["metadata"].get("finalizers") or [] if f != CLEANUP_FINALIZER]
