@@ -111,6 +111,11 @@ class CustomResources:
     def resources(self) -> list[Resource]:
         return [res for s in self._served.values() for res in s.resources.values()]
 
+    def one_per_definition(self) -> list[Resource]:
+        """One served resource of each CRD: its objects, whatever the version."""
+        return [next(iter(s.resources.values())) for s in self._served.values()
+                if s.resources]
+
     def served_for(self, res: Resource) -> Served | None:
         for served in self._served.values():
             if served.resources.get(res.version) == res:

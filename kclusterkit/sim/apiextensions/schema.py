@@ -134,11 +134,6 @@ def _types(schema: Schema) -> list[str]:
     return [t] if isinstance(t, str) and t else []
 
 
-def _is_zero(value: Any) -> bool:
-    # reflect.Zero comparison: nil, "", 0, 0.0, false (an empty map or slice is not zero).
-    return value is None or (not isinstance(value, (dict, list)) and not value)
-
-
 def go_number(value: Any) -> str:
     """Go's %v of an int64 or float64 (floats in the shortest form, 1.0 as "1")."""
     if isinstance(value, bool):
@@ -174,8 +169,8 @@ def _render(value: Any) -> str:
 def _validate(value: Any, schema: Schema, path: str, out: list[Cause]) -> None:
     name = _name(path) or "."
     types = _types(schema)
-    # typeValidator: nil and zero values pass unless the type excludes null.
-    if _is_zero(value):
+    # typeValidator (validate/type.go): nil passes unless the type excludes null.
+    if value is None:
         if types and "null" not in types and not schema.get("nullable"):
             out.append(_invalid(path, "null", f"{name} in {_IN} must be of type "
                                 f"{','.join(types)}: \"null\"", "FieldValueTypeInvalid"))
