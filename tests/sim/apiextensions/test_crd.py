@@ -248,3 +248,19 @@ def test_apiservices_list_the_local_groups_and_follow_crds(cluster: Cluster) -> 
     cluster.api.delete(CRDS, "", NAME)
     cluster.advance(5)
     assert cluster.store.get(APISERVICES, "", "v1.stable.example.com") is None
+
+
+def test_objects_owned_by_a_custom_object_are_collected_with_it(cluster: Cluster) -> None:
+    # The operator pattern: what a controller creates for a custom object is owned by it.
+    res = cluster.api.resource_of(crontab())
+    owner = cluster.api.create(crontab("op"))
+    ref = {"apiVersion": "stable.example.com/v1", "kind": "CronTab", "name": "op",
+           "uid": owner["metadata"]["uid"], "controller": True}
+    cluster.api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "op-config", "namespace": "default", "ownerReferences": [ref]}})
+    cluster.advance(5)
+    configmaps = cluster.api.resource_of({"apiVersion": "v1", "kind": "ConfigMap"})
+    assert cluster.store.get(configmaps, "default", "op-config") is not None  # owner exists
+    cluster.api.delete(res, "default", "op")
+    cluster.advance(5)
+    assert cluster.store.get(configmaps, "default", "op-config") is None

@@ -118,3 +118,17 @@ def test_apiservices_are_served_as_a_table(crd: ServerHandle) -> None:
                                                                 "Age"]
     rows = {r["cells"][0]: r["cells"][1:3] for r in table["rows"]}
     assert rows["v1.stable.example.com"] == ["Local", "True"]
+
+
+def test_pruned_fields_are_reported_as_fieldvalidation_asks(crd: ServerHandle) -> None:
+    path = f"{BASE}/namespaces/default/crontabs"
+    body = {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+            "metadata": {"name": "p"}, "spec": {"cronSpec": "*", "colour": "blue"}}
+    warned = call(crd, "POST", path, body)
+    assert warned.status_code == 201
+    assert warned.headers["Warning"] == '299 - "unknown field \\"spec.colour\\""'
+    assert "colour" not in warned.json()["spec"]
+    strict = call(crd, "POST", path + "?fieldValidation=Strict",
+                  {**body, "metadata": {"name": "q"}})
+    assert (strict.status_code, strict.json()["message"]) == (
+        400, 'strict decoding error: unknown field "spec.colour"')
