@@ -194,6 +194,8 @@ def remove_cluster_objects(driver: KubeDriver, run_label: str, *, scenario: str 
             found = driver.rest.call("GET", path, query={"labelSelector": selector},
                                      policy=NO_RETRY, timeout=5.0)
         except ClusterError as exc:
+            if isinstance(exc, ApiError) and exc.code in (403, 404):
+                continue  # a kind we may not list (or the cluster lacks): we made none
             driver.log_line(f"kclusterkit: {why}: could not list the run's {plural}: {exc}")
             continue
         for item in (found or {}).get("items") or []:

@@ -23,16 +23,37 @@ from kclusterkit.steps._support import (
     ExpectationNotMet,
     Obj,
     StepUsageError,
+    WaitRecord,
+    WaitTimedOut,
     check_now,
     kk,
     step,
     wait_for,
 )
+from kclusterkit.steps.types import format_duration
 
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"
 # How long a CRD may take to be Established (upstream: immediately on one API server,
 # up to 5 s more with several).
 ESTABLISH_SECONDS = 60.0
+# Discovery follows an Established (or deleted) CRD a moment later on a real API server;
+# no watch sees discovery change, so it is asked every POLL_EVERY cluster seconds.
+DISCOVERY_SECONDS = 30.0
+POLL_EVERY = 1.0
+
+
+def _poll_until(context: Any, expected: str, check: Any, duration: float) -> None:
+    """wait_for without watches: discovery changes are not events."""
+    state = kk(context)
+    record = WaitRecord(state.step_text, expected, "within", state.driver.now())
+    state.waits.append(record)
+    result = state.driver.poll(check, duration, POLL_EVERY)
+    record.result = result
+    if not result.ok:
+        seed = f" (seed={state.seed})" if state.seed is not None else ""
+        raise WaitTimedOut(f"expected {expected} within {format_duration(duration)}\n"
+                           f"observed: {result.last.seen}\n"
+                           f"waited {format_duration(result.waited)} of cluster time{seed}")
 
 
 def _doc_string(context: Any, what: str) -> list[Obj]:
@@ -95,6 +116,10 @@ def the_custom_resource_definition(context: Any) -> None:
 
     wait_for(context, f'CustomResourceDefinition "{name}" to be Established', established,
              ESTABLISH_SECONDS, kinds=(CRDS,))
+    spec = created.get("spec") or {}
+    resource = f"{(spec.get('names') or {}).get('plural', '')}.{spec.get('group', '')}"
+    _poll_until(context, f'the API to serve "{resource}"', lambda: _serves(driver, resource),
+                DISCOVERY_SECONDS)
 
 
 @step("then", 'the custom resource definition "{name:Q}" has names accepted')
@@ -156,7 +181,7 @@ def the_api_stops_serving(context: Any, resource: str, d: float) -> None:
         seen = _serves(driver, resource)
         return Observation(not seen.ok, seen.seen)
 
-    wait_for(context, f'the API to stop serving "{resource}"', check, d, kinds=(CRDS,))
+    _poll_until(context, f'the API to stop serving "{resource}"', check, d)
 
 
 @step("then", 'creating this object is refused with "{text:Q}":')
