@@ -13,6 +13,7 @@ status, writes to ``/status`` keep everything but the status (metadata included)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,20 @@ class Served:
         return list((self.versions.get(version) or {}).get("additionalPrinterColumns") or [])
 
 
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """apimachinery version/helpers.go CompareKubeAwareVersionStrings as a sort key: GA
+    before beta before alpha, higher numbers first, other names last in lexical order."""
+    found = _KUBE_VERSION.match(version)
+    if found is None:
+        return (3, 0, 0, version)
+    major, stage, minor = found.groups()
+    rank = {None: 0, "beta": 1, "alpha": 2}[stage]
+    return (rank, -int(major), -int(minor or 0), "")
+
+
 def served_from(crd: Obj) -> Served:
     """What an Established CRD serves: its spec's served versions under its accepted names."""
     spec = crd.get("spec") or {}
@@ -109,7 +124,9 @@ class CustomResources:
         return list(self._served.values())
 
     def resources(self) -> list[Resource]:
-        return [res for s in self._served.values() for res in s.resources.values()]
+        """Every served row; each CRD's versions in discovery's order (preferred first)."""
+        return [res for s in self._served.values()
+                for res in sorted(s.resources.values(), key=lambda r: version_priority(r.version))]
 
     def one_per_definition(self) -> list[Resource]:
         """One served resource of each CRD: its objects, whatever the version."""

@@ -264,3 +264,18 @@ def test_objects_owned_by_a_custom_object_are_collected_with_it(cluster: Cluster
     cluster.api.delete(res, "default", "op")
     cluster.advance(5)
     assert cluster.store.get(configmaps, "default", "op-config") is None
+
+
+def test_discovery_orders_a_crds_versions_as_kubernetes_does() -> None:
+    from kclusterkit.sim.apiextensions.registry import version_priority
+
+    names = ["v1alpha1", "foo", "v2beta1", "v1", "v10", "v2", "v1beta2", "v1beta1", "bar"]
+    assert sorted(names, key=version_priority) == [
+        "v10", "v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "bar", "foo"]
+    cluster = Cluster(seed=1)
+    crd = copy.deepcopy(CRD)
+    v1 = crd["spec"]["versions"][0]
+    crd["spec"]["versions"] = [{**v1, "name": "v1beta1", "storage": False}, v1]
+    cluster.api.create(crd)
+    cluster.advance(1)
+    assert [r.version for r in cluster.api.custom.resources()] == ["v1", "v1beta1"]
