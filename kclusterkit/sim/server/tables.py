@@ -551,6 +551,8 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
     "networkpolicies.networking.k8s.io": ([(N, S, 0), ("Pod-Selector", S, 0), ("Age", S, 0)],
                                           print_network_policy),
 }
+
+
 def print_apiservice(obj: Obj, now: datetime) -> list[Any]:
     """kube-aggregator registry/apiservice/etcd/etcd.go ConvertToTable."""
     svc = dig(obj, "spec", "service")
@@ -566,6 +568,7 @@ def print_apiservice(obj: Obj, now: datetime) -> list[Any]:
 
 TABLES["apiservices.apiregistration.k8s.io"] = (
     [(N, S, 0), ("Service", S, 0), ("Available", S, 0), ("Age", S, 0)], print_apiservice)
+
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
 
