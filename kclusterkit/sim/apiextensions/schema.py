@@ -296,6 +296,22 @@ def _object(value: dict[str, Any], schema: Schema, path: str, name: str,
                                     f"{limit} properties"))
 
 
+# Perl syntax Go's RE2 does not have: lookarounds and backreferences.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+def pattern_error(pattern: str) -> str:
+    """Why a schema's pattern is not a regular expression the API server accepts, or ""."""
+    unsupported = _NOT_RE2.search(pattern)
+    if unsupported:
+        return f"invalid or unsupported Perl syntax: `{unsupported.group(0)}`"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return ""
+
+
 # -- structural schema checks for the CRD itself -----------------------------------------
 def structural_errors(schema: Any, path: str) -> list[Cause]:
     """The structural-schema rules a v1 CRD's schema must meet (a small, common subset of
@@ -315,6 +331,14 @@ def _structural(schema: Any, path: str, out: list[Cause], *, root: bool = False)
         detail = ("must not be empty at the root" if root
                   else "must not be empty for specified object fields")
         out.append(("FieldValueRequired", f"{path}.type", f"Required value: {detail}"))
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        problem = pattern_error(pattern)
+        if problem:
+            # validation.go: regexp.Compile's error (Go's wording of the detail differs).
+            out.append(("FieldValueInvalid", f"{path}.pattern",
+                        f"Invalid value: {go_quote(pattern)}: must be a valid regular "
+                        f"expression, but isn't: error parsing regexp: {problem}"))
     for key, prop in (schema.get("properties") or {}).items():
         _structural(prop, f"{path}.properties[{key}]", out)
     items = schema.get("items")

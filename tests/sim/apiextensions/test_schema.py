@@ -148,3 +148,15 @@ def test_structural_schema_needs_types() -> None:
     assert schema.structural_errors({"type": "object", "properties": {
         "x": {"x-kubernetes-int-or-string": True},
         "y": {"x-kubernetes-preserve-unknown-fields": True}}}, "s") == []
+
+
+def test_a_schema_pattern_must_be_a_regular_expression_re2_accepts() -> None:
+    errors = schema.structural_errors({"type": "object", "properties": {
+        "a": {"type": "string", "pattern": "("},
+        "b": {"type": "string", "pattern": "^(?=x)"},
+        "c": {"type": "string", "pattern": "^[a-z]+$"}}}, "s")
+    assert [(c[1], c[2].split(": must be")[0]) for c in errors] == [
+        ("s.properties[a].pattern", 'Invalid value: "("'),
+        ("s.properties[b].pattern", 'Invalid value: "^(?=x)"')]
+    assert errors[1][2].endswith("error parsing regexp: invalid or unsupported Perl syntax: "
+                                 "`(?=`")
