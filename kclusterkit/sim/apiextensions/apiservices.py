@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import errors
 from kclusterkit.sim.apiextensions.crd import CRDS
+from kclusterkit.sim.controllers.util import RetryingQueue
 from kclusterkit.sim.resources import RESOURCES, for_plural
 from kclusterkit.sim.strategy import Strategy, register_strategy
-from kclusterkit.sim.workqueue import WorkQueue
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
@@ -103,7 +103,7 @@ class AutoRegistration:
         if metrics:
             self._ensure(metrics_apiservice(now))
         # Reconciled after the CRD write that triggered it, not inside it.
-        self.queue = WorkQueue(api.clock, self._sync_group)
+        self.queue = RetryingQueue(api.clock, self._sync_group)
         api.store.subscribe(CRDS, self._on_crd)
 
     def _ensure(self, obj: Obj) -> None:

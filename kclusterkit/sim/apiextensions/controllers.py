@@ -26,7 +26,7 @@ from kclusterkit.kube.meta import Obj, clone, dig
 from kclusterkit.sim import errors
 from kclusterkit.sim.apiextensions.crd import CLEANUP_FINALIZER, CRDS, is_true, set_condition
 from kclusterkit.sim.apiextensions.registry import served_from
-from kclusterkit.sim.workqueue import WorkQueue
+from kclusterkit.sim.controllers.util import RetryingQueue
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
@@ -43,7 +43,7 @@ class CustomResourceDefinitionControllers:
     def __init__(self, api: Api) -> None:
         self.api = api
         self.store = api.store
-        self.queue = WorkQueue(api.clock, self.sync)
+        self.queue = RetryingQueue(api.clock, self.sync)
         self.store.subscribe(CRDS, self._on_crd)
         for crd in list(self.store.iter(CRDS)):
             self.queue.add(crd["metadata"]["name"])

@@ -279,3 +279,15 @@ def test_discovery_orders_a_crds_versions_as_kubernetes_does() -> None:
     cluster.api.create(crd)
     cluster.advance(1)
     assert [r.version for r in cluster.api.custom.resources()] == ["v1", "v1beta1"]
+
+
+def test_an_api_outage_delays_establishing_without_breaking_the_cluster() -> None:
+    cluster = Cluster(seed=1)
+    cluster.api.create(copy.deepcopy(CRD))
+    cluster.control_plane.stop("etcd")  # before the controllers' first sync
+    cluster.advance(30)
+    assert cluster.api.unavailable_reason
+    assert cluster.api.custom.resources() == []
+    cluster.control_plane.start("etcd")
+    cluster.advance(120)  # the retries' backoff
+    assert [r.plural for r in cluster.api.custom.resources()] == ["crontabs"]
