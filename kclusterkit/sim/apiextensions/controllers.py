@@ -61,9 +61,10 @@ class CustomResourceDefinitionControllers:
         if crd["metadata"].get("deletionTimestamp"):
             self._finalize(crd)
             return
-        if _normal((crd.get("spec") or {}).get("names") or {}) != _normal(_accepted(crd)):
-            self._name(crd)
-            return
+        names_differ = _normal((crd.get("spec") or {}).get("names") or {}) != \
+            _normal(_accepted(crd))
+        if names_differ and self._name(crd):
+            return  # the status write brings the next sync
         if is_true(crd, "NamesAccepted") and not is_true(crd, "Established"):
             self._establish(crd)
             return
@@ -71,7 +72,8 @@ class CustomResourceDefinitionControllers:
             self.api.custom.install(served_from(crd))
 
     # -- naming -------------------------------------------------------------------------
-    def _name(self, crd: Obj) -> None:
+    def _name(self, crd: Obj) -> bool:
+        """Accept what names can be accepted; whether the status was written."""
         spec = crd.get("spec") or {}
         requested = spec.get("names") or {}
         accepted = dict(_accepted(crd))
@@ -100,7 +102,7 @@ class CustomResourceDefinitionControllers:
                 cond.update(status="False", reason="ShortNamesConflict",
                             message=texts[0] if len(texts) == 1
                             else "[" + ", ".join(texts) + "]")
-            elif shorts:
+            else:
                 names["shortNames"] = shorts
         for key, reason in (("kind", "KindConflict"), ("listKind", "ListKindConflict")):
             wanted = requested.get(key, "")
@@ -125,13 +127,15 @@ class CustomResourceDefinitionControllers:
         updated = clone(crd)
         names = _normal(names)
         if names == _accepted(crd) and _same(_find(crd, "NamesAccepted"), cond):
-            return
+            return False
         updated.setdefault("status", {})["acceptedNames"] = names
         now = self.api.clock.timestamp()
         set_condition(updated, cond, now)
         set_condition(updated, established, now)
-        if self._update_status(updated):
-            self._requeue_group(crd["metadata"]["name"])
+        if not self._update_status(updated):
+            return False
+        self._requeue_group(crd["metadata"]["name"])
+        return True
 
     def _names_in_group(self, group: str) -> tuple[set[str], set[str]]:
         resources: set[str] = set()

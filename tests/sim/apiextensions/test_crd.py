@@ -291,3 +291,17 @@ def test_an_api_outage_delays_establishing_without_breaking_the_cluster() -> Non
     cluster.control_plane.start("etcd")
     cluster.advance(120)  # the retries' backoff
     assert [r.plural for r in cluster.api.custom.resources()] == ["crontabs"]
+
+
+def test_changed_names_are_accepted_and_served(cluster: Cluster) -> None:
+    crd = cluster.api.get(CRDS, "", NAME)
+    crd["spec"]["names"]["shortNames"] = []  # dropped
+    crd["spec"]["versions"][0]["additionalPrinterColumns"] = [
+        {"name": "Image", "type": "string", "jsonPath": ".spec.image"}]
+    cluster.api.update(crd)
+    cluster.advance(1)
+    accepted = cluster.api.get(CRDS, "", NAME)["status"]["acceptedNames"]
+    assert "shortNames" not in accepted
+    served = cluster.api.custom.get(NAME)
+    assert served is not None and served.columns("v1")[0]["name"] == "Image"
+    assert cluster.api.custom.lookup("ct") is None and cluster.api.custom.lookup("crontab")
