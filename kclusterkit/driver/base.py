@@ -183,8 +183,9 @@ class Driver(ABC):
         body: Any,
         patch_type: str = "merge",
         namespace: str | None = None,
+        subresource: str | None = None,
     ) -> Obj:
-        """``patch_type``: "json", "merge" or "strategic"."""
+        """``patch_type``: "json", "merge" or "strategic"; ``subresource``: e.g. "status"."""
 
     def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
         """Server-side apply of ``obj`` as ``field_manager`` (created when absent). A field

@@ -757,13 +757,13 @@ class KubeDriver(Driver):
         return self.rest.policy.call(attempt, lambda e: is_conflict(e) or is_transient_error(e))
 
     def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
-              namespace: str | None = None) -> Obj:
+              namespace: str | None = None, subresource: str | None = None) -> Obj:
         if patch_type not in PATCH_TYPES:
             raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
         res = self._resource(kind)
         ns = self._ns(res, namespace)
         self._writable(res, ns, f"patching {res.kind} {name}")
-        return self.rest.call("PATCH", res.path(ns, name), body=body,
+        return self.rest.call("PATCH", res.path(ns, name, subresource), body=body,
                               content_type=PATCH_TYPES[patch_type])
 
     def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:

@@ -164,12 +164,16 @@ CLUSTER_RBAC = ("clusterroles", "clusterrolebindings")
 CLUSTER_WRITABLE = (*((RBAC_GROUP, p) for p in CLUSTER_RBAC),
                     ("scheduling.k8s.io", "priorityclasses"))
 SCENARIO_LABEL = "kclusterkit.io/scenario-namespace"
+# The cluster-scoped kinds a run may write (group, plural): RBAC's, and the
+# CustomResourceDefinitions a custom_resources scenario defines.
+CLUSTER_WRITABLE = (*((RBAC_GROUP, p) for p in CLUSTER_RBAC),
+                    ("apiextensions.k8s.io", "customresourcedefinitions"))
 
 
 def may_write_cluster_scoped(res: Any) -> bool:
-    """ClusterRoles, ClusterRoleBindings and PriorityClasses are the cluster-scoped objects
-    a run may write: labelled with the run (and scenario) and removed after the scenario,
-    or on SIGINT."""
+    """ClusterRoles, ClusterRoleBindings, PriorityClasses and CRDs are the cluster-scoped
+    objects a run may write: labelled with the run (and scenario) and removed after the
+    scenario, or on SIGINT; only objects carrying the run's label are ever deleted."""
     return (res.group, res.plural) in CLUSTER_WRITABLE
 
 
@@ -194,6 +198,8 @@ def remove_cluster_objects(driver: KubeDriver, run_label: str, *, scenario: str 
             found = driver.rest.call("GET", path, query={"labelSelector": selector},
                                      policy=NO_RETRY, timeout=5.0)
         except ClusterError as exc:
+            if isinstance(exc, ApiError) and exc.code in (403, 404):
+                continue  # a kind we may not list (or the cluster lacks): we made none
             driver.log_line(f"kclusterkit: {why}: could not list the run's {plural}: {exc}")
             continue
         for item in (found or {}).get("items") or []:

@@ -4,7 +4,9 @@ Steps name resources as people type them to kubectl (``pods``, ``deployment``, `
 ``hpa``) and create objects by ``apiVersion``/``kind``. Only the server knows the plural and
 whether the resource is namespaced, so we ask it — the core group first, then the other
 groups in the order ``/apis`` lists them (kubectl's order), loading a group's resource list
-only when an earlier one did not have the name.
+only when an earlier one did not have the name. A name or kind the cached documents do not
+have is looked up once more after forgetting them: a CustomResourceDefinition created
+since adds its kind to discovery (kubectl invalidates its cache the same way on a miss).
 """
 
 from __future__ import annotations
@@ -103,6 +105,13 @@ class Discovery:
                 self._groups = groups
             return self._groups
 
+    def forget(self) -> None:
+        """Drop every cached document: the next lookups read discovery afresh."""
+        with self._lock:
+            self._versions.clear()
+            self._groups = None
+            self._by_name.clear()
+
     def resolve(self, name: str) -> ApiResource:
         """A resource by any name kubectl accepts, optionally ``name.group``."""
         key = name.lower()
@@ -110,11 +119,14 @@ class Discovery:
             if key in self._by_name:
                 return self._by_name[key]
             want, group = (key.split(".", 1) + [""])[:2] if "." in key else (key, None)
-            for g, v in self._candidates(group):
-                for row in self._load(g, v):
-                    if want in row.names():
-                        self._by_name[key] = row
-                        return row
+            for attempt in range(2):
+                if attempt:
+                    self.forget()  # a miss: the server may serve new kinds since (CRDs)
+                for g, v in self._candidates(group):
+                    for row in self._load(g, v):
+                        if want in row.names():
+                            self._by_name[key] = row
+                            return row
         raise UnknownKind(f'the server doesn\'t have a resource type "{name}"')
 
     def _candidates(self, group: str | None) -> Iterator[tuple[str, str]]:
@@ -129,7 +141,10 @@ class Discovery:
 
     def for_kind(self, api_version: str, kind: str) -> ApiResource:
         group, _, version = api_version.rpartition("/")
-        for row in self._load(group, version):
-            if row.kind == kind:
-                return row
+        for attempt in range(2):
+            if attempt:
+                self.forget()  # a miss: a CRD may have added the kind since
+            for row in self._load(group, version):
+                if row.kind == kind:
+                    return row
         raise UnknownKind(f'no matches for kind "{kind}" in version "{api_version}"')

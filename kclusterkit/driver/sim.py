@@ -142,11 +142,13 @@ class SimDriver(Driver):
         return decided if decided is not None else (200, "ok")
 
     # -- objects ----------------------------------------------------------------------
-    @staticmethod
-    def _resource(kind: str) -> Resource:
+    def _resource(self, kind: str) -> Resource:
         try:
             return lookup(kind)
         except UnknownResource as exc:
+            custom = self.cluster.api.custom.lookup(kind)  # served by an Established CRD
+            if custom is not None:
+                return custom
             raise ApiError(404, "NotFound", str(exc)) from exc
 
     def _ns(self, res: Resource, namespace: str | None) -> str:
@@ -183,13 +185,14 @@ class SimDriver(Driver):
                 "namespace") else self.namespace, decode=True, manager=FIELD_MANAGER)
 
     def patch(self, kind: str, name: str, body: Any, patch_type: str = "merge",
-              namespace: str | None = None) -> Obj:
+              namespace: str | None = None, subresource: str | None = None) -> Obj:
         res = self._resource(kind)
         if patch_type not in PATCH_TYPES:
             raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
         with _api_errors():
             return self.cluster.api.patch(res, self._ns(res, namespace), name, body,
-                                          PATCH_TYPES[patch_type], manager=FIELD_MANAGER)
+                                          PATCH_TYPES[patch_type], subresource=subresource,
+                                          manager=FIELD_MANAGER)
 
     def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
         meta = obj.get("metadata") or {}

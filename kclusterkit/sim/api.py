@@ -27,6 +27,7 @@ from kclusterkit.kube.meta import (
 )
 from kclusterkit.sim import decoding, errors, fieldmanager, fieldpath
 from kclusterkit.sim import patch as patching
+from kclusterkit.sim.apiextensions.registry import CustomResources, scale_of, set_spec_replicas
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.kinds.policy import update_disruption_allowed_condition
 from kclusterkit.sim.resources import (
@@ -39,7 +40,7 @@ from kclusterkit.sim.resources import (
     for_kind,
 )
 from kclusterkit.sim.store import Store
-from kclusterkit.sim.strategy import Cause, strategy_for
+from kclusterkit.sim.strategy import Cause, Strategy, strategy_for
 
 # plugin/pkg/admission/namespace/lifecycle: namespaces no one may delete.
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -66,6 +67,8 @@ class Api:
         self._event_index: dict[tuple[Any, ...], tuple[str, str]] = {}
         # Set by the cluster: who may do what (sim.auth); admission plugins read it.
         self.access: Any = None
+        # The custom resources this server serves (Established CRDs, sim.apiextensions).
+        self.custom = CustomResources()
 
     # -- helpers ----------------------------------------------------------------------
     def new_uid(self) -> str:
@@ -79,12 +82,18 @@ class Api:
             raise errors.StatusError(self.unavailable_code, "InternalError",
                                      self.unavailable_reason)
 
-    @staticmethod
-    def resource_of(obj: Obj) -> Resource:
+    def resource_of(self, obj: Obj) -> Resource:
         try:
             return for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
         except UnknownResource as exc:
+            custom = self.custom.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+            if custom is not None:
+                return custom
             raise errors.StatusError(404, "NotFound", str(exc)) from None
+
+    def strategy(self, res: Resource) -> Strategy:
+        """The admission strategy of a built-in kind, or of a served custom resource."""
+        return self.custom.strategy(res) or strategy_for(res)
 
     def _namespace_of(self, res: Resource, obj: Obj, namespace: str | None) -> str:
         meta = obj.setdefault("metadata", {})
@@ -123,7 +132,7 @@ class Api:
                     f'{res.key} "{shown}" is forbidden: unable to create new content in '
                     f"namespace {ns} because it is being terminated"
                 )
-        strategy = strategy_for(res)
+        strategy = self.strategy(res)
         # Admission plugins run on the object as sent, before a generated name is chosen.
         strategy.admit(self, obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
@@ -214,7 +223,7 @@ class Api:
         """``manager``: record the write for that field manager, through the subresource
         ``via`` (default ``subresource``); ``skip_noop``: an unchanged object is not
         written again (no new resourceVersion), as etcd3's GuaranteedUpdate."""
-        strategy = strategy_for(res)
+        strategy = self.strategy(res)
         meta = obj["metadata"]
         old_meta = old["metadata"]
         # Fields no client can change.
@@ -288,6 +297,13 @@ class Api:
                               subresource=subresource, dry_run=dry_run)
         self.check_available()
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
+        if patch_type == patching.STRATEGIC_MERGE_PATCH and self.custom.served_for(res):
+            # handlers/patch.go: custom resources do not accept strategic merge patches.
+            raise errors.StatusError(
+                415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types "
+                f"include: {patching.APPLY_PATCH}, {patching.JSON_PATCH}, "
+                f"{patching.MERGE_PATCH}")
         try:
             patched = patching.apply(clone(old), body, patch_type)
         except patching.PatchError as exc:
@@ -320,7 +336,7 @@ class Api:
             raise errors.not_found(res.plural, res.group, name)
         now = self.clock.timestamp()
         reset: tuple[str, ...] = ()
-        if strategy_for(res).has_status:
+        if self.strategy(res).has_status:
             reset = ("spec",) if subresource == "status" else ("status",)
         try:
             merged = fieldmanager.apply(live, config, manager, res.api_version, now,
@@ -342,7 +358,14 @@ class Api:
     def get_scale(self, res: Resource, namespace: str, name: str) -> Obj:
         self.check_available()
         obj = self.store.must_get(res, namespace, name)
+        custom = self._custom_scale(res, obj)
+        if custom is not None:
+            return scale_of(obj, custom)
         return _scale_of(obj)
+
+    def _custom_scale(self, res: Resource, obj: Obj) -> dict[str, Any] | None:
+        served = self.custom.served_for(res)
+        return served.scale(res.version) if served is not None else None
 
     def update_scale(self, res: Resource, namespace: str, name: str, replicas: int,
                      resource_version: str | None = None, *, dry_run: bool = False,
@@ -368,6 +391,11 @@ class Api:
                 ],
             )
         obj = clone(old)
+        custom = self._custom_scale(res, old)
+        if custom is not None:
+            set_spec_replicas(obj, custom, replicas)
+            written = obj if dry_run else self._write(res, old, obj, None)
+            return scale_of(written, custom)
         obj["spec"]["replicas"] = replicas
         if dry_run:
             return _scale_of(obj)
@@ -560,7 +588,7 @@ class Api:
             finalizers.append("foregroundDeletion")
         if finalizers != list(obj["metadata"].get("finalizers") or []):
             obj["metadata"]["finalizers"] = finalizers
-        keep = strategy_for(res).after_delete_request(self, obj, grace_period)
+        keep = self.strategy(res).after_delete_request(self, obj, grace_period)
         if keep is None and not finalizers:
             return self._success_status(res, self._remove(res, old))
         target = keep if keep is not None else obj

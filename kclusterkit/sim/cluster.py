@@ -12,6 +12,8 @@ from datetime import datetime
 
 from kclusterkit.sim import kinds  # noqa: F401  (registers admission strategies)
 from kclusterkit.sim.api import Api
+from kclusterkit.sim.apiextensions.apiservices import AutoRegistration
+from kclusterkit.sim.apiextensions.controllers import CustomResourceDefinitionControllers
 from kclusterkit.sim.auth import Access
 from kclusterkit.sim.auth.bootstrap import reconcile
 from kclusterkit.sim.clock import DEFAULT_EPOCH, Clock
@@ -87,6 +89,9 @@ class Cluster:
             self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         # The API server's RBAC bootstrap (storage_rbac.go PostStartHook) and kubeadm's binding.
         reconcile(self.api)
+        # apiextensions-apiserver's CRD controllers and kube-aggregator's APIServices.
+        self.crd_controllers = CustomResourceDefinitionControllers(self.api)
+        self.apiservices = AutoRegistration(self.api)
         self.storage = Storage(self.api, self.spec.default_storage_class,
                                self.spec.network_storage_class)
         self.nodes = start_nodes(self)

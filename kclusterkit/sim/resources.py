@@ -126,6 +126,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
     Resource("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", False, (),
              ("status",)),
+    # CustomResourceDefinitions and APIServices (sim.apiextensions); the custom resources
+    # themselves are per cluster, in Api.custom.
+    Resource("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
+             "customresourcedefinitions", False, ("crd", "crds"), ("status",),
+             categories=("api-extensions",)),
+    Resource("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, (),
+             ("status",), categories=("api-extensions",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}

@@ -314,8 +314,10 @@ def object_meta(res: Resource, obj: Obj) -> list[Cause]:
             "namespaces": dns1123_label_errors,
             "services": dns1035_label_errors,
         }.get(res.plural, dns1123_subdomain_errors)
-        if res.group == "rbac.authorization.k8s.io":
-            check = path_segment_errors  # ValidateRBACName: path.IsValidPathSegmentName
+        if res.group in ("rbac.authorization.k8s.io", "apiregistration.k8s.io"):
+            # ValidateRBACName and the APIService name check ("v1." names the core group):
+            # path.IsValidPathSegmentName.
+            check = path_segment_errors
         out += [invalid("metadata.name", name, e) for e in check(str(name))]
     if res.namespaced and not meta.get("namespace"):
         out.append(required("metadata.namespace"))

@@ -15,6 +15,7 @@ from kclusterkit.steps import (  # noqa: F401
     batch,
     cluster,
     control_plane,
+    custom_resources,
     discovery,
     healing,
     namespaces,
@@ -45,7 +46,7 @@ from kclusterkit.steps._support import (  # noqa: F401  (for a project's own ste
 DOMAINS = ("cluster", "workloads", "healing", "scaling", "services", "traffic", "discovery",
            "pods_exec", "rollout", "acceptance", "control_plane", "storage", "batch",
            "autoscaling", "access", "nodes", "placement", "network", "netpol", "apply",
-           "preemption", "namespaces")
+           "preemption", "namespaces", "custom_resources")
 
 # `from kclusterkit.steps import *` (steps/library.py) only registers the steps
 __all__: list[str] = []

@@ -65,3 +65,32 @@ def test_unknown_names_and_kinds_are_reported_like_kubectl(discovery):
         discovery.for_kind("apps/v1", "Widget")
     assert discovery.for_kind("v1", "Pod").plural == "pods"
     assert discovery.resolve("pods").path("") == "/api/v1/pods"
+
+
+def test_a_kind_added_since_is_found_after_one_fresh_look():
+    docs = {k: dict(v) for k, v in DOCS.items()}
+    calls = []
+
+    def get(path):
+        calls.append(path)
+        if path not in docs:
+            raise ApiError(404, "NotFound", "not found")
+        return docs[path]
+
+    d = Discovery(get)
+    with pytest.raises(UnknownKind):
+        d.for_kind("stable.example.com/v1", "CronTab")
+    with pytest.raises(UnknownKind):
+        d.resolve("crontabs")
+    # A CRD is established: its group and resource appear in discovery.
+    docs["/apis"] = {"groups": [*DOCS["/apis"]["groups"], {
+        "name": "stable.example.com", "preferredVersion": {"version": "v1"},
+        "versions": [{"version": "v1"}]}]}
+    docs["/apis/stable.example.com/v1"] = {"resources": [
+        {"name": "crontabs", "singularName": "crontab", "namespaced": True, "kind": "CronTab",
+         "shortNames": ["ct"]}]}
+    assert d.for_kind("stable.example.com/v1", "CronTab").plural == "crontabs"
+    assert d.resolve("ct").kind == "CronTab"
+    before = len(calls)
+    assert d.resolve("ct").kind == "CronTab"  # cached again once found
+    assert len(calls) == before

@@ -41,6 +41,31 @@ class GarbageCollector:
             for obj in list(self.store.iter(res)):
                 self._observe(res, ADDED, obj, None)
             self.store.subscribe(res, self._listener(res))
+        # Custom resources come and go with their CRDs: their events are found by key.
+        self.store.subscribe_all(self._on_custom)
+
+    def _on_custom(self, event: tuple[int, str, str, Obj]) -> None:
+        _, etype, key, obj = event
+        if key in _BY_KEY:
+            return
+        res = self._custom_resource(key)
+        if res is not None:
+            self._observe(res, etype, obj, None)
+
+    def _custom_resource(self, key: str) -> Resource | None:
+        for res in self.api.custom.one_per_definition():
+            if res.key == key:
+                return res
+        return None
+
+    def _res_of(self, obj: Obj) -> Resource:
+        try:
+            return _res_of(obj)
+        except UnknownResource:
+            custom = self.api.custom.for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+            if custom is None:
+                raise
+            return custom
 
     def _listener(self, res: Resource) -> Any:
         return lambda etype, obj, old: self._observe(res, etype, obj, old)
@@ -51,7 +76,7 @@ class GarbageCollector:
         refs = meta.get("ownerReferences") or []
         if etype == DELETED:
             for dependent in self.store.owned_by(meta["uid"]):
-                self.attempts.add(_identity(_res_of(dependent), dependent))
+                self.attempts.add(_identity(self._res_of(dependent), dependent))
             self._wake_owners(res, obj, refs)
             return
         finalizers = meta.get("finalizers") or ()
@@ -79,14 +104,17 @@ class GarbageCollector:
         for ref in refs:
             owner = self._owner(res, obj["metadata"].get("namespace", ""), ref)
             if owner is not None and owner["metadata"].get("deletionTimestamp"):
-                self.owners.add(_identity(_res_of(owner), owner))
+                self.owners.add(_identity(self._res_of(owner), owner))
 
     def _owner(self, res: Resource, namespace: str, ref: dict[str, Any]) -> Obj | None:
         """The object an ownerReference names, if it exists with that uid."""
         try:
             owner_res = for_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
         except UnknownResource:
-            return {"metadata": {"uid": ref.get("uid")}}  # cannot tell: treat as present
+            custom = self.api.custom.for_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+            if custom is None:
+                return {"metadata": {"uid": ref.get("uid")}}  # cannot tell: treat as present
+            owner_res = custom
         if owner_res.namespaced and not res.namespaced:
             return None
         found = self.store.get(owner_res, namespace if owner_res.namespaced else "",
@@ -98,7 +126,10 @@ class GarbageCollector:
     def _current(self, identity: Identity) -> tuple[Resource, Obj | None]:
         """The identity's resource, and its object if that incarnation (same uid) still exists."""
         res_key, ns, name, uid = identity
-        res = _BY_KEY[res_key]
+        found = _BY_KEY.get(res_key) or self._custom_resource(res_key)
+        if found is None:  # a custom resource no longer served: its objects are gone
+            return _BY_KEY["pods"], None
+        res = found
         obj = self.store.get(res, ns, name)
         return res, obj if obj is not None and obj["metadata"]["uid"] == uid else None
 
@@ -174,7 +205,7 @@ class GarbageCollector:
         if ORPHAN in finalizers:
             # attemptToOrphan: drop our reference from every dependent, then the finalizer.
             for dependent in dependents:
-                self._remove_refs(_res_of(dependent), dependent, {uid})
+                self._remove_refs(self._res_of(dependent), dependent, {uid})
             self._remove_finalizer(res, ns, name, ORPHAN)
             return
         if FOREGROUND in finalizers:
@@ -184,7 +215,7 @@ class GarbageCollector:
                 return
             for dependent in dependents:
                 if not _deleting_dependents(dependent):
-                    self.attempts.add(_identity(_res_of(dependent), dependent))
+                    self.attempts.add(_identity(self._res_of(dependent), dependent))
 
     def _remove_finalizer(self, res: Resource, ns: str, name: str, finalizer: str) -> None:
         current = self.store.get(res, ns, name)

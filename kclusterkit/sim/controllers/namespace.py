@@ -87,7 +87,8 @@ class NamespaceController:
         remaining: dict[str, int] = {}
         by_finalizer: dict[str, int] = {}
         failures: list[str] = []
-        for res in RESOURCES:
+        # Upstream's deleter walks discovery, so custom resources' objects go too.
+        for res in (*RESOURCES, *self.api.custom.one_per_definition()):
             if not _deletable(res):
                 continue
             items = list(self.store.iter(res, name))

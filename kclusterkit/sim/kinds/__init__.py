@@ -5,6 +5,7 @@ Importing this package registers every strategy with the API layer.
 
 from __future__ import annotations
 
+from kclusterkit.sim.apiextensions import apiservices, crd  # noqa: F401  (CRD, APIService)
 from kclusterkit.sim.kinds import (  # noqa: F401
     apps,
     autoscaling,

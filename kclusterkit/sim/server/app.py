@@ -209,7 +209,7 @@ class SimServer:
         if path == "/api":
             return json_response(discovery.api_versions(self.address))
         if path == "/apis":
-            return json_response(discovery.api_group_list())
+            return json_response(discovery.api_group_list(self.cluster.api.custom.resources()))
         if path == "/openapi/v3":
             return json_response(openapi.index())
         if path.startswith("/openapi/v3/"):
@@ -218,18 +218,19 @@ class SimServer:
                 raise paths.not_found_path()
             return json_response(doc)
         parts = path.strip("/").split("/")
+        custom = self.cluster.api.custom.resources()  # served by Established CRDs
         if parts[0] == "api" and len(parts) == 2:
-            found = discovery.resource_list("", parts[1])
+            found = discovery.resource_list("", parts[1], custom)
             if found is None:
                 raise paths.not_found_path()
             return json_response(found)
         if parts[0] == "apis" and len(parts) in (2, 3):
-            found = (discovery.api_group(parts[1]) if len(parts) == 2
-                     else discovery.resource_list(parts[1], parts[2]))
+            found = (discovery.api_group(parts[1], custom) if len(parts) == 2
+                     else discovery.resource_list(parts[1], parts[2], custom))
             if found is None:
                 raise paths.not_found_path()
             return json_response(found)
-        target = paths.parse(path)
+        target = paths.parse(path, self.cluster.api.custom.for_path)
         if target is None:
             raise paths.not_found_path()
         return await self.rest.handle(request, target)

@@ -7,6 +7,7 @@ for first is answered as plain ``application/json``, which makes it fall back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kclusterkit.sim.resources import RESOURCES, Resource
@@ -26,10 +27,11 @@ _SUBRESOURCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 }
 
 
-def group_versions() -> dict[str, list[str]]:
-    """Group name → versions served, in table order ("" is the legacy core group)."""
+def group_versions(extra: Sequence[Resource] = ()) -> dict[str, list[str]]:
+    """Group name → versions served, in table order ("" is the legacy core group);
+    ``extra``: the custom resources of Established CRDs, after the built-in groups."""
     out: dict[str, list[str]] = {}
-    for res in RESOURCES:
+    for res in (*RESOURCES, *extra):
         versions = out.setdefault(res.group, [])
         if res.version not in versions:
             versions.append(res.version)
@@ -50,14 +52,14 @@ def _group(name: str, versions: list[str]) -> dict[str, Any]:
 AGGREGATED: list[tuple[str, list[str]]] = [("metrics.k8s.io", ["v1beta1"])]
 
 
-def api_group_list() -> dict[str, Any]:
+def api_group_list(extra: Sequence[Resource] = ()) -> dict[str, Any]:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-        _group(name, versions) for name, versions in group_versions().items() if name] + [
+        _group(name, versions) for name, versions in group_versions(extra).items() if name] + [
         _group(name, versions) for name, versions in AGGREGATED]}
 
 
-def api_group(name: str) -> dict[str, Any] | None:
-    versions = group_versions().get(name)
+def api_group(name: str, extra: Sequence[Resource] = ()) -> dict[str, Any] | None:
+    versions = group_versions(extra).get(name)
     if not name or not versions:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
@@ -86,8 +88,9 @@ def _sub_entry(res: Resource, sub: str) -> dict[str, Any]:
     return entry
 
 
-def resource_list(group: str, version: str) -> dict[str, Any] | None:
-    rows = [r for r in RESOURCES if r.group == group and r.version == version]
+def resource_list(group: str, version: str,
+                  extra: Sequence[Resource] = ()) -> dict[str, Any] | None:
+    rows = [r for r in (*RESOURCES, *extra) if r.group == group and r.version == version]
     if not rows:
         return None
     resources = []

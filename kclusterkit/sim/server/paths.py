@@ -7,6 +7,7 @@ The API server's URL grammar is small but has one ambiguity worth a module of it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kclusterkit.sim import errors
@@ -31,8 +32,18 @@ def not_found_path() -> errors.StatusError:
                               {})
 
 
-def parse(path: str) -> Target | None:
-    """The resource a path names, None when it is not a resource path at all."""
+# (group, version, plural) → a custom resource the server serves now, or None.
+CustomLookup = Callable[[str, str, str], Resource | None]
+
+
+def parse(path: str, custom: CustomLookup | None = None) -> Target | None:
+    """The resource a path names, None when it is not a resource path at all.
+
+    ``custom`` finds the custom resources of Established CRDs (``Api.custom.for_path``)."""
+
+    def find(key: tuple[str, str, str]) -> Resource | None:
+        return _BY_GV_PLURAL.get(key) or (custom(*key) if custom is not None else None)
+
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 2 and parts[0] == "api":
         group, version, rest = "", parts[1], parts[2:]
@@ -48,10 +59,11 @@ def parse(path: str) -> Target | None:
         if not rest:
             raise not_found_path()
     namespace: str | None = None
-    if rest[0] == "namespaces" and len(rest) >= 3 and (group, version, rest[2]) in _BY_GV_PLURAL \
-            and _BY_GV_PLURAL[(group, version, rest[2])].namespaced:
-        namespace, rest = rest[1], rest[2:]
-    res = _BY_GV_PLURAL.get((group, version, rest[0]))
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        nested = find((group, version, rest[2]))
+        if nested is not None and nested.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    res = find((group, version, rest[0]))
     if res is None or len(rest) > 3:
         raise not_found_path()
     if not res.namespaced:

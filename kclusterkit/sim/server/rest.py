@@ -16,6 +16,7 @@ from aiohttp import web
 from kclusterkit.kube.meta import clone
 from kclusterkit.sim import errors, fieldmanager
 from kclusterkit.sim import patch as patching
+from kclusterkit.sim.apiextensions.schema import prune
 from kclusterkit.sim.auth import ADMIN, UserInfo, escalation, reviews
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.resources import Resource
@@ -235,6 +236,9 @@ class Rest:
         if mode == "Ignore" or patch_type == patching.JSON_PATCH:
             return {}
         unknown = fields.unknown_fields(res, body)
+        served = self.api.custom.served_for(res)
+        if served is not None and isinstance(body, dict):  # what the CRD's schema prunes
+            unknown = prune(clone(body), served.schema_of(body))
         if not unknown:
             return {}
         if mode == "Strict":

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from kclusterkit.kube.meta import Obj, dig, selector_string
+from kclusterkit.sim.apiextensions import printer as crd_printer
 from kclusterkit.sim.resources import Resource
 from kclusterkit.sim.server import hpa_table
 
@@ -562,6 +563,24 @@ TABLES: dict[str, tuple[list[Column], Printer]] = {
                                           ("Node", S, 0), ("Attached", "boolean", 0),
                                           ("Age", S, 0)], print_volumeattachment),
 }
+
+
+def print_apiservice(obj: Obj, now: datetime) -> list[Any]:
+    """kube-aggregator registry/apiservice/etcd/etcd.go ConvertToTable."""
+    svc = dig(obj, "spec", "service")
+    service = f"{svc.get('namespace', '')}/{svc.get('name', '')}" if svc else "Local"
+    available = "Unknown"
+    for cond in dig(obj, "status", "conditions") or []:
+        if cond.get("type") == "Available":
+            available = cond.get("status", "Unknown")
+            if available != "True":
+                available = f"{available} ({cond.get('reason', '')})"
+    return [obj["metadata"]["name"], service, available, age(obj, now)]
+
+
+TABLES["apiservices.apiregistration.k8s.io"] = (
+    [(N, S, 0), ("Service", S, 0), ("Available", S, 0), ("Age", S, 0)], print_apiservice)
+
 # Upstream's DefaultTableConvertor for kinds without a printer.
 GENERIC: tuple[list[Column], Printer] = ([(N, S, 0), ("Created At", "date", 0)], print_generic)
 
@@ -576,6 +595,12 @@ def _column(name: str, ctype: str, priority: int) -> dict[str, Any]:
 
 def table(cluster: Any, res: Resource, objs: list[Obj], include: str = "Metadata") -> Obj:
     columns, printer = TABLES.get(res.key, GENERIC)
+    definitions = [_column(*c) for c in columns]
+    custom = getattr(getattr(cluster, "api", None), "custom", None)
+    served = custom.served_for(res) if custom is not None else None  # a custom resource
+    if served is not None:
+        definitions = crd_printer.column_definitions(served, res.version)
+        printer = crd_printer.printer(served, res.version, since)
     now = cluster.clock.datetime()
     rows = []
     for obj in objs:
@@ -595,4 +620,4 @@ def table(cluster: Any, res: Resource, objs: list[Obj], include: str = "Metadata
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
             "metadata": {"resourceVersion": str(cluster.store.revision)},
-            "columnDefinitions": [_column(*c) for c in columns], "rows": rows}
+            "columnDefinitions": definitions, "rows": rows}

@@ -1,0 +1,135 @@
+"""kubectl against a served simulator with a CustomResourceDefinition: apply the CRD, then
+use the new kind as kubectl users do (printer columns, -o yaml, refusals, apiservices)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kclusterkit.sim.server import ServerHandle, serve_in_thread
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              cronSpec: {type: string}
+              image: {type: string, default: "my-awesome-cron-image"}
+              replicas: {type: integer, minimum: 1}
+"""
+CRONTAB = """\
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata:
+  name: my-new-cron-object
+spec:
+  cronSpec: "* * * * */5"
+  replicas: 3
+  unknownField: dropped
+"""
+BAD = CRONTAB.replace("replicas: 3", 'replicas: "three"').replace("my-new", "bad")
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not on PATH")
+    root = tmp_path_factory.mktemp("kubectl-crd")
+    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
+    (root / "crd.yaml").write_text(CRD)
+    (root / "crontab.yaml").write_text(CRONTAB)
+    (root / "bad.yaml").write_text(BAD)
+    yield handle, root
+    handle.stop()
+
+
+def run(kube: tuple[ServerHandle, Path], *args: str) -> subprocess.CompletedProcess[str]:
+    handle, root = kube
+    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
+    return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=60, check=False)
+
+
+def kubectl(kube: tuple[ServerHandle, Path], *args: str) -> str:
+    done = run(kube, *args)
+    assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
+        f"{done.stderr}{done.stdout}"
+    return done.stdout
+
+
+def test_a_crd_applied_with_kubectl_serves_its_kind(kube: tuple[ServerHandle, Path]) -> None:
+    assert "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com " \
+        "created" in kubectl(kube, "apply", "-f", "crd.yaml")
+    kubectl(kube, "wait", "--for=condition=Established", "crd/crontabs.stable.example.com",
+            "--timeout=30s")
+    # kubectl asks for strict field validation: a field the schema does not know is refused,
+    # unless validation is off, and then the server prunes it.
+    strict = run(kube, "apply", "-f", "crontab.yaml")
+    assert strict.returncode != 0 and 'unknown field "spec.unknownField"' in strict.stderr
+    assert "crontab.stable.example.com/my-new-cron-object created" in \
+        kubectl(kube, "apply", "--validate=false", "-f", "crontab.yaml")
+    table = kubectl(kube, "get", "crontabs").splitlines()
+    assert table[0].split() == ["NAME", "SPEC", "REPLICAS", "AGE"]
+    assert table[1].split()[:6] == ["my-new-cron-object", "*", "*", "*", "*", "*/5"]
+    assert table[1].split()[6] == "3"
+    assert kubectl(kube, "get", "ct", "-o", "name") == \
+        "crontab.stable.example.com/my-new-cron-object\n"
+    shown = kubectl(kube, "get", "crontab", "my-new-cron-object", "-o", "yaml")
+    assert "image: my-awesome-cron-image" in shown  # defaulted
+    spec = kubectl(kube, "get", "crontab", "my-new-cron-object", "-o", "jsonpath={.spec}")
+    assert "unknownField" not in spec and '"replicas":3' in spec  # pruned, the rest kept
+    assert "kind: CronTab" in shown and "generation: 1" in shown
+    refused = run(kube, "apply", "--validate=false", "-f", "bad.yaml")
+    assert refused.returncode != 0
+    assert 'spec.replicas: Invalid value: "string": spec.replicas in body must be of type ' \
+        'integer: "string"' in refused.stderr
+    crd = kubectl(kube, "get", "crd", "crontabs.stable.example.com", "-o",
+                  "jsonpath={.status.acceptedNames.kind} {.status.storedVersions}")
+    assert crd == 'CronTab ["v1"]'
+
+
+def test_kubectl_lists_the_apiservices(kube: tuple[ServerHandle, Path]) -> None:
+    rows = {line.split()[0]: line.split()[1:3]
+            for line in kubectl(kube, "get", "apiservices").splitlines()[1:]}
+    assert rows["v1."] == ["Local", "True"]
+    assert rows["v1.apps"] == ["Local", "True"]
+    assert rows["v1.apiextensions.k8s.io"] == ["Local", "True"]
+    assert rows["v1beta1.metrics.k8s.io"] == ["kube-system/metrics-server", "True"]
+
+
+def test_deleting_the_crd_removes_its_objects_and_api(kube: tuple[ServerHandle, Path]) -> None:
+    kubectl(kube, "apply", "-f", "crd.yaml")
+    kubectl(kube, "wait", "--for=condition=Established", "crd/crontabs.stable.example.com",
+            "--timeout=30s")
+    kubectl(kube, "apply", "--validate=false", "-f", "crontab.yaml")
+    kubectl(kube, "delete", "crd", "crontabs.stable.example.com", "--timeout=30s")
+    gone = run(kube, "get", "crontabs")
+    assert gone.returncode != 0
+    # kubectl's discovery cache may still know the kind: the server then answers 404.
+    assert 'doesn\'t have a resource type "crontabs"' in gone.stderr or \
+        "the server could not find the requested resource" in gone.stderr
