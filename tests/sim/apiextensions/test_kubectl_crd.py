@@ -3,15 +3,11 @@ use the new kind as kubectl users do (printer columns, -o yaml, refusals, apiser
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from tests.sim.server.kubectl import Kube, kubectl, served_for_kubectl
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -56,41 +52,20 @@ BAD = CRONTAB.replace("replicas: 3", 'replicas: "three"').replace("my-new", "bad
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not on PATH")
-    root = tmp_path_factory.mktemp("kubectl-crd")
-    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
-    (root / "crd.yaml").write_text(CRD)
-    (root / "crontab.yaml").write_text(CRONTAB)
-    (root / "bad.yaml").write_text(BAD)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl-crd", speed=20.0, files={
+        "crd.yaml": CRD, "crontab.yaml": CRONTAB, "bad.yaml": BAD})
 
 
-def run(kube: tuple[ServerHandle, Path], *args: str) -> subprocess.CompletedProcess[str]:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=60, check=False)
-
-
-def kubectl(kube: tuple[ServerHandle, Path], *args: str) -> str:
-    done = run(kube, *args)
-    assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-        f"{done.stderr}{done.stdout}"
-    return done.stdout
-
-
-def test_a_crd_applied_with_kubectl_serves_its_kind(kube: tuple[ServerHandle, Path]) -> None:
+def test_a_crd_applied_with_kubectl_serves_its_kind(kube: Kube) -> None:
     assert "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com " \
         "created" in kubectl(kube, "apply", "-f", "crd.yaml")
     kubectl(kube, "wait", "--for=condition=Established", "crd/crontabs.stable.example.com",
             "--timeout=30s")
     # kubectl asks for strict field validation: a field the schema does not know is refused,
     # unless validation is off, and then the server prunes it.
-    strict = run(kube, "apply", "-f", "crontab.yaml")
-    assert strict.returncode != 0 and 'unknown field "spec.unknownField"' in strict.stderr
+    strict = kubectl(kube, "apply", "-f", "crontab.yaml", ok=False)
+    assert 'unknown field "spec.unknownField"' in strict
     assert "crontab.stable.example.com/my-new-cron-object created" in \
         kubectl(kube, "apply", "--validate=false", "-f", "crontab.yaml")
     table = kubectl(kube, "get", "crontabs").splitlines()
@@ -104,16 +79,15 @@ def test_a_crd_applied_with_kubectl_serves_its_kind(kube: tuple[ServerHandle, Pa
     spec = kubectl(kube, "get", "crontab", "my-new-cron-object", "-o", "jsonpath={.spec}")
     assert "unknownField" not in spec and '"replicas":3' in spec  # pruned, the rest kept
     assert "kind: CronTab" in shown and "generation: 1" in shown
-    refused = run(kube, "apply", "--validate=false", "-f", "bad.yaml")
-    assert refused.returncode != 0
+    refused = kubectl(kube, "apply", "--validate=false", "-f", "bad.yaml", ok=False)
     assert 'spec.replicas: Invalid value: "string": spec.replicas in body must be of type ' \
-        'integer: "string"' in refused.stderr
+        'integer: "string"' in refused
     crd = kubectl(kube, "get", "crd", "crontabs.stable.example.com", "-o",
                   "jsonpath={.status.acceptedNames.kind} {.status.storedVersions}")
     assert crd == 'CronTab ["v1"]'
 
 
-def test_kubectl_lists_the_apiservices(kube: tuple[ServerHandle, Path]) -> None:
+def test_kubectl_lists_the_apiservices(kube: Kube) -> None:
     rows = {line.split()[0]: line.split()[1:3]
             for line in kubectl(kube, "get", "apiservices").splitlines()[1:]}
     assert rows["v1."] == ["Local", "True"]
@@ -122,14 +96,34 @@ def test_kubectl_lists_the_apiservices(kube: tuple[ServerHandle, Path]) -> None:
     assert rows["v1beta1.metrics.k8s.io"] == ["kube-system/metrics-server", "True"]
 
 
-def test_deleting_the_crd_removes_its_objects_and_api(kube: tuple[ServerHandle, Path]) -> None:
+def test_deleting_the_crd_removes_its_objects_and_api(kube: Kube) -> None:
     kubectl(kube, "apply", "-f", "crd.yaml")
     kubectl(kube, "wait", "--for=condition=Established", "crd/crontabs.stable.example.com",
             "--timeout=30s")
     kubectl(kube, "apply", "--validate=false", "-f", "crontab.yaml")
     kubectl(kube, "delete", "crd", "crontabs.stable.example.com", "--timeout=30s")
-    gone = run(kube, "get", "crontabs")
-    assert gone.returncode != 0
+    gone = kubectl(kube, "get", "crontabs", ok=False)
     # kubectl's discovery cache may still know the kind: the server then answers 404.
-    assert 'doesn\'t have a resource type "crontabs"' in gone.stderr or \
-        "the server could not find the requested resource" in gone.stderr
+    assert 'doesn\'t have a resource type "crontabs"' in gone or \
+        "the server could not find the requested resource" in gone
+
+
+def test_a_custom_object_is_applied_server_side_with_its_managers(kube: Kube) -> None:
+    kubectl(kube, "apply", "-f", "crd.yaml")
+    kubectl(kube, "wait", "--for=condition=Established", "crd/crontabs.stable.example.com",
+            "--timeout=30s")
+    (kube.root / "ssa.yaml").write_text(CRONTAB.replace("my-new-cron-object", "applied")
+                                        .replace("  unknownField: dropped\n", ""))
+    assert "serverside-applied" in kubectl(kube, "apply", "--server-side", "-f", "ssa.yaml")
+    kubectl(kube, "apply", "--server-side", "-f", "ssa.yaml")  # again: nothing to change
+    (kube.root / "other.yaml").write_text((kube.root / "ssa.yaml").read_text()
+                                          .replace("replicas: 3", "replicas: 5"))
+    conflict = kubectl(kube, "apply", "--server-side", "--field-manager=other", "-f",
+                       "other.yaml", ok=False)
+    # an Apply entry is named without "using …" (upstream prints that for Update entries)
+    assert 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas' in conflict
+    kubectl(kube, "apply", "--server-side", "--field-manager=other", "--force-conflicts",
+            "-f", "other.yaml")
+    managed = kubectl(kube, "get", "crontab", "applied", "--show-managed-fields", "-o",
+                      "jsonpath={.metadata.managedFields[*].manager} {.spec.replicas}")
+    assert managed == "kubectl other 5"
