@@ -159,15 +159,13 @@ def anonymous_request(driver: KubeDriver, path: str) -> tuple[int, str]:
 # -- cluster-scoped RBAC objects a scenario needs -----------------------------------------
 RBAC_GROUP = "rbac.authorization.k8s.io"
 CLUSTER_RBAC = ("clusterroles", "clusterrolebindings")
-# Every cluster-scoped kind a run may write, as (group, plural): RBAC's, and the
-# PriorityClasses a preemption scenario defines.
+# Every cluster-scoped kind a run may write, as (group, plural): RBAC's, the
+# PriorityClasses a preemption scenario defines and the CustomResourceDefinitions a
+# custom_resources scenario defines.
 CLUSTER_WRITABLE = (*((RBAC_GROUP, p) for p in CLUSTER_RBAC),
-                    ("scheduling.k8s.io", "priorityclasses"))
-SCENARIO_LABEL = "kclusterkit.io/scenario-namespace"
-# The cluster-scoped kinds a run may write (group, plural): RBAC's, and the
-# CustomResourceDefinitions a custom_resources scenario defines.
-CLUSTER_WRITABLE = (*((RBAC_GROUP, p) for p in CLUSTER_RBAC),
+                    ("scheduling.k8s.io", "priorityclasses"),
                     ("apiextensions.k8s.io", "customresourcedefinitions"))
+SCENARIO_LABEL = "kclusterkit.io/scenario-namespace"
 
 
 def may_write_cluster_scoped(res: Any) -> bool:
