@@ -124,13 +124,25 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True,
              ("netpol",)),
     Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
+    # Served in a second version, stored as the row above (sim/conversion.py converts).
+    Resource("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True,
+             ("hpa",), ("status",), categories=("all",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
 _BY_PLURAL: dict[tuple[str, str], Resource] = {}
+STORAGE: dict[str, Resource] = {}
 for _res in RESOURCES:
     _BY_KIND.setdefault((_res.api_version, _res.kind), _res)
-    _BY_PLURAL[(_res.group, _res.plural)] = _res
+    _BY_PLURAL.setdefault((_res.group, _res.plural), _res)
+    # The first row of a kind is its storage version; later rows are other served versions.
+    STORAGE.setdefault(_res.key, _res)
+
+
+def storage_of(res: Resource) -> Resource:
+    """The row whose version the store keeps ``res``'s objects in (``res`` itself but for
+    another served version of a kind, as autoscaling/v1 HorizontalPodAutoscaler)."""
+    return STORAGE[res.key]
 
 
 class UnknownResource(LookupError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from kclusterkit.sim.kinds import (  # noqa: F401
     apps,
     autoscaling,
+    autoscaling_v1,
     batch,
     config,
     core,
