@@ -69,15 +69,19 @@ def describe_hpa(driver: Any, hpa: Obj | None, name: str) -> str:
     metrics = status.get("currentMetrics") or []
     targets = (hpa.get("spec") or {}).get("metrics") or []
     for i, spec in enumerate(targets):
-        source = spec.get("resource") or {}
+        key = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+               "Object": "object", "External": "external"}.get(spec.get("type", ""), "resource")
+        source = spec.get(key) or {}
         target = source.get("target") or {}
         goal = (f"{target['averageUtilization']}%" if target.get("averageUtilization")
-                is not None else str(target.get("averageValue", "?")))
-        current = (metrics[i].get("resource") or {}).get("current") if i < len(metrics) else None
+                is not None else str(target.get("averageValue", target.get("value", "?"))))
+        current = (metrics[i].get(key) or {}).get("current") if i < len(metrics) else None
         seen = "<unknown>" if not current else (
             f"{current['averageUtilization']}% ({current.get('averageValue', '?')})"
-            if current.get("averageUtilization") is not None else str(current.get("averageValue")))
-        lines.append(f"  metric {source.get('name', spec.get('type'))}: {seen} / target {goal}")
+            if current.get("averageUtilization") is not None
+            else str(current.get("averageValue", current.get("value"))))
+        name = source.get("name") or (source.get("metric") or {}).get("name") or spec.get("type")
+        lines.append(f"  metric {name}: {seen} / target {goal}")
     for cond in status.get("conditions") or []:
         lines.append(f"  {cond.get('type')}={cond.get('status')} {cond.get('reason')}: "
                      f"{cond.get('message', '')}")

@@ -214,35 +214,56 @@ class HorizontalController:
         for i, metric_spec in enumerate(specs):
             try:
                 proposal, name, status = self._for_metric(hpa, metric_spec, spec_replicas,
-                                                          selector_text)
-            except rc.MetricsError as exc:
+                                                          status_replicas, selector_text)
+            except MetricFailed as exc:
+                # getUnableComputeReplicaCountCondition: an event per failed metric
+                self._event(hpa, "Warning", exc.reason, exc.inner)
                 if invalid == 0:
-                    reason = "FailedGetResourceMetric"
-                    first = ("ScalingActive", reason,
-                             f"the HPA was unable to compute the replica count: "
-                             f"{getattr(exc, 'inner', exc)}")
+                    first = ("ScalingActive", exc.reason,
+                             f"the HPA was unable to compute the replica count: {exc.inner}")
                     first_error = str(exc)
                 invalid += 1
                 continue
             statuses[i] = status
             if replicas == 0 or proposal > replicas:
                 replicas, metric = proposal, name
+        # A metric that failed keeps its place as an empty MetricStatus ({"type": ""}), as
+        # upstream's statuses slice does; kubectl get hpa reads them by index.
+        shown = [s if s else {"type": ""} for s in statuses]
         error = None
         if first is not None:
             error = (f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: "
                      f"{first_error}")
+        # All metrics invalid, or some invalid and the valid ones would scale down: no
+        # decision (computeReplicasForMetrics).
         if specs and (invalid >= len(specs) or (invalid > 0 and replicas < spec_replicas)):
             assert first is not None
             self._set(hpa, first[0], "False", first[1], first[2])
-            return -1, "", [s for s in statuses if s], error
+            return -1, "", shown, error
         self._set(hpa, "ScalingActive", "True", "ValidMetricFound",
                   f"the HPA was able to successfully calculate a replica count from {metric}")
-        return replicas, metric, [s for s in statuses if s], error
+        return replicas, metric, shown, error
 
-    def _for_metric(self, hpa: Obj, metric_spec: Obj, current: int, selector_text: str
-                    ) -> tuple[int, str, Obj]:
-        if metric_spec.get("type") != "Resource":
-            raise rc.MetricsError(f'unknown metric source type "{metric_spec.get("type")}"')
+    def _for_metric(self, hpa: Obj, metric_spec: Obj, current: int, status_replicas: int,
+                    selector_text: str) -> tuple[int, str, Obj]:
+        """computeReplicasForMetric: (replicas, metric name, status) or MetricFailed."""
+        kind = metric_spec.get("type")
+        ns = hpa["metadata"].get("namespace", "")
+        if kind == "Pods":
+            _pods_metric(metric_spec.get("pods") or {})
+        if kind == "Object":
+            _object_metric(metric_spec.get("object") or {}, ns)
+        if kind == "External":
+            _external_metric(metric_spec.get("external") or {}, ns)
+        if kind != "Resource":
+            # "It shouldn't reach here as invalid metric source type is filtered out in the
+            # api-server's validation" (ContainerResource: knowingly not evaluated here)
+            inner = f'unknown metric source type "{kind}"'
+            raise MetricFailed("InvalidMetricSourceType", inner, inner)
+        return self._resource_metric(hpa, metric_spec, current, selector_text)
+
+    def _resource_metric(self, hpa: Obj, metric_spec: Obj, current: int, selector_text: str
+                         ) -> tuple[int, str, Obj]:
         source = metric_spec.get("resource") or {}
         resource = source.get("name", "")
         target = source.get("target") or {}
@@ -275,11 +296,8 @@ class HorizontalController:
             except rc.MetricsError as exc:
                 raise rc.MetricsError(f"failed to get {resource} utilization: {exc}") from None
         except rc.MetricsError as exc:
-            message = f"failed to get {resource} resource metric value: {exc}"
-            self._event(hpa, "Warning", "FailedGetResourceMetric", str(exc))
-            wrapped = rc.MetricsError(message)
-            wrapped.inner = str(exc)  # type: ignore[attr-defined]
-            raise wrapped from None
+            raise MetricFailed("FailedGetResourceMetric", str(exc),
+                               f"failed to get {resource} resource metric value: {exc}") from None
         status = {"type": "Resource", "resource": {
             "name": resource, "current": {"averageUtilization": percent,
                                           "averageValue": _format_milli(raw)}}}
@@ -494,6 +512,89 @@ class HorizontalController:
 
     def _event(self, hpa: Obj, etype: str, reason: str, message: str) -> None:
         self.api.record_event(hpa, etype, reason, message, COMPONENT)
+
+
+class MetricFailed(Exception):
+    """One metric's replica count could not be computed: the condition's reason, the
+    calculator's error (the event's and the condition's message) and the error
+    computeReplicasForMetric returns (``str()``)."""
+
+    def __init__(self, reason: str, inner: str, outer: str) -> None:
+        super().__init__(outer)
+        self.reason, self.inner = reason, inner
+
+
+# The simulator serves no custom.metrics.k8s.io and no external.metrics.k8s.io, so every
+# Pods, Object and External metric fails as upstream's clients fail without them:
+# k8s.io/metrics custom_metrics (available_apis.go fetchVersions) finds no such group in
+# discovery; the external metrics client's GET is answered 404.
+NO_CUSTOM_METRICS = "no custom metrics API (custom.metrics.k8s.io) registered"
+
+
+def _custom(err: str) -> str:
+    """metrics/client.go customMetricsClient: GetRawMetric / GetObjectMetric."""
+    return f"unable to fetch metrics from custom metrics API: {err}"
+
+
+def _pods_metric(source: Obj) -> None:
+    """computeStatusForPodsMetric → replicaCalc.GetMetricReplicas."""
+    name = (source.get("metric") or {}).get("name", "")
+    inner = f"unable to get metric {name}: {_custom(NO_CUSTOM_METRICS)}"
+    raise MetricFailed("FailedGetPodsMetric", inner, f"failed to get pods metric value: {inner}")
+
+
+def _object_metric(source: Obj, namespace: str) -> None:
+    """computeStatusForObjectMetric → GetObjectMetricReplicas / GetObjectPerPodMetricReplicas
+    (whose format string puts the error after "namespace name/", as upstream prints it)."""
+    name = (source.get("metric") or {}).get("name", "")
+    target = source.get("target") or {}
+    described = source.get("describedObject") or {}
+    inner = (f"unable to get metric {name}: {described.get('kind', '')} on {namespace} "
+             f"{described.get('name', '')}/{_custom(NO_CUSTOM_METRICS)}")
+    if target.get("type") == "Value" and target.get("value") is not None:
+        outer = inner
+    elif target.get("type") == "AverageValue" and target.get("averageValue") is not None:
+        outer = f"failed to get {name} object metric: {inner}"
+    else:
+        inner = outer = ("invalid object metric source: neither a value target nor an average "
+                         "value target was set")
+    raise MetricFailed("FailedGetObjectMetric", inner,
+                       f"failed to get object metric value: {outer}")
+
+
+def _external_metric(source: Obj, namespace: str) -> None:
+    """computeStatusForExternalMetric → GetExternalPerPodMetricReplicas /
+    GetExternalMetricReplicas; the selector printed with %+v (LabelSelector.String())."""
+    metric = source.get("metric") or {}
+    name = metric.get("name", "")
+    target = source.get("target") or {}
+    inner = (f"unable to get external metric {namespace}/{name}/"
+             f"{go_label_selector(metric.get('selector'))}: unable to fetch metrics from external "
+             f"metrics API: the server could not find the requested resource (get "
+             f"{name}.external.metrics.k8s.io)")
+    if target.get("averageValue") is not None:
+        outer = f"failed to get {name} external metric: {inner}"
+    elif target.get("value") is not None:
+        outer = f"failed to get external metric {name}: {inner}"
+    else:
+        inner = outer = ("invalid external metric source: neither a value target nor an "
+                         "average value target was set")
+    raise MetricFailed("FailedGetExternalMetric", inner,
+                       f"failed to get {name} external metric value: {outer}")
+
+
+def go_label_selector(selector: Any) -> str:
+    """A *metav1.LabelSelector as fmt's %+v prints it (its generated String())."""
+    if not isinstance(selector, dict):
+        return "nil"
+    labels = selector.get("matchLabels") or {}
+    shown = "".join(f"{k}: {labels[k]}," for k in sorted(labels))
+    exprs = "".join(
+        f"LabelSelectorRequirement{{Key:{e.get('key', '')},Operator:{e.get('operator', '')},"
+        f"Values:[{' '.join(e.get('values') or [])}],}},"
+        for e in selector.get("matchExpressions") or [] if isinstance(e, dict))
+    return (f"&LabelSelector{{MatchLabels:map[string]string{{{shown}}},"
+            f"MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}")
 
 
 def _with_rules(current: int, desired: int, low: int, high: int) -> tuple[int, str, str]:
