@@ -33,7 +33,8 @@ def _autoscaled(context: Any, kind_word: str, name: str) -> bool:
 
 
 def autoscaler_note(context: Any, kind_word: str, name: str) -> str:
-    """For a wait on an autoscaled deployment: what its autoscaler sees ("" otherwise)."""
+    """For a wait on an autoscaled deployment: what its autoscaler sees ("" otherwise).
+    Checks ask for it only when they fail: it lists the namespace's events."""
     if not _autoscaled(context, kind_word, name):
         return ""
     driver = kk(context).driver
