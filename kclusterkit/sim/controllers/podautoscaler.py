@@ -255,55 +255,70 @@ class HorizontalController:
             _object_metric(metric_spec.get("object") or {}, ns)
         if kind == "External":
             _external_metric(metric_spec.get("external") or {}, ns)
-        if kind != "Resource":
+        if kind not in ("Resource", "ContainerResource"):
             # "It shouldn't reach here as invalid metric source type is filtered out in the
-            # api-server's validation" (ContainerResource: knowingly not evaluated here)
+            # api-server's validation"
             inner = f'unknown metric source type "{kind}"'
             raise MetricFailed("InvalidMetricSourceType", inner, inner)
         return self._resource_metric(hpa, metric_spec, current, selector_text)
 
     def _resource_metric(self, hpa: Obj, metric_spec: Obj, current: int, selector_text: str
                          ) -> tuple[int, str, Obj]:
-        source = metric_spec.get("resource") or {}
+        """computeStatusForResourceMetric / computeStatusForContainerResourceMetric (both
+        computeStatusForResourceMetricGeneric): a ContainerResource metric reads one
+        container's usage against that container's request."""
+        kind = metric_spec.get("type")
+        key = "containerResource" if kind == "ContainerResource" else "resource"
+        source = metric_spec.get(key) or {}
         resource = source.get("name", "")
+        container = source.get("container", "") if key == "containerResource" else ""
         target = source.get("target") or {}
         ns = hpa["metadata"].get("namespace", "")
         tol = self.timings.hpa_tolerance
         now = self.clock.now
+
+        def status_of(current_value: Obj) -> Obj:
+            named = {"name": resource, **({"container": container} if container else {})}
+            return {"type": kind, key: {**named, "current": current_value}}
+
         try:
             if target.get("averageValue") not in (None, ""):
                 try:
-                    pods, metrics = self._pods_and_metrics(ns, selector_text, resource)
+                    pods, metrics = self._pods_and_metrics(ns, selector_text, resource,
+                                                           container)
                     replicas, usage = rc.raw_resource_replicas(
                         current, _milli(target["averageValue"]), resource, pods, metrics, tol,
                         CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now,
                         self.clock.seconds_of)
                 except rc.MetricsError as exc:
                     raise rc.MetricsError(f"failed to get {resource} usage: {exc}") from None
-                status = {"type": "Resource", "resource": {
-                    "name": resource, "current": {"averageValue": _format_milli(usage)}}}
-                return replicas, f"{resource} resource", status
+                return (replicas, f"{resource} resource",
+                        status_of({"averageValue": _format_milli(usage)}))
             utilization = target.get("averageUtilization")
             if utilization is None:
                 raise rc.MetricsError("invalid resource metric source: neither an average "
                                       "utilization target nor an average value (usage) target "
                                       "was set")
             try:
-                pods, metrics = self._pods_and_metrics(ns, selector_text, resource)
+                pods, metrics = self._pods_and_metrics(ns, selector_text, resource, container)
                 replicas, percent, raw = rc.resource_replicas(
                     current, int(utilization), resource, pods, metrics, tol,
-                    CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now, self.clock.seconds_of)
+                    CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now, self.clock.seconds_of,
+                    container)
             except rc.MetricsError as exc:
                 raise rc.MetricsError(f"failed to get {resource} utilization: {exc}") from None
         except rc.MetricsError as exc:
+            if container:
+                raise MetricFailed("FailedGetContainerResourceMetric", str(exc),
+                                   f"failed to get {container} container metric value: "
+                                   f"{exc}") from None
             raise MetricFailed("FailedGetResourceMetric", str(exc),
                                f"failed to get {resource} resource metric value: {exc}") from None
-        status = {"type": "Resource", "resource": {
-            "name": resource, "current": {"averageUtilization": percent,
-                                          "averageValue": _format_milli(raw)}}}
-        return replicas, f"{resource} resource utilization (percentage of request)", status
+        what = "container resource" if container else "resource"
+        return (replicas, f"{resource} {what} utilization (percentage of request)",
+                status_of({"averageUtilization": percent, "averageValue": _format_milli(raw)}))
 
-    def _pods_and_metrics(self, ns: str, selector_text: str, resource: str
+    def _pods_and_metrics(self, ns: str, selector_text: str, resource: str, container: str = ""
                           ) -> tuple[list[Obj], dict[str, rc.PodMetric]]:
         """The target's pods (the pod lister) and their metrics (the resource metrics
         client, GetResourceMetric: a pod's value is the sum over its containers)."""
@@ -319,10 +334,18 @@ class HorizontalController:
         for point in self.metrics.pod_points(ns):
             if point.name not in names:
                 continue
+            containers = point.containers
+            if container:  # getContainerMetrics
+                containers = [c for c in point.containers if c.name == container]
+                if not containers:
+                    raise rc.MetricsError(
+                        f"unable to get metrics for resource {resource}: failed to get "
+                        f"container metrics: container {container} not present in metrics "
+                        f"for pod {ns}/{point.name}")
             if resource == "cpu":
-                value = sum(int(math.ceil(c.cpu * 1000)) for c in point.containers)
+                value = sum(int(math.ceil(c.cpu * 1000)) for c in containers)
             elif resource == "memory":
-                value = sum(c.memory * 1000 for c in point.containers)
+                value = sum(c.memory * 1000 for c in containers)
             else:
                 continue
             metrics[point.name] = rc.PodMetric(value, point.timestamp, point.window)

@@ -265,3 +265,34 @@ def test_a_failed_metric_blocks_a_scale_down_the_valid_ones_ask_for() -> None:
     assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] == 4
     active = _condition(cluster, "ScalingActive")
     assert (active["status"], active["reason"]) == ("False", "FailedGetExternalMetric")
+
+
+def _container_metric(container: str) -> dict:
+    return {"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": container,
+        "target": {"type": "Utilization", "averageUtilization": 50}}}
+
+
+def test_a_container_resource_metric_reads_that_container() -> None:
+    cluster = _cluster(metrics=[_container_metric("api")])
+    _load(cluster, 10)
+    cluster.advance(90)
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] > 2
+    active = _condition(cluster, "ScalingActive")
+    assert active["message"] == ("the HPA was able to successfully calculate a replica count "
+                                 "from cpu container resource utilization (percentage of "
+                                 "request)")
+    current = _status(cluster)["currentMetrics"][0]
+    assert current["type"] == "ContainerResource"
+    assert (current["containerResource"]["name"], current["containerResource"]["container"]) \
+        == ("cpu", "api")
+
+
+def test_a_container_resource_metric_of_a_missing_container_fails() -> None:
+    cluster = _cluster(metrics=[_container_metric("sidecar")])
+    cluster.advance(60)
+    active = _condition(cluster, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "FailedGetContainerResourceMetric")
+    assert "failed to get cpu utilization: unable to get metrics for resource cpu: failed to " \
+           "get container metrics: container sidecar not present in metrics for pod " \
+           "default/api-" in active["message"]
