@@ -207,10 +207,11 @@ class Nodes:
     def http_get_many(self, namespace: str, pod: str, port: int, path: str,
                       times: list[float], client_ip: str | None = None, method: str = "GET"
                       ) -> tuple[int, str, float, int] | None:
-        """The pod's answer to the same request made at each of ``times`` (up to now), served
-        at once: (status, body, seconds waited for CPU, how many were served before the
-        process exited); None: connection refused. The wait is the container's throttled
-        queue as it stands now, before this batch's work joins it."""
+        """The pod's answer to the same request made at each of ``times`` (between two
+        instants of cluster events), served at once: (status, body, seconds waited for
+        CPU, how many were served before the process exited); None: connection refused.
+        The wait is the container's throttled queue as it stands, before this batch's work
+        joins it."""
         running = self._running(namespace, pod)
         found = server.listener(running[1], port) if running is not None else None
         if running is None or found is None or not found[1]:

@@ -627,7 +627,7 @@ class Kubelet:
     def charge_requests(self, pr: PodRun, c: Container, times: list[float],
                         cpu: tuple[float, float] | None = None,
                         memory: tuple[int, float] | None = None) -> None:
-        """``charge_request`` for one request made at each of ``times`` (up to now)."""
+        """``charge_request`` for one request made at each of ``times`` (ascending)."""
         if c.usage is None or not times:
             return
         usage = c.usage

@@ -105,10 +105,10 @@ def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
 
 def serve_many(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
                user_agent: str, method: str, times: list[float]) -> tuple[int, str, int]:
-    """``serve`` for the same request made at each of ``times`` (up to now), answered at
-    once: the process answers as it does now, each request is logged and charged at its
-    own time. A request that ends the process (agnhost /exit) is the last one served.
-    Returns (status, body, how many were served)."""
+    """``serve`` for the same request made at each of ``times`` (between two instants of
+    cluster events), answered at once: the process answers as it does now, each request
+    is logged and charged at its own time. A request that ends the process (agnhost
+    /exit) is the last one served. Returns (status, body, how many were served)."""
     assert c.plan is not None and c.started_at is not None
     clock = kubelet.clock
     request = images.Request(path=path, hostname=pr.name, now=clock.datetime(),

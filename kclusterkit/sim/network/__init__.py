@@ -43,8 +43,8 @@ class Network:
 
     def http_requests(self, from_pod: Obj, url: str, method: str, times: list[float]
                       ) -> list[HttpResult]:
-        """The same request from a pod at each of ``times`` (up to now), made at once: what
-        a load generator did over the last second (see ``Proxy.http_requests``)."""
+        """The same request from a pod at each of ``times``, made at once: a load
+        generator's requests between two instants of cluster events (``Proxy.http_requests``)."""
         return self.proxy.http_requests(from_pod, url, method, times)
 
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:

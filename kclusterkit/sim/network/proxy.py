@@ -374,17 +374,16 @@ class Proxy:
         status, body = answer
         return HttpResult(status, body, conn.pod, None, waits)
 
-
     def http_requests(self, from_pod: Obj, url: str, method: str, times: list[float]
                       ) -> list[HttpResult]:
-        """The same request from one pod made at each of ``times`` (all up to now), routed
-        and answered at once: a steady load's second of requests (driver/simtraffic.py).
+        """The same request from one pod made at each of ``times``, routed and answered at
+        once: a steady load's requests between two instants of cluster events, when nothing
+        in the cluster changes (driver/simtraffic.py).
 
-        Name resolution, the service's endpoints and the network policy are looked up once,
-        as they stand now; kube-proxy's choice is made per request, and what each chosen
-        pod answers and what serving costs it is the kubelet's, at each request's time
-        (``Nodes.http_get_many``). A destination other than a Service's cluster IP is asked
-        request by request.
+        Name resolution, the service's endpoints and the network policy are looked up once;
+        kube-proxy's choice is made per request, and what each chosen pod answers and what
+        serving costs it is the kubelet's, at each request's time (``Nodes.http_get_many``).
+        A destination other than a Service's cluster IP is asked request by request.
         """
         if not times:
             return []
