@@ -81,8 +81,9 @@ def describe_hpa(driver: Any, hpa: Obj | None, name: str) -> str:
             f"{current['averageUtilization']}% ({current.get('averageValue', '?')})"
             if current.get("averageUtilization") is not None
             else str(current.get("averageValue", current.get("value"))))
-        name = source.get("name") or (source.get("metric") or {}).get("name") or spec.get("type")
-        lines.append(f"  metric {name}: {seen} / target {goal}")
+        metric = source.get("name") or (source.get("metric") or {}).get("name") \
+            or spec.get("type")
+        lines.append(f"  metric {metric}: {seen} / target {goal}")
     for cond in status.get("conditions") or []:
         lines.append(f"  {cond.get('type')}={cond.get('status')} {cond.get('reason')}: "
                      f"{cond.get('message', '')}")
