@@ -131,3 +131,34 @@ def test_the_api_stores_v1_objects_as_v2_and_answers_in_the_version_asked(
     assert invalid.value.code == 422
     gone = cluster.api.delete(V1, "default", "api")
     assert gone["status"] == "Success" and cluster.store.get(HPAS, "default", "api") is None
+
+
+@pytest.mark.parametrize(("metric", "field", "message"), [
+    ({"type": "Pods", "pods": {"metric": {}, "target": {"type": "AverageValue",
+                                                       "averageValue": "1"}}},
+     "spec.metrics[0].pods.metric.name", "Required value: must specify a metric name"),
+    ({"type": "Pods", "pods": {"metric": {"name": "pps"}, "target": {"type": "Value",
+                                                                    "value": "1"}}},
+     "spec.metrics[0].pods.target.averageValue",
+     "Required value: must specify a positive target averageValue"),
+    ({"type": "External", "external": {"metric": {"name": "q"}, "target": {
+        "type": "Value", "value": "1", "averageValue": "2"}}},
+     "spec.metrics[0].external.target.value",
+     "Forbidden: may not set both a target value for metric and a per-pod target"),
+    ({"type": "Object", "object": {"metric": {"name": "rps"}, "describedObject": {
+        "name": "main"}, "target": {"type": "Value", "value": "0"}}},
+     "spec.metrics[0].object.target.value", 'Invalid value: "0": must be positive'),
+    ({"type": "Pods"}, "spec.metrics[0].pods",
+     "Required value: must populate information for the given metric source"),
+    ({"type": "Queue"}, "spec.metrics[0].type",
+     'Unsupported value: "Queue": supported values: "ContainerResource", "External", '
+     '"Object", "Pods", "Resource"'),
+])
+def test_custom_and_external_metrics_are_validated_as_upstream(
+        cluster: Cluster, metric: dict, field: str, message: str) -> None:
+    hpa = _v2([metric])
+    with pytest.raises(errors.StatusError) as refused:
+        cluster.api.create(hpa)
+    causes = refused.value.status["details"]["causes"]
+    assert {"field": field, "message": message} in [
+        {"field": c["field"], "message": c["message"]} for c in causes]
