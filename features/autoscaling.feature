@@ -13,15 +13,16 @@ Feature: Elastic scaling with the load
 
   @critical
   Scenario: Scale out under load and back in once the load is gone
-    Given each request to "api" costs 18m CPU for 1 second
+    Given each request to "api" costs 5m CPU for 1 second
     And deployment "api" is autoscaled between 2 and 10 replicas at 50% CPU
-    When service "api" receives 10 requests per second
+    When service "api" receives 200 requests per second
     Then a pod of deployment "api" uses more than 30m CPU within 1 minute
-    And the autoscaler of deployment "api" wants 4 replicas within 2 minutes
-    And deployment "api" has at least 4 ready pods within 3 minutes
-    And deployment "api" has 4 ready pods for 4 minutes
+    And deployment "api" has at least 6 ready pods within 3 minutes
+    And the autoscaler of deployment "api" wants 10 replicas within 2 minutes
+    And deployment "api" has at least 10 ready pods within 2 minutes
+    And deployment "api" has 10 ready pods for 4 minutes
     When the load on service "api" stops
-    Then deployment "api" has 4 ready pods for 4 minutes
+    Then deployment "api" has 10 ready pods for 4 minutes
     And deployment "api" has 2 pods within 3 minutes
 
   Scenario: The autoscaler never goes beyond its maximum

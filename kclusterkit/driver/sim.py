@@ -350,9 +350,15 @@ class SimDriver(Driver):
     def timestamp(self) -> str:
         return self.cluster.clock.timestamp()
 
-    def _run(self, check: Check, duration: float, stop_when: bool) -> WaitResult:
+    def _run(self, check: Check, duration: float, stop_when: bool,
+             kinds: Sequence[str] = ()) -> WaitResult:
         """Run the event queue up to ``duration`` from now, re-checking after every batch
-        of events that changed the store; stop early when ``check().ok == stop_when``."""
+        of events that changed the store; stop early when ``check().ok == stop_when``.
+
+        A check that names the kinds it watches is not re-run for changes to Leases and
+        Events alone (unless it names them): the control plane renews its leases every
+        2 s and components record events all along, and neither changes what a check on
+        pods or deployments sees."""
         cluster = self.cluster
         clock, store = cluster.clock, cluster.store
         # What the last action set off at this instant (controllers creating pods, the
@@ -363,30 +369,56 @@ class SimDriver(Driver):
         seen = check()
         if seen.ok == stop_when:
             return WaitResult(seen.ok, 0.0, seen, None if seen.ok else clock.now)
-        revision = store.revision
-        while True:
-            when = clock.next_time()
-            if when is None or when > deadline:
-                break
-            clock.run_next()
-            if store.revision != revision:
-                revision = store.revision
-                seen = check()
-                if seen.ok == stop_when:
-                    return WaitResult(seen.ok, clock.now - start, seen,
-                                      None if seen.ok else clock.now)
+        quiet = _quiet_keys(kinds)
+        changed = [False]
+
+        def note(event: tuple[int, str, str, Any]) -> None:
+            if event[2] not in quiet:
+                changed[0] = True
+
+        unsubscribe = store.subscribe_all(note)
+        try:
+            while True:
+                when = clock.next_time()
+                if when is None or when > deadline:
+                    break
+                clock.run_next()
+                if changed[0]:
+                    changed[0] = False
+                    seen = check()
+                    if seen.ok == stop_when:
+                        return WaitResult(seen.ok, clock.now - start, seen,
+                                          None if seen.ok else clock.now)
+        finally:
+            unsubscribe()
         clock.run_until(deadline)
         seen = check()
         return WaitResult(seen.ok, clock.now - start, seen, None if seen.ok else clock.now)
 
     def wait_until(self, check: Check, timeout: float, kinds: Sequence[str] = ()) -> WaitResult:
-        return self._run(check, timeout, stop_when=True)
+        return self._run(check, timeout, stop_when=True, kinds=kinds)
 
     def hold(self, check: Check, duration: float, kinds: Sequence[str] = ()) -> WaitResult:
-        return self._run(check, duration, stop_when=False)
+        return self._run(check, duration, stop_when=False, kinds=kinds)
 
     def sleep(self, seconds: float) -> None:
         self.cluster.clock.advance(seconds)
+
+
+# Kinds whose changes alone do not re-run a check that names other kinds.
+_NOISE = ("leases", "events", "events.events.k8s.io")
+
+
+def _quiet_keys(kinds: Sequence[str]) -> frozenset[str]:
+    if not kinds:
+        return frozenset()
+    named = set()
+    for kind in kinds:
+        try:
+            named.add(lookup(kind).key)
+        except UnknownResource:
+            return frozenset()  # a kind we cannot place: re-check on every change
+    return frozenset(key for key in (lookup(k).key for k in _NOISE) if key not in named)
 
 
 __all__ = ["SimDriver", "Observation"]

@@ -25,7 +25,7 @@ from kclusterkit.kube.meta import (
     random_suffix,
     selector_matches,
 )
-from kclusterkit.sim import decoding, errors, fieldmanager, fieldpath
+from kclusterkit.sim import conversion, decoding, errors, fieldmanager, fieldpath
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.apiextensions.registry import CustomResources, scale_of, set_spec_replicas
 from kclusterkit.sim.clock import Clock
@@ -38,6 +38,7 @@ from kclusterkit.sim.resources import (
     Resource,
     UnknownResource,
     for_kind,
+    storage_of,
 )
 from kclusterkit.sim.store import Store
 from kclusterkit.sim.strategy import Cause, Strategy, strategy_for
@@ -120,6 +121,9 @@ class Api:
         res = self.resource_of(obj)
         if decode:
             decoding.check(res, obj)
+        if not conversion.is_storage(res):  # another served version: convert, answer in it
+            stored = self.create(conversion.to_storage(res, obj), namespace, dry_run=dry_run)
+            return conversion.from_storage(res, stored)
         ns = self._namespace_of(res, obj, namespace)
         meta = obj["metadata"]
         if res.namespaced:
@@ -171,7 +175,7 @@ class Api:
     # -- read -------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str, name: str) -> Obj:
         self.check_available()
-        return clone(self.store.must_get(res, namespace, name))
+        return conversion.from_storage(res, clone(self.store.must_get(res, namespace, name)))
 
     def list(
         self,
@@ -192,7 +196,7 @@ class Api:
             "kind": f"{res.kind}List",
             "apiVersion": res.api_version,
             "metadata": {"resourceVersion": str(self.store.revision)},
-            "items": [clone(o) for o in items],
+            "items": [conversion.from_storage(res, clone(o)) for o in items],
         }
 
     # -- update -----------------------------------------------------------------------
@@ -211,6 +215,10 @@ class Api:
         res = self.resource_of(obj)
         if decode:
             decoding.check(res, obj)
+        if not conversion.is_storage(res):  # another served version: convert, answer in it
+            stored = self.update(conversion.to_storage(res, obj), namespace,
+                                 subresource=subresource, dry_run=dry_run)
+            return conversion.from_storage(res, stored)
         ns = self._namespace_of(res, obj, namespace)
         name = obj["metadata"].get("name") or ""
         old = self.store.must_get(res, ns, name)
@@ -296,6 +304,25 @@ class Api:
             return self.apply(res, namespace, name, body, manager, force=force,
                               subresource=subresource, dry_run=dry_run)
         self.check_available()
+        if not conversion.is_storage(res):
+            # Patched as the client sees it (its version), then stored as the kind is.
+            shown = self.get(res, namespace, name)
+            try:
+                patched = patching.apply(shown, body, patch_type)
+            except patching.PatchError as exc:
+                raise errors.StatusError(exc.code, exc.reason, str(exc)) from None
+            if not isinstance(patched, dict):
+                raise errors.bad_request("the patch did not produce an object")
+            decoding.check(res, patched)
+            patched["apiVersion"], patched["kind"] = res.api_version, res.kind
+            patched.setdefault("metadata", {})["name"] = name
+            if res.namespaced:
+                patched["metadata"]["namespace"] = namespace
+            storage = storage_of(res)
+            old = self.store.must_get(storage, namespace, name)
+            written = self._write(storage, old, conversion.to_storage(res, patched),
+                                  subresource, dry_run=dry_run)
+            return conversion.from_storage(res, written)
         old = self.store.must_get(res, namespace if res.namespaced else "", name)
         if patch_type == patching.STRATEGIC_MERGE_PATCH and self.custom.served_for(res):
             # handlers/patch.go: custom resources do not accept strategic merge patches.
@@ -548,6 +575,10 @@ class Api:
     ) -> Obj:
         """Delete; returns the object while it terminates, or a success Status once gone."""
         self.check_available()
+        if not conversion.is_storage(res):
+            return conversion.from_storage(res, self.delete(
+                storage_of(res), namespace, name, grace_period=grace_period,
+                propagation=propagation, preconditions=preconditions, dry_run=dry_run))
         ns = namespace if res.namespaced else ""
         old = self.store.must_get(res, ns, name)
         if res is NAMESPACES and name in IMMORTAL_NAMESPACES:

@@ -49,6 +49,9 @@ class Clock:
         self._queue: list[Timer] = []
         self._seq = 0
         self.events_run = 0
+        # Called with the time of the next events before they run (see before_events).
+        self._before: list[Callable[[float], None]] = []
+        self._before_done = -1.0
 
     # -- scheduling -------------------------------------------------------------------
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
@@ -63,6 +66,23 @@ class Clock:
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> Timer:
         return self.call_at(self.now, fn, *args)
 
+    def before_events(self, hook: Callable[[float], None]) -> Callable[[], None]:
+        """Call ``hook(when)`` before the events of each new instant ``when`` run: a steady
+        process that does not change the cluster between events (a load generator) can do
+        everything it had to do before ``when`` at once, against the state it would have
+        seen. Returns the function that removes the hook."""
+        self._before.append(hook)
+        return lambda: self._before.remove(hook) if hook in self._before else None
+
+    def _next_after_hooks(self) -> float | None:
+        when = self.next_time()
+        while when is not None and self._before and when > self._before_done:
+            self._before_done = when
+            for hook in list(self._before):
+                hook(when)
+            when = self.next_time()  # a hook may have scheduled something sooner
+        return when
+
     # -- running ----------------------------------------------------------------------
     def next_time(self) -> float | None:
         """When the next live event fires, or None when nothing is scheduled."""
@@ -73,7 +93,7 @@ class Clock:
 
     def run_next(self) -> bool:
         """Run every event due at the earliest scheduled instant; False if none is left."""
-        when = self.next_time()
+        when = self._next_after_hooks()
         if when is None:
             return False
         self.now = max(self.now, when)
@@ -94,7 +114,7 @@ class Clock:
         may be unbounded; a caller that must hand control back between events (the served
         cluster's event loop) runs them one at a time.
         """
-        when = self.next_time()
+        when = self._next_after_hooks()
         if when is None:
             return False
         self.now = max(self.now, when)

@@ -211,6 +211,26 @@ class Nodes:
                             user_agent or "curl/8.5.0", method)
 
 
+    def http_get_many(self, namespace: str, pod: str, port: int, path: str,
+                      times: list[float], client_ip: str | None = None, method: str = "GET"
+                      ) -> tuple[int, str, float, int] | None:
+        """The pod's answer to the same request made at each of ``times`` (between two
+        instants of cluster events), served at once: (status, body, seconds waited for
+        CPU, how many were served before the process exited); None: connection refused.
+        The wait is the container's throttled queue as it stands, before this batch's work
+        joins it."""
+        running = self._running(namespace, pod)
+        found = server.listener(running[1], port) if running is not None else None
+        if running is None or found is None or not found[1]:
+            return None
+        kubelet, pr = running
+        container = found[0]
+        waits = container.usage.queue_delay(self.clock.now) if container.usage else 0.0
+        status, body, served = server.serve_many(kubelet, pr, container, path or "/",
+                                                 client_ip or kubelet.gateway, "curl/8.5.0",
+                                                 method, times)
+        return status, body, waits, served
+
     def queue_delay(self, namespace: str, pod: str, port: int) -> float:
         """How long a request to the pod's port waits behind its container's throttled
         CPU queue (sim/kubelet/usage.py); 0 when nothing is queued."""

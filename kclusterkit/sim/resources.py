@@ -133,13 +133,27 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("api-extensions",)),
     Resource("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, (),
              ("status",), categories=("api-extensions",)),
+    # Served in a second version, stored as autoscaling/v2's row (sim/conversion.py
+    # converts; storage_of finds the stored row).
+    Resource("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True,
+             ("hpa",), ("status",), categories=("all",)),
 )
 
 _BY_KIND: dict[tuple[str, str], Resource] = {}
 _BY_PLURAL: dict[tuple[str, str], Resource] = {}
+STORAGE: dict[str, Resource] = {}
 for _res in RESOURCES:
     _BY_KIND.setdefault((_res.api_version, _res.kind), _res)
-    _BY_PLURAL[(_res.group, _res.plural)] = _res
+    _BY_PLURAL.setdefault((_res.group, _res.plural), _res)
+    # The first row of a kind is its storage version; later rows are other served versions.
+    STORAGE.setdefault(_res.key, _res)
+
+
+def storage_of(res: Resource) -> Resource:
+    """The row whose version the store keeps ``res``'s objects in (``res`` itself but for
+    another served version of a kind, as autoscaling/v1 HorizontalPodAutoscaler). A custom
+    resource is not in this table: its objects are kept as they were written."""
+    return STORAGE.get(res.key, res)
 
 
 class UnknownResource(LookupError):

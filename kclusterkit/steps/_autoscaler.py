@@ -33,7 +33,8 @@ def _autoscaled(context: Any, kind_word: str, name: str) -> bool:
 
 
 def autoscaler_note(context: Any, kind_word: str, name: str) -> str:
-    """For a wait on an autoscaled deployment: what its autoscaler sees ("" otherwise)."""
+    """For a wait on an autoscaled deployment: what its autoscaler sees ("" otherwise).
+    Checks ask for it only when they fail: it lists the namespace's events."""
     if not _autoscaled(context, kind_word, name):
         return ""
     driver = kk(context).driver
@@ -69,15 +70,20 @@ def describe_hpa(driver: Any, hpa: Obj | None, name: str) -> str:
     metrics = status.get("currentMetrics") or []
     targets = (hpa.get("spec") or {}).get("metrics") or []
     for i, spec in enumerate(targets):
-        source = spec.get("resource") or {}
+        key = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+               "Object": "object", "External": "external"}.get(spec.get("type", ""), "resource")
+        source = spec.get(key) or {}
         target = source.get("target") or {}
         goal = (f"{target['averageUtilization']}%" if target.get("averageUtilization")
-                is not None else str(target.get("averageValue", "?")))
-        current = (metrics[i].get("resource") or {}).get("current") if i < len(metrics) else None
+                is not None else str(target.get("averageValue", target.get("value", "?"))))
+        current = (metrics[i].get(key) or {}).get("current") if i < len(metrics) else None
         seen = "<unknown>" if not current else (
             f"{current['averageUtilization']}% ({current.get('averageValue', '?')})"
-            if current.get("averageUtilization") is not None else str(current.get("averageValue")))
-        lines.append(f"  metric {source.get('name', spec.get('type'))}: {seen} / target {goal}")
+            if current.get("averageUtilization") is not None
+            else str(current.get("averageValue", current.get("value"))))
+        metric = source.get("name") or (source.get("metric") or {}).get("name") \
+            or spec.get("type")
+        lines.append(f"  metric {metric}: {seen} / target {goal}")
     for cond in status.get("conditions") or []:
         lines.append(f"  {cond.get('type')}={cond.get('status')} {cond.get('reason')}: "
                      f"{cond.get('message', '')}")

@@ -201,10 +201,13 @@ def _pods_check(context: Any, name: str, wanted: Any, words: str) -> Any:
             return not_found("deployment", name)
         ready = [p for p in pods if is_ready(p) and not is_terminating(p)]
         hpa = driver.get("horizontalpodautoscalers", name)
+        ok = wanted(len(ready))
         seen = (f'{len(ready)} of {plural(len(pods), "pod")} of deployment "{name}" ready '
                 f'(wants {words}; spec.replicas={(owner.get("spec") or {}).get("replicas")})\n'
-                f"{pod_table(pods)}\n{describe_hpa(driver, hpa, name)}")
-        return Observation(wanted(len(ready)), seen, [owner, *pods, *([hpa] if hpa else [])])
+                f"{pod_table(pods)}")
+        if not ok:  # the autoscaler's story (its events too) is for a failure's message
+            seen += "\n" + describe_hpa(driver, hpa, name)
+        return Observation(ok, seen, [owner, *pods, *([hpa] if hpa else [])])
 
     return check
 

@@ -255,7 +255,7 @@ def ready_pods_check(context: Any, kind_word: str, name: str,
                     else f", none on node \"{avoid_node}\"")
         seen = (f'{len(ready)} ready of {plural(len(live), "pod")} of {kind_word} "{name}" '
                 f"(wants {wanted}; spec.replicas={desired}){note}\n{pod_table(pods)}"
-                f"{autoscaler_note(context, kind_word, name)}")
+                f"{autoscaler_note(context, kind_word, name) if not ok else ''}")
         return Observation(ok, seen, [owner, *pods, *autoscaler_objects(context, kind_word, name)])
 
     return check
@@ -299,10 +299,11 @@ def deployment_has_pods(context: Any, name: str, n: int, d: float) -> None:
         owner, pods = owner_pods(driver, "deployment", name)
         if owner is None:
             return not_found("deployment", name)
-        return Observation(len(pods) == n,
+        ok = len(pods) == n
+        return Observation(ok,
                            f'{plural(len(pods), "pod")} of deployment "{name}" '
                            f'{"exists" if len(pods) == 1 else "exist"}\n{pod_table(pods)}'
-                           f'{autoscaler_note(context, "deployment", name)}',
+                           f'{autoscaler_note(context, "deployment", name) if not ok else ""}',
                            [owner, *pods, *autoscaler_objects(context, "deployment", name)])
 
     wait_for(context, f'deployment "{name}" to have {plural(n, "pod")}', check, d,

@@ -119,3 +119,26 @@ def test_a_load_needs_a_positive_rate() -> None:
 
     with pytest.raises(ClusterError, match="positive rate"):
         echo_cluster().start_load(URL, 0)
+
+
+def test_a_load_meets_each_change_of_the_cluster_at_its_instant() -> None:
+    """Requests are made in batches between the cluster's events, yet each one meets the
+    state at its own time: after the deployment is scaled to zero, the last answered
+    request and the first refused one have a change of the cluster between them, and
+    no request is answered after one was refused."""
+    driver = echo_cluster()
+    changes: list[float] = []
+    clock = driver.cluster.clock
+    driver.cluster.store.subscribe_all(lambda event: changes.append(clock.now))
+    load = driver.start_load(URL, 50)
+    driver.sleep(3.01)
+    driver.scale("deployments", "echo", 0)
+    driver.sleep(40)  # the pods terminate, the endpoints go
+    records = load.stop()
+    assert len(records) == int((driver.now() - load.started) * 50 + 1e-9) + 1
+    assert [round(r.at - load.started, 2) for r in records[:3]] == [0.0, 0.02, 0.04]
+    failed = [r for r in records if not r.ok]
+    assert failed and failed[0].error == "connection refused"
+    last_ok = max(r.at for r in records if r.ok)
+    assert last_ok < failed[0].at and all(not r.ok for r in records if r.at > last_ok)
+    assert any(last_ok < when <= failed[0].at for when in changes)

@@ -17,7 +17,14 @@ from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import RetryingQueue, set_or_drop
-from kclusterkit.sim.resources import EVENTS, RESOURCES, Resource, UnknownResource, for_kind
+from kclusterkit.sim.resources import (
+    EVENTS,
+    RESOURCES,
+    STORAGE,
+    Resource,
+    UnknownResource,
+    for_kind,
+)
 from kclusterkit.sim.store import ADDED, DELETED
 
 ORPHAN = "orphan"
@@ -25,7 +32,7 @@ FOREGROUND = "foregroundDeletion"
 
 Identity = tuple[str, str, str, str]  # (resource key, namespace, name, uid)
 
-_BY_KEY = {res.key: res for res in RESOURCES}
+_BY_KEY = STORAGE  # one row per stored kind
 
 
 class GarbageCollector:
@@ -36,7 +43,7 @@ class GarbageCollector:
         self.attempts = RetryingQueue(self.clock, self._attempt_to_delete, delay)
         self.owners = RetryingQueue(self.clock, self._process_owner, delay)
         for res in RESOURCES:
-            if res is EVENTS or res.key == "events.events.k8s.io":
+            if res is EVENTS or res.key == "events.events.k8s.io" or STORAGE[res.key] is not res:
                 continue  # events name no owners; skipping them keeps event bursts cheap
             for obj in list(self.store.iter(res)):
                 self._observe(res, ADDED, obj, None)

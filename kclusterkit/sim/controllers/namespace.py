@@ -14,7 +14,7 @@ from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers.util import RetryingQueue
-from kclusterkit.sim.resources import NAMESPACES, PODS, RESOURCES, Resource
+from kclusterkit.sim.resources import NAMESPACES, PODS, RESOURCES, Resource, storage_of
 from kclusterkit.sim.store import DELETED
 
 FINALIZER = "kubernetes"
@@ -89,7 +89,7 @@ class NamespaceController:
         failures: list[str] = []
         # Upstream's deleter walks discovery, so custom resources' objects go too.
         for res in (*RESOURCES, *self.api.custom.one_per_definition()):
-            if not _deletable(res):
+            if not _deletable(res) or storage_of(res) is not res:
                 continue
             items = list(self.store.iter(res, name))
             if not items:

@@ -214,78 +214,111 @@ class HorizontalController:
         for i, metric_spec in enumerate(specs):
             try:
                 proposal, name, status = self._for_metric(hpa, metric_spec, spec_replicas,
-                                                          selector_text)
-            except rc.MetricsError as exc:
+                                                          status_replicas, selector_text)
+            except MetricFailed as exc:
+                # getUnableComputeReplicaCountCondition: an event per failed metric
+                self._event(hpa, "Warning", exc.reason, exc.inner)
                 if invalid == 0:
-                    reason = "FailedGetResourceMetric"
-                    first = ("ScalingActive", reason,
-                             f"the HPA was unable to compute the replica count: "
-                             f"{getattr(exc, 'inner', exc)}")
+                    first = ("ScalingActive", exc.reason,
+                             f"the HPA was unable to compute the replica count: {exc.inner}")
                     first_error = str(exc)
                 invalid += 1
                 continue
             statuses[i] = status
             if replicas == 0 or proposal > replicas:
                 replicas, metric = proposal, name
+        # A metric that failed keeps its place as an empty MetricStatus ({"type": ""}), as
+        # upstream's statuses slice does; kubectl get hpa reads them by index.
+        shown = [s if s else {"type": ""} for s in statuses]
         error = None
         if first is not None:
             error = (f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: "
                      f"{first_error}")
+        # All metrics invalid, or some invalid and the valid ones would scale down: no
+        # decision (computeReplicasForMetrics).
         if specs and (invalid >= len(specs) or (invalid > 0 and replicas < spec_replicas)):
             assert first is not None
             self._set(hpa, first[0], "False", first[1], first[2])
-            return -1, "", [s for s in statuses if s], error
+            return -1, "", shown, error
         self._set(hpa, "ScalingActive", "True", "ValidMetricFound",
                   f"the HPA was able to successfully calculate a replica count from {metric}")
-        return replicas, metric, [s for s in statuses if s], error
+        return replicas, metric, shown, error
 
-    def _for_metric(self, hpa: Obj, metric_spec: Obj, current: int, selector_text: str
-                    ) -> tuple[int, str, Obj]:
-        if metric_spec.get("type") != "Resource":
-            raise rc.MetricsError(f'unknown metric source type "{metric_spec.get("type")}"')
-        source = metric_spec.get("resource") or {}
+    def _for_metric(self, hpa: Obj, metric_spec: Obj, current: int, status_replicas: int,
+                    selector_text: str) -> tuple[int, str, Obj]:
+        """computeReplicasForMetric: (replicas, metric name, status) or MetricFailed."""
+        kind = metric_spec.get("type")
+        ns = hpa["metadata"].get("namespace", "")
+        if kind == "Pods":
+            _pods_metric(metric_spec.get("pods") or {})
+        if kind == "Object":
+            _object_metric(metric_spec.get("object") or {}, ns)
+        if kind == "External":
+            _external_metric(metric_spec.get("external") or {}, ns)
+        if kind not in ("Resource", "ContainerResource"):
+            # "It shouldn't reach here as invalid metric source type is filtered out in the
+            # api-server's validation"
+            inner = f'unknown metric source type "{kind}"'
+            raise MetricFailed("InvalidMetricSourceType", inner, inner)
+        return self._resource_metric(hpa, metric_spec, current, selector_text)
+
+    def _resource_metric(self, hpa: Obj, metric_spec: Obj, current: int, selector_text: str
+                         ) -> tuple[int, str, Obj]:
+        """computeStatusForResourceMetric / computeStatusForContainerResourceMetric (both
+        computeStatusForResourceMetricGeneric): a ContainerResource metric reads one
+        container's usage against that container's request."""
+        kind = metric_spec.get("type")
+        key = "containerResource" if kind == "ContainerResource" else "resource"
+        source = metric_spec.get(key) or {}
         resource = source.get("name", "")
+        container = source.get("container", "") if key == "containerResource" else ""
         target = source.get("target") or {}
         ns = hpa["metadata"].get("namespace", "")
         tol = self.timings.hpa_tolerance
         now = self.clock.now
+
+        def status_of(current_value: Obj) -> Obj:
+            named = {"name": resource, **({"container": container} if container else {})}
+            return {"type": kind, key: {**named, "current": current_value}}
+
         try:
             if target.get("averageValue") not in (None, ""):
                 try:
-                    pods, metrics = self._pods_and_metrics(ns, selector_text, resource)
+                    pods, metrics = self._pods_and_metrics(ns, selector_text, resource,
+                                                           container)
                     replicas, usage = rc.raw_resource_replicas(
                         current, _milli(target["averageValue"]), resource, pods, metrics, tol,
                         CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now,
                         self.clock.seconds_of)
                 except rc.MetricsError as exc:
                     raise rc.MetricsError(f"failed to get {resource} usage: {exc}") from None
-                status = {"type": "Resource", "resource": {
-                    "name": resource, "current": {"averageValue": _format_milli(usage)}}}
-                return replicas, f"{resource} resource", status
+                return (replicas, f"{resource} resource",
+                        status_of({"averageValue": _format_milli(usage)}))
             utilization = target.get("averageUtilization")
             if utilization is None:
                 raise rc.MetricsError("invalid resource metric source: neither an average "
                                       "utilization target nor an average value (usage) target "
                                       "was set")
             try:
-                pods, metrics = self._pods_and_metrics(ns, selector_text, resource)
+                pods, metrics = self._pods_and_metrics(ns, selector_text, resource, container)
                 replicas, percent, raw = rc.resource_replicas(
                     current, int(utilization), resource, pods, metrics, tol,
-                    CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now, self.clock.seconds_of)
+                    CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, now, self.clock.seconds_of,
+                    container)
             except rc.MetricsError as exc:
                 raise rc.MetricsError(f"failed to get {resource} utilization: {exc}") from None
         except rc.MetricsError as exc:
-            message = f"failed to get {resource} resource metric value: {exc}"
-            self._event(hpa, "Warning", "FailedGetResourceMetric", str(exc))
-            wrapped = rc.MetricsError(message)
-            wrapped.inner = str(exc)  # type: ignore[attr-defined]
-            raise wrapped from None
-        status = {"type": "Resource", "resource": {
-            "name": resource, "current": {"averageUtilization": percent,
-                                          "averageValue": _format_milli(raw)}}}
-        return replicas, f"{resource} resource utilization (percentage of request)", status
+            if container:
+                raise MetricFailed("FailedGetContainerResourceMetric", str(exc),
+                                   f"failed to get {container} container metric value: "
+                                   f"{exc}") from None
+            raise MetricFailed("FailedGetResourceMetric", str(exc),
+                               f"failed to get {resource} resource metric value: {exc}") from None
+        what = "container resource" if container else "resource"
+        return (replicas, f"{resource} {what} utilization (percentage of request)",
+                status_of({"averageUtilization": percent, "averageValue": _format_milli(raw)}))
 
-    def _pods_and_metrics(self, ns: str, selector_text: str, resource: str
+    def _pods_and_metrics(self, ns: str, selector_text: str, resource: str, container: str = ""
                           ) -> tuple[list[Obj], dict[str, rc.PodMetric]]:
         """The target's pods (the pod lister) and their metrics (the resource metrics
         client, GetResourceMetric: a pod's value is the sum over its containers)."""
@@ -301,10 +334,18 @@ class HorizontalController:
         for point in self.metrics.pod_points(ns):
             if point.name not in names:
                 continue
+            containers = point.containers
+            if container:  # getContainerMetrics
+                containers = [c for c in point.containers if c.name == container]
+                if not containers:
+                    raise rc.MetricsError(
+                        f"unable to get metrics for resource {resource}: failed to get "
+                        f"container metrics: container {container} not present in metrics "
+                        f"for pod {ns}/{point.name}")
             if resource == "cpu":
-                value = sum(int(math.ceil(c.cpu * 1000)) for c in point.containers)
+                value = sum(int(math.ceil(c.cpu * 1000)) for c in containers)
             elif resource == "memory":
-                value = sum(c.memory * 1000 for c in point.containers)
+                value = sum(c.memory * 1000 for c in containers)
             else:
                 continue
             metrics[point.name] = rc.PodMetric(value, point.timestamp, point.window)
@@ -494,6 +535,89 @@ class HorizontalController:
 
     def _event(self, hpa: Obj, etype: str, reason: str, message: str) -> None:
         self.api.record_event(hpa, etype, reason, message, COMPONENT)
+
+
+class MetricFailed(Exception):
+    """One metric's replica count could not be computed: the condition's reason, the
+    calculator's error (the event's and the condition's message) and the error
+    computeReplicasForMetric returns (``str()``)."""
+
+    def __init__(self, reason: str, inner: str, outer: str) -> None:
+        super().__init__(outer)
+        self.reason, self.inner = reason, inner
+
+
+# The simulator serves no custom.metrics.k8s.io and no external.metrics.k8s.io, so every
+# Pods, Object and External metric fails as upstream's clients fail without them:
+# k8s.io/metrics custom_metrics (available_apis.go fetchVersions) finds no such group in
+# discovery; the external metrics client's GET is answered 404.
+NO_CUSTOM_METRICS = "no custom metrics API (custom.metrics.k8s.io) registered"
+
+
+def _custom(err: str) -> str:
+    """metrics/client.go customMetricsClient: GetRawMetric / GetObjectMetric."""
+    return f"unable to fetch metrics from custom metrics API: {err}"
+
+
+def _pods_metric(source: Obj) -> None:
+    """computeStatusForPodsMetric → replicaCalc.GetMetricReplicas."""
+    name = (source.get("metric") or {}).get("name", "")
+    inner = f"unable to get metric {name}: {_custom(NO_CUSTOM_METRICS)}"
+    raise MetricFailed("FailedGetPodsMetric", inner, f"failed to get pods metric value: {inner}")
+
+
+def _object_metric(source: Obj, namespace: str) -> None:
+    """computeStatusForObjectMetric → GetObjectMetricReplicas / GetObjectPerPodMetricReplicas
+    (whose format string puts the error after "namespace name/", as upstream prints it)."""
+    name = (source.get("metric") or {}).get("name", "")
+    target = source.get("target") or {}
+    described = source.get("describedObject") or {}
+    inner = (f"unable to get metric {name}: {described.get('kind', '')} on {namespace} "
+             f"{described.get('name', '')}/{_custom(NO_CUSTOM_METRICS)}")
+    if target.get("type") == "Value" and target.get("value") is not None:
+        outer = inner
+    elif target.get("type") == "AverageValue" and target.get("averageValue") is not None:
+        outer = f"failed to get {name} object metric: {inner}"
+    else:
+        inner = outer = ("invalid object metric source: neither a value target nor an average "
+                         "value target was set")
+    raise MetricFailed("FailedGetObjectMetric", inner,
+                       f"failed to get object metric value: {outer}")
+
+
+def _external_metric(source: Obj, namespace: str) -> None:
+    """computeStatusForExternalMetric → GetExternalPerPodMetricReplicas /
+    GetExternalMetricReplicas; the selector printed with %+v (LabelSelector.String())."""
+    metric = source.get("metric") or {}
+    name = metric.get("name", "")
+    target = source.get("target") or {}
+    inner = (f"unable to get external metric {namespace}/{name}/"
+             f"{go_label_selector(metric.get('selector'))}: unable to fetch metrics from external "
+             f"metrics API: the server could not find the requested resource (get "
+             f"{name}.external.metrics.k8s.io)")
+    if target.get("averageValue") is not None:
+        outer = f"failed to get {name} external metric: {inner}"
+    elif target.get("value") is not None:
+        outer = f"failed to get external metric {name}: {inner}"
+    else:
+        inner = outer = ("invalid external metric source: neither a value target nor an "
+                         "average value target was set")
+    raise MetricFailed("FailedGetExternalMetric", inner,
+                       f"failed to get {name} external metric value: {outer}")
+
+
+def go_label_selector(selector: Any) -> str:
+    """A *metav1.LabelSelector as fmt's %+v prints it (its generated String())."""
+    if not isinstance(selector, dict):
+        return "nil"
+    labels = selector.get("matchLabels") or {}
+    shown = "".join(f"{k}: {labels[k]}," for k in sorted(labels))
+    exprs = "".join(
+        f"LabelSelectorRequirement{{Key:{e.get('key', '')},Operator:{e.get('operator', '')},"
+        f"Values:[{' '.join(e.get('values') or [])}],}},"
+        for e in selector.get("matchExpressions") or [] if isinstance(e, dict))
+    return (f"&LabelSelector{{MatchLabels:map[string]string{{{shown}}},"
+            f"MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}")
 
 
 def _with_rules(current: int, desired: int, low: int, high: int) -> tuple[int, str, str]:

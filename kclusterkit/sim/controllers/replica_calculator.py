@@ -90,12 +90,15 @@ def group_pods(pods: list[Obj], metrics: dict[str, PodMetric], resource: str,
     return ready, unready, missing, ignored
 
 
-def pod_requests(pods: list[Obj], resource: str) -> dict[str, int]:
-    """calculatePodRequests: each pod's request in milli-units (sum over containers)."""
+def pod_requests(pods: list[Obj], resource: str, container: str = "") -> dict[str, int]:
+    """calculatePodRequests: each pod's request in milli-units (sum over its containers,
+    or the named container's)."""
     out: dict[str, int] = {}
     for pod in pods:
         total = 0
         for c in (pod.get("spec") or {}).get("containers") or []:
+            if container and c.get("name") != container:
+                continue
             requests = (c.get("resources") or {}).get("requests") or {}
             if resource not in requests:
                 raise MetricsError(f"missing request for {resource} in container "
@@ -122,8 +125,8 @@ def utilization_ratio(metrics: dict[str, PodMetric], requests: dict[str, int],
 
 def resource_replicas(current: int, target_utilization: int, resource: str, pods: list[Obj],
                       metrics: dict[str, PodMetric], tolerance: float, cpu_init: float,
-                      readiness_delay: float, now: float, parse_time: Any
-                      ) -> tuple[int, int, int]:
+                      readiness_delay: float, now: float, parse_time: Any,
+                      container: str = "") -> tuple[int, int, int]:
     """GetResourceReplicas: (replicas, utilization %, raw average usage in milli-units)."""
     if not pods:
         raise MetricsError("no pods returned by selector while calculating replica count")
@@ -134,7 +137,7 @@ def resource_replicas(current: int, target_utilization: int, resource: str, pods
         metrics.pop(name, None)
     if not metrics:
         raise MetricsError("did not receive metrics for targeted pods (pods might be unready)")
-    requests = pod_requests(pods, resource)
+    requests = pod_requests(pods, resource, container)
     ratio, utilization, raw = utilization_ratio(metrics, requests, target_utilization)
     scale_up_with_unready = bool(unready) and ratio > 1.0
     if not scale_up_with_unready and not missing:

@@ -9,6 +9,7 @@ from kclusterkit.sim.apiextensions import apiservices, crd  # noqa: F401  (CRD, 
 from kclusterkit.sim.kinds import (  # noqa: F401
     apps,
     autoscaling,
+    autoscaling_v1,
     batch,
     config,
     core,

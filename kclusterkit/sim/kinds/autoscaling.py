@@ -16,6 +16,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj
+from kclusterkit.kube.quantity import QuantityError, parse_quantity
 from kclusterkit.sim.resources import HPAS
 from kclusterkit.sim.strategy import Strategy, register_strategy
 
@@ -94,11 +95,111 @@ class HorizontalPodAutoscalerStrategy(Strategy):
         return causes
 
 
+_SOURCES = {"Object": "object", "Pods": "pods", "Resource": "resource",
+            "ContainerResource": "containerResource", "External": "external"}
+
+
 def _metric(path: str, metric: Any) -> list[Cause]:
+    """validateMetricSpec: the type, its one source, and that source's fields."""
     if not isinstance(metric, dict):
         return [("FieldValueInvalid", path, "Invalid value: must be an object")]
-    if metric.get("type") != "Resource":
-        return []  # Pods/Object/External/ContainerResource: stored, not evaluated
+    kind = metric.get("type")
+    causes: list[Cause] = []
+    if not kind:
+        causes.append(("FieldValueRequired", f"{path}.type",
+                       "Required value: must specify a metric source type"))
+    expected = _SOURCES.get(kind or "")
+    if expected is None:
+        supported = ", ".join(f'"{t}"' for t in sorted(_SOURCES))
+        causes.append(("FieldValueNotSupported", f"{path}.type",
+                       f'Unsupported value: "{kind or ""}": supported values: {supported}'))
+    elif not isinstance(metric.get(expected), dict):
+        causes.append(("FieldValueRequired", f"{path}.{expected}",
+                       "Required value: must populate information for the given metric "
+                       "source"))
+    present = [key for key in _SOURCES.values() if metric.get(key) is not None]
+    if len(present) != 1:
+        causes.extend(("FieldForbidden", f"{path}.{key}",
+                       "Forbidden: must populate the given metric source only")
+                      for key in present if key != expected)
+    source = metric.get(expected) if expected else None
+    if not isinstance(source, dict) or kind == "ContainerResource":
+        return causes
+    if kind == "Resource":
+        return causes + _resource_metric(path, metric)
+    where = f"{path}.{expected}"
+    if kind == "Object":
+        ref = source.get("describedObject") or {}
+        for key in ("kind", "name"):
+            if not ref.get(key):
+                causes.append(("FieldValueRequired", f"{where}.describedObject.{key}",
+                               "Required value"))
+    causes.extend(_metric_identifier(f"{where}.metric", source.get("metric") or {}))
+    target = source.get("target") or {}
+    causes.extend(_metric_target(f"{where}.target", target))
+    value, average = target.get("value"), target.get("averageValue")
+    if kind == "Pods" and average is None:
+        causes.append(("FieldValueRequired", f"{where}.target.averageValue",
+                       "Required value: must specify a positive target averageValue"))
+    if kind == "Object" and value is None and average is None:
+        causes.append(("FieldValueRequired", f"{where}.target.averageValue",
+                       "Required value: must set either a target value or averageValue"))
+    if kind == "External":
+        if value is None and average is None:
+            causes.append(("FieldValueRequired", f"{where}.target.averageValue",
+                           "Required value: must set either a target value for metric or a "
+                           "per-pod target"))
+        elif value is not None and average is not None:
+            causes.append(("FieldForbidden", f"{where}.target.value",
+                           "Forbidden: may not set both a target value for metric and a "
+                           "per-pod target"))
+    return causes
+
+
+def _metric_identifier(path: str, metric: Any) -> list[Cause]:
+    """validateMetricIdentifier: a name that is a valid path segment."""
+    name = metric.get("name") if isinstance(metric, dict) else None
+    if not name:
+        return [("FieldValueRequired", f"{path}.name", "Required value: must specify a metric "
+                 "name")]
+    problems = [f"may not be '{name}'"] if name in (".", "..") else []
+    problems += [f"may not contain '{ch}'" for ch in ("/", "%") if ch in str(name)]
+    return [("FieldValueInvalid", f"{path}.name", f'Invalid value: "{name}": {p}')
+            for p in problems]
+
+
+def _metric_target(path: str, target: dict[str, Any]) -> list[Cause]:
+    """validateMetricTarget, as upstream words it (field path with its space included)."""
+    kind = target.get("type") or ""
+    causes: list[Cause] = []
+    if not kind:
+        causes.append(("FieldValueRequired", f"{path}.type",
+                       "Required value: must specify a metric target type"))
+    if kind not in _TARGET_TYPES:
+        causes.append(("FieldValueInvalid", f"{path}.type", f'Invalid value: "{kind}": must be '
+                       "either Utilization, Value, or AverageValue"))
+    if all(target.get(k) is None for k in ("averageUtilization", "averageValue", "value")):
+        causes.append(("FieldValueInvalid", f"{path}. utilization, value and averageValue",
+                       f'Invalid value: "{kind}": at least one not nil'))
+    for key in ("value", "averageValue"):
+        raw = target.get(key)
+        if raw is None:
+            continue
+        try:
+            positive = parse_quantity(raw) > 0
+        except (QuantityError, TypeError):
+            positive = False
+        if not positive:
+            causes.append(("FieldValueInvalid", f"{path}.{key}",
+                           f'Invalid value: "{raw}": must be positive'))
+    utilization = target.get("averageUtilization")
+    if utilization is not None and (not isinstance(utilization, int) or utilization < 1):
+        causes.append(("FieldValueInvalid", f"{path}.averageUtilization",
+                       f"Invalid value: {utilization}: must be greater than 0"))
+    return causes
+
+
+def _resource_metric(path: str, metric: dict[str, Any]) -> list[Cause]:
     res = metric.get("resource") or {}
     causes: list[Cause] = []
     if not res.get("name"):

@@ -668,20 +668,24 @@ class Kubelet:
         """What serving one request costs the container (see usage.py): what the image
         says it burns (resource-consumer's ConsumeCPU: cores, seconds; ConsumeMem: bytes,
         seconds), else the workload's cost annotations."""
-        if c.usage is None:
+        self.charge_requests(pr, c, [self.clock.now], cpu, memory)
+
+    def charge_requests(self, pr: PodRun, c: Container, times: list[float],
+                        cpu: tuple[float, float] | None = None,
+                        memory: tuple[int, float] | None = None) -> None:
+        """``charge_request`` for one request made at each of ``times`` (ascending)."""
+        if c.usage is None or not times:
             return
-        now = self.clock.now
-        if cpu is not None or memory is not None:
-            if cpu is not None:
-                c.usage.charge(now, *cpu)
-            if memory is not None:
-                c.usage.hold(now, memory[0], memory[1])
-                self._arm_oom(pr, c)
-            return
-        cost = self.workload_cost(pr)
-        c.usage.charge(now, cost.cpu, cost.duration)
-        if cost.memory:
-            c.usage.hold(now, cost.memory, None)
+        usage = c.usage
+        if cpu is None and memory is None:
+            cost = self.workload_cost(pr)
+            cpu = (cost.cpu, cost.duration)
+            memory = (cost.memory, -1.0) if cost.memory else None  # -1: held for good
+        if cpu is not None:
+            usage.charge_many(times, *cpu)
+        if memory is not None:
+            for at in times:
+                usage.hold(at, memory[0], None if memory[1] < 0 else memory[1])
             self._arm_oom(pr, c)
 
     # -- a script as the container's live process ---------------------------------------

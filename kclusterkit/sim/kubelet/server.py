@@ -8,6 +8,7 @@ one kubelet; ``sim.nodes`` finds the kubelet a pod runs on.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from kclusterkit.sim import errors, images, shell
@@ -100,3 +101,27 @@ def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
     if response.exit_code is not None:
         clock.call_soon(kubelet.process_exited, pr, c, c.run, response.exit_code)
     return response.status, response.body
+
+
+def serve_many(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
+               user_agent: str, method: str, times: list[float]) -> tuple[int, str, int]:
+    """``serve`` for the same request made at each of ``times`` (between two instants of
+    cluster events), answered at once: the process answers as it does now, each request
+    is logged and charged at its own time. A request that ends the process (agnhost
+    /exit) is the last one served. Returns (status, body, how many were served)."""
+    assert c.plan is not None and c.started_at is not None
+    clock = kubelet.clock
+    request = images.Request(path=path, hostname=pr.name, now=clock.datetime(),
+                             uptime=clock.now - c.started_at, client_ip=client_ip,
+                             user_agent=user_agent, env=c.env, method=method)
+    response = images.serve(c.plan, c.spec, request)
+    if response.exit_code is not None:
+        times = times[:1]
+    kubelet.charge_requests(pr, c, times, response.cpu, response.memory)
+    if len(response.log) == 1:
+        c.logs.extend(zip(times, repeat(response.log[0])))
+    elif response.log:
+        c.logs.extend((t, line) for t in times for line in response.log)
+    if response.exit_code is not None:
+        clock.call_soon(kubelet.process_exited, pr, c, c.run, response.exit_code)
+    return response.status, response.body, len(times)

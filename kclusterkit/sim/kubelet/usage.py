@@ -141,6 +141,7 @@ class Usage:
         over the one-second buckets it overlaps; nothing is scheduled."""
         if cores <= 0 or seconds <= 0:
             return
+        now = max(now, self._at)  # never into seconds already folded into the counter
         end = now + seconds
         second = math.floor(now)
         demand = self._demand
@@ -149,6 +150,46 @@ class Usage:
             if overlap > 0:
                 demand[second] = demand.get(second, 0.0) + cores * overlap
             second += 1
+
+    def charge_many(self, times: list[float], cores: float, seconds: float) -> None:
+        """``charge`` for one request starting at each of ``times`` (ascending). A start
+        before what is already accounted (a load generator's second, accounted at its end)
+        counts from there: work is never added to seconds the counter has folded in.
+
+        For whole-second durations the buckets are filled per second of starts: a request
+        starting ``f`` into second ``b`` gives ``1 - f`` of its first second's work to
+        ``b``, whole seconds after, and ``f`` to ``b + seconds``; the same sums as one
+        ``charge`` per request, without a loop per request and bucket."""
+        if cores <= 0 or seconds <= 0 or not times:
+            return
+        if seconds != int(seconds):
+            for now in times:
+                self.charge(now, cores, seconds)
+            return
+        span = int(seconds)
+        demand = self._demand
+        floor_at = self._at
+        current, count, fractions = -1, 0, 0.0
+
+        def add(second: int, count: int, fractions: float) -> None:
+            demand[second] = demand.get(second, 0.0) + cores * (count - fractions)
+            for k in range(1, span):
+                demand[second + k] = demand.get(second + k, 0.0) + cores * count
+            if fractions:
+                demand[second + span] = demand.get(second + span, 0.0) + cores * fractions
+
+        for now in times:
+            if now < floor_at:
+                now = floor_at
+            second = int(now)
+            if second != current:
+                if count:
+                    add(current, count, fractions)
+                current, count, fractions = second, 0, 0.0
+            count += 1
+            fractions += now - second
+        if count:
+            add(current, count, fractions)
 
     def hold(self, now: float, nbytes: int, seconds: float | None) -> None:
         """The workload holds ``nbytes`` more: for ``seconds``, or for good (None)."""

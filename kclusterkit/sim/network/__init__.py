@@ -41,6 +41,12 @@ class Network:
         from outside the cluster with ``None``)."""
         return self.proxy.http_request(from_pod, url, method, headers)
 
+    def http_requests(self, from_pod: Obj, url: str, method: str, times: list[float]
+                      ) -> list[HttpResult]:
+        """The same request from a pod at each of ``times``, made at once: a load
+        generator's requests between two instants of cluster events (``Proxy.http_requests``)."""
+        return self.proxy.http_requests(from_pod, url, method, times)
+
     def connect(self, from_pod: Obj | None, host: str, port: int) -> Connection:
         """Where a TCP connection to ``host:port`` lands (a pod and port, or an error).
 

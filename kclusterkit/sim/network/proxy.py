@@ -216,6 +216,27 @@ class Proxy:
     # -- services ---------------------------------------------------------------------
     def _via_service(self, service: Obj, port: int, client: str, *, node_port_on: str | None,
                      local_node: str | None) -> Connection:
+        found = self._service_endpoints(service, port, node_port_on=node_port_on,
+                                        local_node=local_node)
+        if isinstance(found, Connection):
+            return found
+        service_port, usable, via = found
+        return self._endpoint_connection(self._pick(service, service_port, usable, client), via)
+
+    def _endpoint_connection(self, chosen: _Endpoint, via: str) -> Connection:
+        if chosen.pod is None:
+            return Connection(port=chosen.port, service=via, api_server=True)
+        pod = self.store.get(PODS, chosen.namespace or "", chosen.pod)
+        if pod is None or pod_ip(pod) != chosen.ip:
+            # The slice is behind the pod's deletion: the packet hits no one.
+            return Connection(error=CONNECTION_REFUSED)
+        return self._to_pod(pod, chosen.port, via)
+
+    def _service_endpoints(self, service: Obj, port: int, *, node_port_on: str | None,
+                           local_node: str | None
+                           ) -> Connection | tuple[Obj, list[_Endpoint], str]:
+        """The endpoints a service port may send to (service port, usable, "ns/name"), or
+        the Connection error its rules give."""
         spec = service["spec"]
         meta = service["metadata"]
         via = f"{meta['namespace']}/{meta['name']}"
@@ -240,14 +261,7 @@ class Proxy:
                 return Connection(error=CONNECTION_TIMED_OUT)  # no local endpoint: dropped
         if not usable:
             return Connection(error=CONNECTION_REFUSED)  # "has no endpoints": REJECT
-        chosen = self._pick(service, service_port, usable, client)
-        if chosen.pod is None:
-            return Connection(port=chosen.port, service=via, api_server=True)
-        pod = self.store.get(PODS, chosen.namespace or "", chosen.pod)
-        if pod is None or pod_ip(pod) != chosen.ip:
-            # The slice is behind the pod's deletion: the packet hits no one.
-            return Connection(error=CONNECTION_REFUSED)
-        return self._to_pod(pod, chosen.port, via)
+        return service_port, usable, via
 
     def _pick(self, service: Obj, service_port: Obj, usable: list[_Endpoint],
               client: str) -> _Endpoint:
@@ -359,6 +373,92 @@ class Proxy:
             return HttpResult(None, "", None, CONNECTION_REFUSED)
         status, body = answer
         return HttpResult(status, body, conn.pod, None, waits)
+
+    def http_requests(self, from_pod: Obj, url: str, method: str, times: list[float]
+                      ) -> list[HttpResult]:
+        """The same request from one pod made at each of ``times``, routed and answered at
+        once: a steady load's requests between two instants of cluster events, when nothing
+        in the cluster changes (driver/simtraffic.py).
+
+        Name resolution, the service's endpoints and the network policy are looked up once;
+        kube-proxy's choice is made per request, and what each chosen pod answers and what
+        serving costs it is the kubelet's, at each request's time (``Nodes.http_get_many``).
+        A destination other than a Service's cluster IP is asked request by request.
+        """
+        if not times:
+            return []
+        plan = self._service_plan(from_pod, url)
+        if plan is None:
+            return [self.http_request(from_pod, url, method) for _ in times]
+        if isinstance(plan, HttpResult):
+            return [plan] * len(times)
+        service, service_port, usable, via, path = plan
+        client = pod_ip(from_pod) or EXTERNAL_CLIENT
+        if service["spec"].get("sessionAffinity") != "ClientIP":
+            rand, count = self.clock.rng.random, len(usable)  # each endpoint equally likely
+            picks = [usable[int(rand() * count)] for _ in times]
+        else:
+            picks = [self._pick(service, service_port, usable, client) for _ in times]
+        results: list[HttpResult | None] = [None] * len(times)
+        groups: dict[str, list[int]] = {}
+        for i, chosen in enumerate(picks):
+            group = groups.get(chosen.ip)
+            if group is None:
+                group = groups[chosen.ip] = []
+            group.append(i)
+        for indexes in groups.values():
+            conn = self._endpoint_connection(picks[indexes[0]], via)
+            if conn.pod is not None and not conn.error:
+                dest = self.store.get(PODS, conn.namespace or "", conn.pod)
+                if dest is not None and not self.policies.allowed(
+                        from_pod, client, dest, pod_ip(dest) or "", int(conn.port or 0)):
+                    conn = Connection(error=CONNECTION_TIMED_OUT)
+            if conn.error or conn.api_server:
+                for i in indexes:
+                    results[i] = (HttpResult(None, "", None, conn.error) if conn.error else
+                                  self.http_request(from_pod, url, method))
+                continue
+            answered = self.nodes.http_get_many(conn.namespace, conn.pod, conn.port, path,
+                                                [times[i] for i in indexes],
+                                                client_ip=pod_ip(from_pod) or None,
+                                                method=method)
+            status, body, waits, served = answered if answered is not None else (
+                None, "", 0.0, 0)
+            one = HttpResult(status, body, conn.pod, None, waits)
+            refused = HttpResult(None, "", None, CONNECTION_REFUSED)
+            for n, i in enumerate(indexes):
+                results[i] = one if n < served else refused
+        return [r if r is not None else HttpResult(None, "", None, CONNECTION_REFUSED)
+                for r in results]
+
+    def _service_plan(self, from_pod: Obj, url: str
+                      ) -> HttpResult | tuple[Obj, Obj, list[_Endpoint], str, str] | None:
+        """What ``connect`` does before kube-proxy's choice, for a Service's cluster IP:
+        (service, service port, usable endpoints, "ns/name", path), the failure every
+        request meets, or None for a destination that is not a Service."""
+        try:
+            _scheme, host, port, path = parse_url(url)
+        except ValueError:
+            return HttpResult(None, "", None, f"URL rejected: Malformed input: {url}")
+        client = pod_ip(from_pod) or EXTERNAL_CLIENT
+        if not _is_ip(host) and not self.policies.dns_allowed(from_pod, client):
+            return HttpResult(None, "", None, COULD_NOT_RESOLVE)
+        if node_failed(self.nodes, dig(from_pod, "spec", "nodeName")):
+            return HttpResult(None, "", None, CONNECTION_TIMED_OUT)
+        ips = self._resolve(from_pod, host)
+        if not ips:
+            return HttpResult(None, "", None, COULD_NOT_RESOLVE)
+        if len(ips) != 1 or ips[0] not in self.services.ips:
+            return None
+        service = self.store.get(SERVICES, *self.services.ips[ips[0]])
+        if service is None:
+            return None
+        found = self._service_endpoints(service, port, node_port_on=None,
+                                        local_node=dig(from_pod, "spec", "nodeName"))
+        if isinstance(found, Connection):
+            return HttpResult(None, "", None, found.error)
+        service_port, usable, via = found
+        return service, service_port, usable, via, path
 
 
 def api_server_answer(path: str, cluster: Any,

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kclusterkit.sim import conversion
 from kclusterkit.sim.auth import ADMIN, Access, UserInfo
 from kclusterkit.sim.auth.access import request_attributes
 from kclusterkit.sim.auth.bootstrap import reconcile
@@ -25,6 +26,7 @@ from kclusterkit.sim.server import admin, discovery, metrics_api, openapi, paths
 from kclusterkit.sim.server.encoding import (
     MAX_BODY_BYTES,
     ObjectCache,
+    dumps,
     json_response,
     status_response,
     too_large,
@@ -83,6 +85,13 @@ class SimServer:
         self.app.on_startup.append(self._start)
         self.app.on_shutdown.append(self._shutdown)
         self.app.on_cleanup.append(self._cleanup)
+
+    def encode(self, res: Any, obj: Any) -> bytes:
+        """A stored object's JSON as ``res``'s version shows it (cached for the version the
+        store keeps; another served version is converted on each read)."""
+        if conversion.is_storage(res):
+            return self.cache.encode(res.key, obj)
+        return dumps(conversion.from_storage(res, obj))
 
     # -- virtual time -------------------------------------------------------------------
     def kick(self) -> None:

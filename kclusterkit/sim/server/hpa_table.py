@@ -1,6 +1,8 @@
 """``kubectl get hpa``'s columns: upstream's printHorizontalPodAutoscaler and formatHPAMetrics
 (pkg/printers/internalversion/printers.go): TARGETS reads ``cpu: 51%/50%`` (or
-``<unknown>`` before the controller has a figure), at most two metrics then ``+ N more...``.
+``<unknown>`` before the controller has a figure), ``<current>/<target>`` for Pods metrics and
+``<current>/<target> (avg)`` for Object and External average values, at most two metrics then
+``+ N more...``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,20 @@ def format_metrics(specs: list[Any], statuses: list[Any]) -> str:
                 if target.get("averageUtilization") is not None:
                     goal = f"{target['averageUtilization']}%"
                 out.append(f"{name}: {current}/{goal}")
+        elif kind == "Pods":
+            current = ((status.get("pods") or {}).get("current") or {}).get("averageValue")
+            target = ((spec.get("pods") or {}).get("target") or {}).get("averageValue", "")
+            out.append(f"{current if status.get('pods') else '<unknown>'}/{target}")
+        elif kind in ("Object", "External"):
+            key = kind.lower()
+            target = (spec.get(key) or {}).get("target") or {}
+            current = (status.get(key) or {}).get("current") or {}
+            if target.get("averageValue") is not None:
+                seen = current.get("averageValue") if status.get(key) else None
+                out.append(f"{seen or '<unknown>'}/{target['averageValue']} (avg)")
+            else:
+                seen = current.get("value") if status.get(key) else None
+                out.append(f"{seen or '<unknown>'}/{target.get('value', '')}")
         else:
             out.append("<unknown type>")
     if len(out) > 2:

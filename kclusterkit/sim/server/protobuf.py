@@ -6,8 +6,10 @@ serviceaccount|role|clusterrole|rolebinding|clusterrolebinding`` post
 (typeMeta, raw) wrapping the object (k8s.io/apimachinery/pkg/runtime/serializer/protobuf).
 This decodes the wire format for those kinds only, field numbers from the generated.proto
 files of k8s.io/api (authorization/v1, authentication/v1, rbac/v1, core/v1) and
-apimachinery's meta/v1; any other kind keeps the 415 the caller raises. Responses stay JSON,
-which client-go accepts (it decodes by the response's Content-Type).
+apimachinery's meta/v1, and ``kubectl autoscale``'s HorizontalPodAutoscaler
+(autoscaling/v1; autoscaling/v2 as newer kubectl posts it first); any other kind keeps the
+415 the caller raises. Responses stay JSON, which client-go accepts (it decodes by the
+response's Content-Type).
 """
 
 from __future__ import annotations
@@ -57,6 +59,24 @@ MESSAGES: dict[str, Schema] = {
     "LocalObjectReference": {1: ("name", "string", False)},
     "ObjectReference": {1: ("kind", "string", False), 2: ("namespace", "string", False),
                         3: ("name", "string", False)},
+    # autoscaling/v1 and v2 (what kubectl autoscale posts; v2's Resource metrics only)
+    "CrossVersionObjectReference": {1: ("kind", "string", False), 2: ("name", "string", False),
+                                    3: ("apiVersion", "string", False)},
+    "HorizontalPodAutoscalerSpecV1": {
+        1: ("scaleTargetRef", "CrossVersionObjectReference", False),
+        2: ("minReplicas", "int", False), 3: ("maxReplicas", "int", False),
+        4: ("targetCPUUtilizationPercentage", "int", False)},
+    "HorizontalPodAutoscalerSpecV2": {
+        1: ("scaleTargetRef", "CrossVersionObjectReference", False),
+        2: ("minReplicas", "int", False), 3: ("maxReplicas", "int", False),
+        4: ("metrics", "MetricSpecV2", True)},
+    "MetricSpecV2": {1: ("type", "string", False),
+                     4: ("resource", "ResourceMetricSourceV2", False)},
+    "ResourceMetricSourceV2": {1: ("name", "string", False),
+                               2: ("target", "MetricTargetV2", False)},
+    "MetricTargetV2": {1: ("type", "string", False), 2: ("value", "quantity", False),
+                       3: ("averageValue", "quantity", False),
+                       4: ("averageUtilization", "int", False)},
 }
 _META = (1, ("metadata", "ObjectMeta", False))
 KINDS: dict[str, Schema] = {
@@ -77,6 +97,13 @@ KINDS: dict[str, Schema] = {
     "ServiceAccount": dict([_META, (2, ("secrets", "ObjectReference", True)),
                             (3, ("imagePullSecrets", "LocalObjectReference", True)),
                             (4, ("automountServiceAccountToken", "bool", False))]),
+}
+# Kinds whose message differs between versions, by apiVersion/kind (looked up first).
+VERSIONED_KINDS: dict[str, Schema] = {
+    "autoscaling/v1/HorizontalPodAutoscaler": dict(
+        [_META, (2, ("spec", "HorizontalPodAutoscalerSpecV1", False))]),
+    "autoscaling/v2/HorizontalPodAutoscaler": dict(
+        [_META, (2, ("spec", "HorizontalPodAutoscalerSpecV2", False))]),
 }
 
 
@@ -141,6 +168,8 @@ def _decode(schema: Schema, data: bytes, depth: int = 0) -> dict[str, Any]:
         name, kind, repeated = schema[number]
         if kind == "string":
             item: Any = value.decode() if isinstance(value, bytes) else str(value)
+            if not item and schema is MESSAGES["ObjectMeta"]:
+                continue  # Go's zero value: ObjectMeta's strings are all omitempty
         elif kind == "bytes":
             item = value
         elif kind == "bool":
@@ -151,6 +180,8 @@ def _decode(schema: Schema, data: bytes, depth: int = 0) -> dict[str, Any]:
             key, val = _map_entry(value)
             out.setdefault(name, {})[key] = val.decode() if isinstance(val, bytes) else val
             continue
+        elif kind == "quantity":  # resource.Quantity: message { string string = 1; }
+            item = next((v.decode() for n, _w, v in _fields(value) if n == 1), "")
         elif kind == "extra":
             key, val = _map_entry(value)
             items = [v.decode() for n, _w, v in _fields(val) if n == 1] if val else []
@@ -172,7 +203,7 @@ def decode(raw: bytes) -> dict[str, Any] | None:
     unknown = _decode(MESSAGES["Unknown"], raw[len(MAGIC):])
     type_meta = unknown.get("typeMeta") or {}
     kind = type_meta.get("kind", "")
-    schema = KINDS.get(kind)
+    schema = VERSIONED_KINDS.get(f'{type_meta.get("apiVersion", "")}/{kind}', KINDS.get(kind))
     if schema is None:
         return None
     obj = _decode(schema, unknown.get("raw") or b"")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import clone
-from kclusterkit.sim import errors, fieldmanager
+from kclusterkit.sim import conversion, errors, fieldmanager
 from kclusterkit.sim import patch as patching
 from kclusterkit.sim.apiextensions.schema import prune
 from kclusterkit.sim.auth import ADMIN, UserInfo, escalation, reviews
@@ -150,7 +150,7 @@ class Rest:
         if wants_table(request.headers.get("Accept", "")):
             return json_response(tables.table(self.server.cluster, target.res, [obj],
                                               request.query.get("includeObject", "Metadata")))
-        return json_response(self.server.cache.encode(target.res.key, obj))
+        return json_response(self.server.encode(target.res, obj))
 
     def list(self, request: web.Request, target: Target) -> web.Response:
         self.api.check_available()
@@ -196,10 +196,10 @@ class Rest:
                                  request.query.get("includeObject", "Metadata"))
             table["metadata"] = meta
             return json_response(table)
-        encode = self.server.cache.encode
+        encode = self.server.encode
         head = dumps({"kind": f"{res.kind}List", "apiVersion": res.api_version,
                       "metadata": meta})[:-1]
-        body = b"".join((head, b',"items":[', b",".join(encode(res.key, o) for o in items),
+        body = b"".join((head, b',"items":[', b",".join(encode(res, o) for o in items),
                          b"]}"))
         return json_response(body)
 
@@ -376,7 +376,7 @@ class Rest:
         self.server.kick()
         return json_response({"kind": f"{res.kind}List", "apiVersion": res.api_version,
                               "metadata": {"resourceVersion": str(self.store.revision)},
-                              "items": [clone(o) for o in out]})
+                              "items": [conversion.from_storage(res, clone(o)) for o in out]})
 
 
 def _header_safe(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kclusterkit.kube.meta import Obj, fields_match, labels_match
+from kclusterkit.sim import conversion
 from kclusterkit.sim.errors import StatusError
 from kclusterkit.sim.server import tables
 from kclusterkit.sim.server.encoding import dumps, wants_table
@@ -105,13 +106,13 @@ class Watches:
         cluster, res = self.server.cluster, target.res
         as_table = wants_table(request.headers.get("Accept", ""))
         include = request.query.get("includeObject", "Metadata")
-        cache = self.server.cache
 
         def encode(etype: str, obj: Obj, cached: bool) -> bytes:
             if as_table:
                 body = dumps(tables.table(cluster, res, [obj], include))
             else:
-                body = cache.encode(res.key, obj) if cached else dumps(obj)
+                body = self.server.encode(res, obj) if cached else \
+                    dumps(conversion.from_storage(res, obj))
             return b'{"type":"' + etype.encode() + b'","object":' + body + b"}\n"
 
         def convert(item: tuple[str, Obj, Obj | None]) -> bytes | None:

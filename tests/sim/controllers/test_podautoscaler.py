@@ -197,3 +197,102 @@ def test_a_missing_request_makes_the_metric_invalid() -> None:
     cluster.advance(60)
     active = _condition(cluster, "ScalingActive")
     assert active["status"] == "False" and active["reason"] == "FailedGetResourceMetric"
+
+
+PODS_METRIC = {"type": "Pods", "pods": {"metric": {"name": "packets-per-second"},
+                                        "target": {"type": "AverageValue",
+                                                   "averageValue": "1k"}}}
+OBJECT_METRIC = {"type": "Object", "object": {
+    "metric": {"name": "requests-per-second"},
+    "describedObject": {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                        "name": "main-route"},
+    "target": {"type": "Value", "value": "10k"}}}
+EXTERNAL_METRIC = {"type": "External", "external": {
+    "metric": {"name": "queue_messages_ready", "selector": {"matchLabels": {"queue": "worker"}}},
+    "target": {"type": "AverageValue", "averageValue": "30"}}}
+NO_CUSTOM = ("unable to fetch metrics from custom metrics API: no custom metrics API "
+             "(custom.metrics.k8s.io) registered")
+
+
+@pytest.mark.parametrize(("metric", "reason", "message"), [
+    (PODS_METRIC, "FailedGetPodsMetric",
+     f"unable to get metric packets-per-second: {NO_CUSTOM}"),
+    # upstream's format string puts the error after "<namespace> <name>/"
+    (OBJECT_METRIC, "FailedGetObjectMetric",
+     f"unable to get metric requests-per-second: Ingress on default main-route/{NO_CUSTOM}"),
+    (EXTERNAL_METRIC, "FailedGetExternalMetric",
+     "unable to get external metric default/queue_messages_ready/&LabelSelector{MatchLabels:"
+     "map[string]string{queue: worker,},MatchExpressions:[]LabelSelectorRequirement{},}: "
+     "unable to fetch metrics from external metrics API: the server could not find the "
+     "requested resource (get queue_messages_ready.external.metrics.k8s.io)"),
+])
+def test_a_metric_no_served_api_answers_stops_scaling_and_keeps_the_replicas(
+        metric: dict, reason: str, message: str) -> None:
+    cluster = _cluster(cost="200m", metrics=[metric])  # a load that would scale CPU out
+    _load(cluster, 10)
+    cluster.advance(90)
+    active = _condition(cluster, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", reason)
+    assert active["message"] == f"the HPA was unable to compute the replica count: {message}"
+    assert _events(cluster, reason)[0] == message
+    assert any(m.startswith("invalid metrics (1 invalid out of 1), first error is: ")
+               for m in _events(cluster, "FailedComputeMetricsReplicas"))
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] == 2
+    status = _status(cluster)
+    assert (status["currentReplicas"], status["desiredReplicas"]) == (2, 2)
+    assert status["currentMetrics"] == [{"type": ""}]  # the failed metric's empty status
+
+
+def test_with_a_valid_metric_the_failed_ones_do_not_block_a_scale_out() -> None:
+    cpu = {"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "Utilization", "averageUtilization": 50}}}
+    cluster = _cluster(metrics=[PODS_METRIC, cpu])
+    _load(cluster, 10)  # 200m over 2 pods of 100m: cpu asks for more pods
+    cluster.advance(90)
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] > 2
+    active = _condition(cluster, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("True", "ValidMetricFound")
+    assert _events(cluster, "FailedGetPodsMetric")
+    metrics = _status(cluster)["currentMetrics"]
+    assert metrics[0] == {"type": ""} and metrics[1]["resource"]["name"] == "cpu"
+
+
+def test_a_failed_metric_blocks_a_scale_down_the_valid_ones_ask_for() -> None:
+    cpu = {"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "Utilization", "averageUtilization": 50}}}
+    cluster = _cluster(replicas=4, metrics=[EXTERNAL_METRIC, cpu], minReplicas=1)
+    cluster.advance(400)  # idle: cpu alone would scale in to 1 after the window
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] == 4
+    active = _condition(cluster, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "FailedGetExternalMetric")
+
+
+def _container_metric(container: str) -> dict:
+    return {"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": container,
+        "target": {"type": "Utilization", "averageUtilization": 50}}}
+
+
+def test_a_container_resource_metric_reads_that_container() -> None:
+    cluster = _cluster(metrics=[_container_metric("api")])
+    _load(cluster, 10)
+    cluster.advance(90)
+    assert cluster.store.must_get(DEPLOYMENTS, "default", "api")["spec"]["replicas"] > 2
+    active = _condition(cluster, "ScalingActive")
+    assert active["message"] == ("the HPA was able to successfully calculate a replica count "
+                                 "from cpu container resource utilization (percentage of "
+                                 "request)")
+    current = _status(cluster)["currentMetrics"][0]
+    assert current["type"] == "ContainerResource"
+    assert (current["containerResource"]["name"], current["containerResource"]["container"]) \
+        == ("cpu", "api")
+
+
+def test_a_container_resource_metric_of_a_missing_container_fails() -> None:
+    cluster = _cluster(metrics=[_container_metric("sidecar")])
+    cluster.advance(60)
+    active = _condition(cluster, "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "FailedGetContainerResourceMetric")
+    assert "failed to get cpu utilization: unable to get metrics for resource cpu: failed to " \
+           "get container metrics: container sidecar not present in metrics for pod " \
+           "default/api-" in active["message"]

@@ -109,3 +109,22 @@ def test_a_throttled_container_answers_late_and_wget_gives_up_at_its_timeout() -
     assert code == 1 and "download timed out" in err, (code, out, err)
     [point] = [p for p in cluster.metrics_server.pod_points("default") if p.name == "web"]
     assert point.containers[0].cpu == pytest.approx(0.05, abs=0.002)  # at the limit
+
+
+@pytest.mark.parametrize("seconds", [1.0, 2.0, 0.25])
+def test_a_batch_of_charges_is_the_sum_of_its_requests(seconds: float) -> None:
+    one, many = (Usage(0.0, (0.0, MIB), None, None) for _ in range(2))
+    times = [3.3 + k / 7 for k in range(40)]
+    for at in times:
+        one.charge(at, 0.005, seconds)
+    many.charge_many(times, 0.005, seconds)
+    for at in (4.0, 5.5, 7.0, 9.0, 20.0):  # the same counter, second by second
+        assert many.cpu_seconds(at) == pytest.approx(one.cpu_seconds(at))
+
+
+def test_charges_never_go_into_seconds_already_counted() -> None:
+    use = Usage(0.0, (0.0, MIB), None, None)
+    assert use.cpu_seconds(10.0) == 0.0
+    use.charge_many([8.0, 9.0], 0.01, 1.0)  # started before the reading at 10 s
+    assert use.cpu_seconds(10.0) == 0.0  # what was read stays read
+    assert use.cpu_seconds(12.0) == pytest.approx(0.02)  # counted from the reading on
