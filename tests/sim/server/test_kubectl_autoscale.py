@@ -7,40 +7,28 @@ autoscaling/v1 (converted as upstream's pkg/apis/autoscaling/v1/conversion.go do
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from kclusterkit.sim.server import ServerHandle
+from tests.sim.server.kubectl import Kube, served_for_kubectl
+from tests.sim.server.kubectl import kubectl as run_kubectl
 
 WEB = (Path(__file__).resolve().parents[3] / "examples" / "web.yaml").read_text()
 V1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, Path]]:
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not on PATH")
-    root = tmp_path_factory.mktemp("kubectl")
-    handle = serve_in_thread(seed=1, speed=20.0, kubeconfig_path=root / "config")
-    (root / "web.yaml").write_text(WEB)
-    yield handle, root
-    handle.stop()
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    yield from served_for_kubectl(tmp_path_factory, "kubectl-autoscale", speed=20.0,
+                                  files={"web.yaml": WEB})
 
 
-def kubectl(kube: tuple[ServerHandle, Path], *args: str) -> str:
-    handle, root = kube
-    env = {**os.environ, "KUBECONFIG": str(handle.kubeconfig_path), "HOME": str(root)}
-    done = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env,
-                          cwd=root, timeout=60, check=False)
-    assert done.returncode == 0, f"kubectl {' '.join(args)} exited {done.returncode}:\n" \
-        f"{done.stderr}{done.stdout}"
-    return done.stdout
+def kubectl(kube: Kube, *args: str) -> str:
+    return run_kubectl(kube, *args, stderr=False, timeout=60)
 
 
 def _raw(served: ServerHandle, method: str, path: str, **kwargs: object) -> requests.Response:
@@ -49,7 +37,7 @@ def _raw(served: ServerHandle, method: str, path: str, **kwargs: object) -> requ
                             verify=str(served.ca_path), timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-def test_kubectl_autoscale_then_get_hpa(kube: tuple[ServerHandle, Path]) -> None:
+def test_kubectl_autoscale_then_get_hpa(kube: Kube) -> None:
     handle, _ = kube
     kubectl(kube, "apply", "-f", "web.yaml")
     out = kubectl(kube, "autoscale", "deployment", "web", "--min=2", "--max=5",
@@ -72,7 +60,7 @@ def test_kubectl_autoscale_then_get_hpa(kube: tuple[ServerHandle, Path]) -> None
                           "targetCPUUtilizationPercentage": 50}
 
 
-def test_v1_is_discovered_listed_watched_and_written(kube: tuple[ServerHandle, Path]) -> None:
+def test_v1_is_discovered_listed_watched_and_written(kube: Kube) -> None:
     handle, _ = kube
     group = _raw(handle, "GET", "/apis/autoscaling").json()
     assert [v["version"] for v in group["versions"]] == ["v2", "v1"]
