@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj, clone
 from kclusterkit.kube.quantity import parse_quantity
-from kclusterkit.sim import errors
+from kclusterkit.sim.controllers.util import drop_finalizer
 from kclusterkit.sim.resources import PVCS, PVS, VOLUMEATTACHMENTS
 
 if TYPE_CHECKING:
@@ -118,18 +118,7 @@ class CsiControllerPlugin:
         va = self.store.get(VOLUMEATTACHMENTS, "", name)
         if va is None:
             return
-        updated = clone(va)
-        rest = [f for f in updated["metadata"].get("finalizers") or ()
-                if f != attacher_finalizer(self.driver)]
-        if rest:
-            updated["metadata"]["finalizers"] = rest
-        else:
-            updated["metadata"].pop("finalizers", None)
-        try:
-            self.api.update(updated)
-        except errors.StatusError as exc:
-            if exc.code != 404:
-                raise
+        drop_finalizer(self.api, va, attacher_finalizer(self.driver))
 
     # -- external-resizer --------------------------------------------------------------
     def _on_claim(self, etype: str, claim: Obj, old: Obj | None) -> None:

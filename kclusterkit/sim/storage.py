@@ -174,16 +174,7 @@ class Storage:
                 "volumeMode": spec.get("volumeMode", "Filesystem"),
             },
         }
-        try:
-            self.api.create(pv)
-        except errors.StatusError as exc:
-            self.api.record_event(claim, "Warning", "ProvisioningFailed",
-                                  f'failed to provision volume with StorageClass '
-                                  f'"{cls["metadata"]["name"]}": {exc.message}',
-                                  PROVISIONER_IDENTITY)
-            return
-        self.api.record_event(claim, "Normal", "ProvisioningSucceeded",
-                              f"Successfully provisioned volume {pv_name}", PROVISIONER_IDENTITY)
+        self._create_volume(claim, cls, pv, PROVISIONER_IDENTITY)
 
     def _provision_network(self, claim: Obj, cls: Obj, pv_name: str) -> None:
         """The external-provisioner sidecar with Longhorn's CreateVolume: a csi volume
@@ -218,16 +209,20 @@ class Storage:
                 "volumeMode": spec.get("volumeMode", "Filesystem"),
             },
         }
+        self._create_volume(claim, cls, pv, LONGHORN_IDENTITY)
+
+    def _create_volume(self, claim: Obj, cls: Obj, pv: Obj, identity: str) -> None:
+        """The provisioner's last step: create the PV, and say so on the claim."""
         try:
             self.api.create(pv)
         except errors.StatusError as exc:
             self.api.record_event(claim, "Warning", "ProvisioningFailed",
                                   f'failed to provision volume with StorageClass '
-                                  f'"{cls["metadata"]["name"]}": {exc.message}',
-                                  LONGHORN_IDENTITY)
+                                  f'"{cls["metadata"]["name"]}": {exc.message}', identity)
             return
         self.api.record_event(claim, "Normal", "ProvisioningSucceeded",
-                              f"Successfully provisioned volume {pv_name}", LONGHORN_IDENTITY)
+                              f"Successfully provisioned volume {pv['metadata']['name']}",
+                              identity)
 
     def _on_volume(self, etype: str, pv: Obj, old: Obj | None) -> None:
         if etype == "DELETED":

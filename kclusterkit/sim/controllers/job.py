@@ -22,10 +22,15 @@ from __future__ import annotations
 from typing import Any
 
 from kclusterkit.kube.meta import Obj, clone, controller_of, owner_reference, selector_matches
-from kclusterkit.sim import errors
 from kclusterkit.sim.api import Api
 from kclusterkit.sim.controllers import job_failure_policy, job_indexed
-from kclusterkit.sim.controllers.util import RetryingQueue, create_pod, delete_pod, is_pod_ready
+from kclusterkit.sim.controllers.util import (
+    RetryingQueue,
+    create_pod,
+    delete_pod,
+    drop_finalizer,
+    is_pod_ready,
+)
 from kclusterkit.sim.resources import JOBS, PODS
 
 COMPONENT = "job-controller"
@@ -251,17 +256,7 @@ class JobController:
                         self.clock, pod) if phase == "Failed" else self.clock.now
             elif not deleting or (has_policy and not is_finished(job)):
                 continue
-            updated = clone(pod)
-            rest = [f for f in finalizers if f != TRACKING_FINALIZER]
-            if rest:
-                updated["metadata"]["finalizers"] = rest
-            else:
-                updated["metadata"].pop("finalizers", None)
-            try:
-                self.api.update(updated)
-            except errors.StatusError as exc:
-                if exc.code != 404:
-                    raise
+            drop_finalizer(self.api, pod, TRACKING_FINALIZER)
         if indexed:
             status["succeeded"] = len(completed)
             status["completedIndexes"] = job_indexed.format_indexes(completed)

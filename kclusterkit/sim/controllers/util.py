@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from kclusterkit.kube.meta import Obj, controller_of, dig, selector_matches
+from kclusterkit.kube.meta import Obj, clone, controller_of, dig, selector_matches
 from kclusterkit.sim import errors
 from kclusterkit.sim.clock import Clock
 from kclusterkit.sim.resources import PODS
@@ -202,6 +202,18 @@ def set_or_drop(meta: dict[str, Any], field: str, items: list[Any]) -> None:
         meta[field] = items
     else:
         meta.pop(field, None)
+
+
+def drop_finalizer(api: Any, obj: Obj, finalizer: str) -> None:
+    """Write ``obj`` back without ``finalizer``; an object already gone is no error."""
+    updated = clone(obj)
+    set_or_drop(updated["metadata"], "finalizers",
+                [f for f in updated["metadata"].get("finalizers") or () if f != finalizer])
+    try:
+        api.update(updated)
+    except errors.StatusError as exc:
+        if exc.code != 404:
+            raise
 
 
 def creation_key(obj: Obj) -> tuple[str, str]:

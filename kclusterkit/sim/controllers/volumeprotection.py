@@ -8,10 +8,9 @@ volume being deleted keeps ``kubernetes.io/pv-protection`` while it is Bound.
 
 from __future__ import annotations
 
-from kclusterkit.kube.meta import Obj, clone
-from kclusterkit.sim import errors
+from kclusterkit.kube.meta import Obj
 from kclusterkit.sim.api import Api
-from kclusterkit.sim.controllers.util import RetryingQueue, set_or_drop
+from kclusterkit.sim.controllers.util import RetryingQueue, drop_finalizer
 from kclusterkit.sim.kinds.storage import PV_PROTECTION, PVC_PROTECTION
 from kclusterkit.sim.resources import PODS, PVCS, PVS
 
@@ -35,17 +34,6 @@ def _pod_uses(pod: Obj, claim: str) -> bool:
     if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         return False
     return claim in pod_claims(pod)
-
-
-def _drop_finalizer(api: Api, obj: Obj, finalizer: str) -> None:
-    updated = clone(obj)
-    set_or_drop(updated["metadata"], "finalizers",
-                [f for f in updated["metadata"].get("finalizers") or () if f != finalizer])
-    try:
-        api.update(updated)
-    except errors.StatusError as exc:
-        if exc.code != 404:
-            raise
 
 
 class PVCProtectionController:
@@ -72,7 +60,7 @@ class PVCProtectionController:
             return
         if any(_pod_uses(pod, key[1]) for pod in self.store.iter(PODS, key[0])):
             return
-        _drop_finalizer(self.api, claim, PVC_PROTECTION)
+        drop_finalizer(self.api, claim, PVC_PROTECTION)
 
 
 class PVProtectionController:
@@ -93,4 +81,4 @@ class PVProtectionController:
             return
         if (pv.get("status") or {}).get("phase") == "Bound":
             return
-        _drop_finalizer(self.api, pv, PV_PROTECTION)
+        drop_finalizer(self.api, pv, PV_PROTECTION)
