@@ -12,6 +12,7 @@ import re
 from tests.dsl.conftest import Project
 
 PASSWORD = "correct-horse-battery-staple"
+SHOW = "sh -c 'echo $PASSWORD; cat /var/run/secrets/kubernetes.io/serviceaccount/token'"
 
 FEATURE = f'''
 Feature: Leaks
@@ -36,7 +37,7 @@ Feature: Leaks
             valueFrom: {{secretKeyRef: {{name: db, key: password}}}}
       """
     And pod "leaky" is running within 1 minute
-    When I run "sh -c 'echo $PASSWORD; cat /var/run/secrets/kubernetes.io/serviceaccount/token'" in pod "leaky"
+    When I run "{SHOW}" in pod "leaky"
     Then it prints "something it never printed"
 '''
 
