@@ -169,8 +169,9 @@ class Api:
             if self.store.get(res, ns, meta["name"]) is None:
                 break
             meta["name"] = meta["generateName"] + random_suffix(self.clock.rng.choice)
+        strategy.prepare_storage(obj)
         stored = self.store.create(res, obj)
-        return clone(stored)
+        return conversion.from_storage(res, clone(stored))
 
     # -- read -------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str, name: str) -> Obj:
@@ -280,9 +281,11 @@ class Api:
             and old_meta.get("finalizers")
             and not strategy.after_delete_request(self, obj, 0)
         ):
+            strategy.prepare_storage(obj)
             self.store.update(res, obj)
-            return clone(self._remove(res, obj))
-        return clone(self.store.update(res, obj))
+            return conversion.from_storage(res, clone(self._remove(res, obj)))
+        strategy.prepare_storage(obj)
+        return conversion.from_storage(res, clone(self.store.update(res, obj)))
 
     def patch(
         self,

@@ -40,8 +40,15 @@ def to_storage(res: Resource, obj: Obj) -> Obj:
 def from_storage(res: Resource, obj: Obj) -> Obj:
     """A stored object as ``res``'s version shows it (``obj`` itself for the storage
     version; a Status or other non-object answer passes through)."""
-    if is_storage(res) or obj.get("kind") != res.kind:
+    if obj.get("kind") != res.kind:
         return obj
+    if is_storage(res):
+        if obj.get("apiVersion") in (None, res.api_version):
+            return obj
+        # A custom resource kept in its CRD's storage version, read in another served
+        # version: the "None" conversion strategy (apiextensions converter.go) changes
+        # apiVersion and nothing else.
+        return {**obj, "apiVersion": res.api_version}
     shown = _CONVERTERS[(res.key, res.version)][1](obj)
     shown["apiVersion"] = res.api_version
     return shown

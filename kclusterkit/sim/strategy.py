@@ -41,6 +41,10 @@ class Strategy:
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         return []
 
+    def prepare_storage(self, obj: Obj) -> None:
+        """The validated object as the store keeps it (a custom resource written in one of
+        its CRD's other versions is kept in the storage version)."""
+
     def after_delete_request(self, api: Api, obj: Obj, grace: float | None) -> Obj | None:
         """Return an updated object to keep (graceful deletion) or None to remove now."""
         return None

@@ -208,6 +208,13 @@ class CustomResourceStrategy(Strategy):
         schemas.prune(obj, found)
         schemas.default(obj, found)
 
+    def prepare_storage(self, obj: Obj) -> None:
+        # Validated in the version it was written in, kept in the storage version: the
+        # "None" conversion strategy changes apiVersion only (converter.go nopConverter);
+        # reads in another served version get theirs back (sim.conversion.from_storage).
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        obj["apiVersion"] = f"{group}/{self.served.storage_version}"
+
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         causes = schemas.validate(obj, self.served.schema_of(obj))
         version = str(obj.get("apiVersion", "")).rpartition("/")[2]

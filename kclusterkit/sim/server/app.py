@@ -89,7 +89,7 @@ class SimServer:
     def encode(self, res: Any, obj: Any) -> bytes:
         """A stored object's JSON as ``res``'s version shows it (cached for the version the
         store keeps; another served version is converted on each read)."""
-        if conversion.is_storage(res):
+        if conversion.is_storage(res) and obj.get("apiVersion") == res.api_version:
             return self.cache.encode(res.key, obj)
         return dumps(conversion.from_storage(res, obj))
 

@@ -305,3 +305,33 @@ def test_changed_names_are_accepted_and_served(cluster: Cluster) -> None:
     served = cluster.api.custom.get(NAME)
     assert served is not None and served.columns("v1")[0]["name"] == "Image"
     assert cluster.api.custom.lookup("ct") is None and cluster.api.custom.lookup("crontab")
+
+
+def test_a_second_served_version_reads_and_writes_the_same_objects() -> None:
+    # Two served versions, v1 stored: an object written in v1beta1 is validated by
+    # v1beta1's schema, kept in v1, and each version reads it under its own apiVersion
+    # (the "None" conversion strategy changes apiVersion only).
+    two = copy.deepcopy(CRD)
+    beta = copy.deepcopy(two["spec"]["versions"][0])
+    beta.update({"name": "v1beta1", "storage": False})
+    beta["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["replicas"][
+        "maximum"] = 5
+    two["spec"]["versions"].append(beta)
+    cluster = Cluster(seed=3)
+    cluster.api.create(two)
+    cluster.advance(1)
+    v1 = cluster.api.custom.for_path("stable.example.com", "v1", "crontabs")
+    v1beta1 = cluster.api.custom.for_path("stable.example.com", "v1beta1", "crontabs")
+    assert v1 is not None and v1beta1 is not None
+    written = {**crontab("old", replicas=3), "apiVersion": "stable.example.com/v1beta1"}
+    assert cluster.api.create(written)["apiVersion"] == "stable.example.com/v1beta1"
+    assert cluster.store.must_get(v1, "default", "old")["apiVersion"] == \
+        "stable.example.com/v1"
+    assert cluster.api.get(v1, "default", "old")["apiVersion"] == "stable.example.com/v1"
+    assert cluster.api.get(v1beta1, "default", "old")["apiVersion"] == \
+        "stable.example.com/v1beta1"
+    listed = cluster.api.list(v1beta1, "default")["items"]
+    assert [o["apiVersion"] for o in listed] == ["stable.example.com/v1beta1"]
+    too_many = {**crontab("many", replicas=9), "apiVersion": "stable.example.com/v1beta1"}
+    assert "spec.replicas" in str(refusal(cluster, too_many))  # v1beta1's own schema
+    cluster.api.create({**crontab("many", replicas=9)})  # v1 has no such maximum
