@@ -28,6 +28,11 @@ DOMAINS: dict[str, str] = {
     "discovery": "discovery.feature",
     "load-balancing": "load-balancing.feature",
     "rollout": "rollout.feature",
+    "storage": "storage.feature",
+    "access": "access.feature",
+    "autoscaling": "autoscaling.feature",
+    "maintenance": "maintenance.feature",
+    "network-policy": "network-policy.feature",
 }
 DEFAULT_DOMAINS = tuple(DOMAINS)
 

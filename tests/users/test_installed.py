@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from kclusterkit.scaffold import DOMAINS
 from tests.users.conftest import Installed
 
 SMOKE = """\
@@ -101,6 +102,8 @@ def test_init_makes_a_spec_repo_that_passes_out_of_the_box(installed: Installed,
                  "environments/kind.yaml", "pyproject.toml", ".gitignore",
                  ".github/workflows/kclusterkit.yml", ".gitlab-ci.yml"):
         assert (repo / path).is_file(), path
+    for feature in DOMAINS.values():  # one example per domain, each passing below
+        assert (repo / "features" / feature).is_file(), feature
     assert 'dependencies = ["kclusterkit>=' in (repo / "pyproject.toml").read_text()
     assert "reports/" in (repo / ".gitignore").read_text().splitlines()
     run = installed.kclusterkit("run", cwd=repo)
@@ -129,5 +132,5 @@ def test_init_picks_domains_and_never_overwrites_unless_told(installed: Installe
     forced = installed.kclusterkit("init", "--domains", "scaling", "--force", cwd=tmp_path)
     assert forced.returncode == 0
     assert (tmp_path / "steps" / "team_steps.py").read_text() != "# ours\n"
-    bad = installed.kclusterkit("init", "--domains", "storage", cwd=tmp_path)
-    assert bad.returncode == 2 and "unknown domain 'storage'" in bad.stderr
+    bad = installed.kclusterkit("init", "--domains", "storage,gardening", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown domain 'gardening'" in bad.stderr
