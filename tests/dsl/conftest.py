@@ -15,6 +15,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 ENVIRONMENT_PY = "from kclusterkit.hooks import *  # noqa: F401,F403\n"
 LIBRARY_PY = "from kclusterkit.steps import *  # noqa: F401,F403\n"
+# A project's pyproject.toml that writes Allure results and JUnit under reports/.
+REPORTING_PYPROJECT = """
+[tool.behave]
+format = ["allure"]
+outfiles = ["reports/allure-results"]
+junit = true
+junit_directory = "reports/junit"
+
+[tool.behave.formatters]
+allure = "allure_behave.formatter:AllureFormatter"
+"""
 SIM_YAML = "target: sim\nseed: 1\ncluster:\n  control_plane_nodes: 1\n  worker_nodes: 2\n"
 
 

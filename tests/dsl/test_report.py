@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.dsl.conftest import REPO, Project
+from tests.dsl.conftest import REPO, REPORTING_PYPROJECT, Project
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -34,16 +34,7 @@ def results(folder: Path) -> list[dict]:
 
 def test_allure_results_and_junit(project: Project) -> None:
     project.feature(FEATURE)
-    project.file("pyproject.toml", '''
-        [tool.behave]
-        format = ["allure"]
-        outfiles = ["reports/allure-results"]
-        junit = true
-        junit_directory = "reports/junit"
-
-        [tool.behave.formatters]
-        allure = "allure_behave.formatter:AllureFormatter"
-        ''')
+    project.file("pyproject.toml", REPORTING_PYPROJECT)
     run = project.behave("-D", "seed=3")
     assert run.code == 1, run.out
     folder = project.root / "reports" / "allure-results"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.dsl.conftest import Project
+from tests.dsl.conftest import REPORTING_PYPROJECT, Project
 
 PASSWORD = "correct-horse-battery-staple"
 SHOW = "sh -c 'echo $PASSWORD; cat /var/run/secrets/kubernetes.io/serviceaccount/token'"
@@ -41,23 +41,13 @@ Feature: Leaks
     Then it prints "something it never printed"
 '''
 
-PYPROJECT = '''
-[tool.behave]
-format = ["allure"]
-outfiles = ["reports/allure-results"]
-junit = true
-junit_directory = "reports/junit"
-
-[tool.behave.formatters]
-allure = "allure_behave.formatter:AllureFormatter"
-'''
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
 def test_a_failing_run_leaves_no_secret_or_token_in_its_reports(project: Project) -> None:
     project.feature(FEATURE)
-    project.file("pyproject.toml", PYPROJECT)
+    project.file("pyproject.toml", REPORTING_PYPROJECT)
     run = project.behave()
     assert run.code == 1, run.out
     assert "something it never printed" in run.out  # it failed where it should

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config, utils, watch
 
-from kclusterkit.sim.server import ServerHandle, serve_in_thread
+from kclusterkit.sim.cluster import Cluster
+from kclusterkit.sim.server import ServerHandle
+from tests.driver.served import served_cluster
 
 MANIFESTS = """\
 apiVersion: batch/v1
@@ -45,10 +47,7 @@ spec:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(seed=1, speed=50.0,
-                             kubeconfig_path=tmp_path_factory.mktemp("yaml") / "config")
-    yield handle
-    handle.stop()
+    yield from served_cluster(tmp_path_factory, lambda: Cluster(seed=1))
 
 
 def test_create_from_yaml_makes_jobs_daemonsets_and_replication_controllers(
