@@ -693,15 +693,42 @@ class KubeDriver(Driver):
             raise ApiError(404, "NotFound", str(exc)) from exc
         return res, self._ns(res, (obj.get("metadata") or {}).get("namespace"))
 
-    def _writable(self, res: ApiResource, ns: str, what: str) -> None:
-        if not res.namespaced and kubeaccess.may_write_cluster_scoped(res):
-            return
+    def _writable(self, res: ApiResource, ns: str, what: str, name: str | None = None) -> None:
+        """Refuse a write outside what this run made. Namespaced: only in the run's own
+        namespaces. Cluster-scoped: only the kinds a scenario may declare (or objects of a
+        CRD this run made), and an existing object (``name``) only when it carries this
+        run's label: a scenario never changes the cluster's own ClusterRoles or CRDs."""
         if not res.namespaced:
-            raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped objects "
-                               f"({res.kind}) on target {self.target!r}")
+            if not (kubeaccess.may_write_cluster_scoped(res) or self._crd_is_ours(res)):
+                raise NotSupported(f"{what}: kclusterkit does not write cluster-scoped "
+                                   f"objects ({res.kind}) on target {self.target!r}")
+            if name is not None:
+                try:
+                    found = self.rest.call("GET", res.path("", name))
+                except ApiError as exc:
+                    if exc.code == 404:
+                        return  # nothing there: the write itself answers (or creates it)
+                    raise
+                labels = (found.get("metadata") or {}).get("labels") or {}
+                if labels.get(RUN_LABEL) != self.run_id:
+                    raise Refused(f"{what}: refusing to change {res.kind} {name!r}, which "
+                                  f"this run did not create (kclusterkit only changes its own)")
+            return
         if ns not in self._mine:
             raise Refused(f"{what}: refusing to write in namespace {ns!r}, which this "
                           f"run did not create (kclusterkit only writes to its own)")
+
+    def _crd_is_ours(self, res: ApiResource) -> bool:
+        """Whether ``res`` is served by a CustomResourceDefinition this run created (its
+        objects then go with it when the run removes the CRD)."""
+        try:
+            crd = self.rest.call(
+                "GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{res.key}")
+        except ApiError as exc:
+            if exc.code in (403, 404):
+                return False
+            raise
+        return ((crd.get("metadata") or {}).get("labels") or {}).get(RUN_LABEL) == self.run_id
 
     def create(self, obj: Obj) -> Obj:
         res, ns = self._placed(obj)
@@ -741,7 +768,7 @@ class KubeDriver(Driver):
         and the caller's spec, labels and annotations are put on the fresh copy."""
         res, ns = self._placed(obj)
         name = (obj.get("metadata") or {}).get("name", "")
-        self._writable(res, ns, f"updating {res.kind} {name}")
+        self._writable(res, ns, f"updating {res.kind} {name}", name)
         body = obj
 
         def attempt() -> Obj:
@@ -762,14 +789,17 @@ class KubeDriver(Driver):
             raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
         res = self._resource(kind)
         ns = self._ns(res, namespace)
-        self._writable(res, ns, f"patching {res.kind} {name}")
+        self._writable(res, ns, f"patching {res.kind} {name}", name)
         return self.rest.call("PATCH", res.path(ns, name, subresource), body=body,
                               content_type=PATCH_TYPES[patch_type])
 
     def apply(self, obj: Obj, field_manager: str, force: bool = False) -> Obj:
         res, ns = self._placed(obj)
         name = (obj.get("metadata") or {}).get("name", "")
-        self._writable(res, ns, f"applying {res.kind} {name}")
+        self._writable(res, ns, f"applying {res.kind} {name}", name)
+        if not res.namespaced:  # an apply may create it: labelled like a created one
+            obj = kubeaccess.labelled(self, obj, RUN_LABEL)
+            self.cluster_scoped_scenarios.add(self.namespace)
         return self.rest.call("PATCH", res.path(ns, name), body=obj,
                               query={"fieldManager": field_manager,
                                      "force": "true" if force else None},
@@ -779,7 +809,7 @@ class KubeDriver(Driver):
                grace_period: int | None = None) -> None:
         res = self._resource(kind)
         ns = self._ns(res, namespace)
-        self._writable(res, ns, f"deleting {res.kind} {name}")
+        self._writable(res, ns, f"deleting {res.kind} {name}", name)
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         if grace_period is not None:
             options["gracePeriodSeconds"] = grace_period
@@ -788,7 +818,7 @@ class KubeDriver(Driver):
     def scale(self, kind: str, name: str, replicas: int, namespace: str | None = None) -> None:
         res = self._resource(kind)
         ns = self._ns(res, namespace)
-        self._writable(res, ns, f"scaling {res.kind} {name}")
+        self._writable(res, ns, f"scaling {res.kind} {name}", name)
         path = res.path(ns, name, "scale")
 
         def attempt() -> None:

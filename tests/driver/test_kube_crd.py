@@ -83,3 +83,47 @@ def test_a_crd_the_run_did_not_create_is_left_alone(served) -> None:
     d.close()
     assert requests.get(f"{path}/cogs.stable.example.com", **auth).status_code == 404
     assert requests.get(f"{path}/sprockets.stable.example.com", **auth).status_code == 200
+
+
+def test_cluster_scoped_objects_the_run_did_not_create_are_never_changed(served) -> None:
+    from kclusterkit.errors import NotSupported, Refused
+
+    path = served.url + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    auth = {"headers": {"Authorization": f"Bearer {served.token}"}, "timeout": 10,
+            "verify": str(served.ca_path)}
+    theirs = crd("gadgets")
+    theirs["spec"]["scope"] = "Cluster"
+    assert requests.post(path, json=theirs, **auth).status_code == 201
+    d = KubeDriver.from_config({"kubeconfig": str(served.kubeconfig_path)}, run_id="careful",
+                               target="sim-api")
+    d.open_scenario("one")
+    try:
+        # the cluster's own ClusterRole and someone's CRD: neither patched, applied nor deleted
+        with pytest.raises(Refused, match="ClusterRole 'view', which this run did not create"):
+            d.patch("clusterroles.rbac.authorization.k8s.io", "view",
+                    {"metadata": {"labels": {"x": "y"}}}, namespace="")
+        with pytest.raises(Refused, match="which this run did not create"):
+            d.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                     "metadata": {"name": "edit"}, "rules": []}, "kclusterkit")
+        with pytest.raises(Refused, match="which this run did not create"):
+            d.delete(CRDS, "gadgets.stable.example.com", "")
+        established(d, "gadgets.stable.example.com")
+        with pytest.raises(NotSupported, match="cluster-scoped objects \\(Gadget\\)"):
+            d.create({"apiVersion": "stable.example.com/v1", "kind": "Gadget",
+                      "metadata": {"name": "g"}, "spec": {}})
+        # its own cluster-scoped CRD: objects of it may be written, and go with it
+        mine = crd("gizmos")
+        mine["spec"]["scope"] = "Cluster"
+        d.create(mine)
+        established(d, "gizmos.stable.example.com")
+        d.create({"apiVersion": "stable.example.com/v1", "kind": "Gizmo",
+                  "metadata": {"name": "g"}, "spec": {"cronSpec": "*"}})
+        d.patch("gizmos.stable.example.com", "g", {"spec": {"cronSpec": "1"}}, namespace="")
+        d.delete(CRDS, "gizmos.stable.example.com", "")
+    finally:
+        d.close_scenario(passed=True)
+        d.close()
+    assert requests.get(f"{path}/gadgets.stable.example.com", **auth).status_code == 200
+    view = requests.get(served.url + "/apis/rbac.authorization.k8s.io/v1/clusterroles/view",
+                        **auth).json()
+    assert "x" not in (view["metadata"].get("labels") or {})
