@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclusterkit.kube.meta import Obj, selector_matches
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.kinds.pods import default_pod_spec, validate_pod_spec
+from kclusterkit.sim.kinds.pods import default_pod_template, validate_pod_spec
 from kclusterkit.sim.resources import DEPLOYMENTS, REPLICASETS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
@@ -122,15 +122,6 @@ def _go_strategy(strategy: dict[str, Any]) -> v.GoValue:
     )
 
 
-def _default_template(spec: dict[str, Any]) -> None:
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        template["metadata"].setdefault("creationTimestamp", None)
-        if isinstance(template.get("spec"), dict):
-            default_pod_spec(template["spec"])
-
-
 class ReplicaSetStrategy(Strategy):
     tracks_generation = True
 
@@ -141,7 +132,7 @@ class ReplicaSetStrategy(Strategy):
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
             spec.setdefault("replicas", 1)
-            _default_template(spec)
+            default_pod_template(spec)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         spec = obj.get("spec")
@@ -182,7 +173,7 @@ class DeploymentStrategy(Strategy):
                     rolling["maxSurge"] = "25%"
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
-        _default_template(spec)
+        default_pod_template(spec)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         spec = obj.get("spec")

@@ -15,7 +15,7 @@ from croniter import croniter
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
-from kclusterkit.sim.kinds.pods import default_pod_spec, validate_pod_spec
+from kclusterkit.sim.kinds.pods import default_pod_template, validate_pod_spec
 from kclusterkit.sim.resources import CRONJOBS, JOBS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
@@ -45,12 +45,7 @@ def default_job_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("manualSelector", None)
     if spec.get("manualSelector") is None:
         spec.pop("manualSelector")
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        template["metadata"].setdefault("creationTimestamp", None)
-        if isinstance(template.get("spec"), dict):
-            default_pod_spec(template["spec"])
+    default_pod_template(spec)
 
 
 def validate_job_spec(path: str, spec: dict[str, Any]) -> list[Cause]:

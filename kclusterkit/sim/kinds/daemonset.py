@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.kinds.apps import validate_selector_and_template
-from kclusterkit.sim.kinds.pods import default_pod_spec
+from kclusterkit.sim.kinds.pods import default_pod_template
 from kclusterkit.sim.resources import DAEMONSETS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
@@ -57,12 +57,7 @@ class DaemonSetStrategy(Strategy):
                 strategy["rollingUpdate"].setdefault("maxUnavailable", 1)
                 strategy["rollingUpdate"].setdefault("maxSurge", 0)
         spec.setdefault("revisionHistoryLimit", 10)
-        template = spec.get("template")
-        if isinstance(template, dict):
-            template.setdefault("metadata", {})
-            template["metadata"].setdefault("creationTimestamp", None)
-            if isinstance(template.get("spec"), dict):
-                default_pod_spec(template["spec"])
+        default_pod_template(spec)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         spec = obj.get("spec")

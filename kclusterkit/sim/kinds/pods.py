@@ -59,6 +59,17 @@ def default_container(c: dict[str, Any]) -> None:
                 probe["httpGet"].setdefault("scheme", "HTTP")
 
 
+def default_pod_template(spec: dict[str, Any]) -> None:
+    """Default the pod template of a workload's spec (``spec.template``), as SetDefaults_
+    PodTemplateSpec and the pod spec defaults do for every kind that carries one."""
+    template = spec.get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {})
+        template["metadata"].setdefault("creationTimestamp", None)
+        if isinstance(template.get("spec"), dict):
+            default_pod_spec(template["spec"])
+
+
 def default_pod_spec(spec: dict[str, Any]) -> None:
     """SetDefaults_PodSpec and SetDefaults_Container: what every PodSpec gets, templates too.
 

@@ -8,26 +8,17 @@ pkg/apis/apps/validation (ValidateStatefulSetSpec) and pkg/apis/core/validation
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kclusterkit.kube.meta import Obj
 from kclusterkit.sim import validation as v
 from kclusterkit.sim.kinds.apps import validate_selector_and_template
-from kclusterkit.sim.kinds.pods import default_pod_spec, validate_pod_spec
+from kclusterkit.sim.kinds.pods import default_pod_template, validate_pod_spec
 from kclusterkit.sim.resources import REPLICATIONCONTROLLERS, STATEFULSETS
 from kclusterkit.sim.strategy import Cause, Strategy, register_strategy
 
 if TYPE_CHECKING:
     from kclusterkit.sim.api import Api
-
-
-def _default_template(spec: dict[str, Any]) -> None:
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        template["metadata"].setdefault("creationTimestamp", None)
-        if isinstance(template.get("spec"), dict):
-            default_pod_spec(template["spec"])
 
 
 class StatefulSetStrategy(Strategy):
@@ -60,7 +51,7 @@ class StatefulSetStrategy(Strategy):
                 template.setdefault("kind", "PersistentVolumeClaim")
                 template.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
                 template.setdefault("status", {}).setdefault("phase", "Pending")
-        _default_template(spec)
+        default_pod_template(spec)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         spec = obj.get("spec")
@@ -120,7 +111,7 @@ class ReplicationControllerStrategy(Strategy):
                 spec["selector"] = dict(labels)
             if not (obj["metadata"].get("labels")) and labels:
                 obj["metadata"]["labels"] = dict(labels)
-        _default_template(spec)
+        default_pod_template(spec)
 
     def validate(self, api: Api, obj: Obj, old: Obj | None) -> list[Cause]:
         spec = obj.get("spec")
