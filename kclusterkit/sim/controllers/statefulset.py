@@ -256,13 +256,9 @@ class StatefulSetController:
         except errors.StatusError as exc:
             if namespace_terminating(exc) or exc.code == 409:
                 return
-            self.api.record_event(sts, "Warning", "FailedCreate",
-                                  f"create Pod {name} in StatefulSet {sts['metadata']['name']} "
-                                  f"failed error: {exc.message}", COMPONENT)
+            self._pod_event("create", sts, name, exc)
             raise
-        self.api.record_event(sts, "Normal", "SuccessfulCreate",
-                              f"create Pod {name} in StatefulSet {sts['metadata']['name']} "
-                              f"successful", COMPONENT)
+        self._pod_event("create", sts, name)
 
     def _delete_pod(self, sts: Obj, pod: Obj) -> None:
         name = pod["metadata"]["name"]
@@ -271,13 +267,20 @@ class StatefulSetController:
         except errors.StatusError as exc:
             if exc.code == 404:
                 return
-            self.api.record_event(sts, "Warning", "FailedDelete",
-                                  f"delete Pod {name} in StatefulSet {sts['metadata']['name']} "
-                                  f"failed error: {exc.message}", COMPONENT)
+            self._pod_event("delete", sts, name, exc)
             raise
-        self.api.record_event(sts, "Normal", "SuccessfulDelete",
-                              f"delete Pod {name} in StatefulSet {sts['metadata']['name']} "
-                              f"successful", COMPONENT)
+        self._pod_event("delete", sts, name)
+
+    def _pod_event(self, verb: str, sts: Obj, pod: str,
+                   failed: errors.StatusError | None = None) -> None:
+        """recordPodEvent (stateful_pod_control.go): Successful<Verb> / Failed<Verb>."""
+        what = f"{verb} Pod {pod} in StatefulSet {sts['metadata']['name']}"
+        if failed is None:
+            self.api.record_event(sts, "Normal", f"Successful{verb.capitalize()}",
+                                  f"{what} successful", COMPONENT)
+        else:
+            self.api.record_event(sts, "Warning", f"Failed{verb.capitalize()}",
+                                  f"{what} failed error: {failed.message}", COMPONENT)
 
     def _release_scaled_claims(self, sts: Obj, pod: Obj, ordinal: int) -> None:
         """whenScaled: Delete: the condemned pod owns its claims, so they go with it."""
