@@ -85,16 +85,23 @@ def listener(pr: PodRun, port: int) -> tuple[Container, bool] | None:
     return None
 
 
-def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
-          user_agent: str, method: str = "GET") -> tuple[int, str]:
-    """What the container's process answers to ``GET path`` (or ``method``) now; it logs
-    the request, and the container pays what serving it costs."""
+def _answer(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
+            user_agent: str, method: str) -> images.Response:
+    """What the container's process answers to the request now."""
     assert c.plan is not None and c.started_at is not None
     clock = kubelet.clock
     request = images.Request(path=path, hostname=pr.name, now=clock.datetime(),
                              uptime=clock.now - c.started_at, client_ip=client_ip,
                              user_agent=user_agent, env=c.env, method=method)
-    response = images.serve(c.plan, c.spec, request)
+    return images.serve(c.plan, c.spec, request)
+
+
+def serve(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip: str,
+          user_agent: str, method: str = "GET") -> tuple[int, str]:
+    """What the container's process answers to ``GET path`` (or ``method``) now; it logs
+    the request, and the container pays what serving it costs."""
+    clock = kubelet.clock
+    response = _answer(kubelet, pr, c, path, client_ip, user_agent, method)
     if not user_agent.startswith("kube-probe/"):  # the kubelet's own probes cost nothing
         kubelet.charge_request(pr, c, response.cpu, response.memory)
     c.logs.extend((clock.now, line) for line in response.log)
@@ -109,12 +116,8 @@ def serve_many(kubelet: Kubelet, pr: PodRun, c: Container, path: str, client_ip:
     cluster events), answered at once: the process answers as it does now, each request
     is logged and charged at its own time. A request that ends the process (agnhost
     /exit) is the last one served. Returns (status, body, how many were served)."""
-    assert c.plan is not None and c.started_at is not None
     clock = kubelet.clock
-    request = images.Request(path=path, hostname=pr.name, now=clock.datetime(),
-                             uptime=clock.now - c.started_at, client_ip=client_ip,
-                             user_agent=user_agent, env=c.env, method=method)
-    response = images.serve(c.plan, c.spec, request)
+    response = _answer(kubelet, pr, c, path, client_ip, user_agent, method)
     if response.exit_code is not None:
         times = times[:1]
     kubelet.charge_requests(pr, c, times, response.cpu, response.memory)
