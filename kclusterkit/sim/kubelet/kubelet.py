@@ -218,7 +218,12 @@ class Kubelet:
     def set_cni_configured(self, configured: bool) -> None:
         """The CNI config appeared on (or left) the node: the runtime's NetworkReady
         follows, the node's Ready condition with it, and pods waiting for the network
-        get their sandboxes."""
+        get their sandboxes.
+
+        Knowingly sooner than upstream: the kubelet there notices at its next runtime
+        status check (updateRuntimeUp, every 5 s) and reports it with the next node status
+        (nodeStatusUpdateFrequency, 10 s), so a node turns Ready up to ~15 s after the
+        config appears; here the status is posted at once."""
         if self.cni_configured == configured:
             return
         self.cni_configured = configured
